@@ -1,0 +1,15 @@
+package dev.kiln.ir;
+
+/** Properties passes ask about instead of listing op names. */
+public enum Trait {
+    /** No side effects: removable when unused, mergeable when equal. */
+    PURE,
+    /** Applies per element, with NumPy broadcasting of tensor operands. */
+    ELEMENTWISE,
+    /** Operand order of the two inputs does not matter. */
+    COMMUTATIVE,
+    /** Ends a block: must be last, and only there. */
+    TERMINATOR,
+    /** Owns nested regions (blocks). */
+    HAS_REGIONS
+}
