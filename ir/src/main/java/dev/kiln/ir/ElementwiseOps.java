@@ -6,7 +6,7 @@ import static dev.kiln.ir.Trait.COMMUTATIVE;
 import static dev.kiln.ir.Trait.ELEMENTWISE;
 import static dev.kiln.ir.Trait.PURE;
 
-/** Elementwise ops: NumPy-broadcast binaries, unaries and comparisons. */
+/** Elementwise ops: NumPy-broadcast binaries, unaries, comparisons and casts. */
 final class ElementwiseOps {
 
     private ElementwiseOps() {}
@@ -23,7 +23,11 @@ final class ElementwiseOps {
                 unary("tanh", "hyperbolic tangent", true),
                 compare("gt", "a > b"),
                 compare("lt", "a < b"),
-                compare("eq", "a == b"));
+                compare("eq", "a == b"),
+                OpSchema.define("cast").summary("converts elements to another dtype (floats to ints truncate toward zero)")
+                        .tensor("x").attr("dtype", AttrKind.DTYPE).traits(PURE, ELEMENTWISE)
+                        .infer(ctx -> List.of(ctx.tensor(0).withDType(((Attribute.DTypeAttr) ctx.attr("dtype")).value())))
+                        .build());
     }
 
     private static OpSchema binary(String name, String summary, boolean commutative) {

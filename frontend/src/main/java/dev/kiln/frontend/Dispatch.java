@@ -1,0 +1,68 @@
+package dev.kiln.frontend;
+
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.InferenceContext;
+import dev.kiln.ir.OpRegistry;
+import dev.kiln.ir.OpSchema;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Type;
+import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.OpKernels;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one path every tensor op takes: it checks the call against the op's registry entry (so eager
+ * errors read like IR errors), runs the CPU kernel, and tells the current {@link OpRecorder}.
+ */
+public final class Dispatch {
+
+    private static final ThreadLocal<OpRecorder> RECORDER = new ThreadLocal<>();
+
+    private Dispatch() {}
+
+    /** Runs registry op {@code op} eagerly. */
+    public static Tensor call(String op, Map<String, Attribute> attributes, Tensor... inputs) {
+        OpSchema schema = OpRegistry.get(op);
+        List<Type> types = new ArrayList<>(inputs.length);
+        List<NDArray> arrays = new ArrayList<>(inputs.length);
+        for (Tensor t : inputs) {
+            NDArray a = t.data();
+            types.add(TensorType.of(a.dtype(), a.shape()));
+            arrays.add(a);
+        }
+        schema.checkOperands(types);
+        schema.checkAttributes(attributes);
+        schema.inference().infer(new InferenceContext(schema, types, attributes, List.of()));
+        Tensor result = new Tensor(OpKernels.run(op, attributes, arrays));
+        OpRecorder recorder = RECORDER.get();
+        if (recorder != null) recorder.record(op, attributes, List.of(inputs), result);
+        return result;
+    }
+
+    static void dataRead(Tensor tensor, String what) {
+        OpRecorder recorder = RECORDER.get();
+        if (recorder != null) recorder.onDataRead(tensor, what);
+    }
+
+    /** Installs {@code recorder} on this thread until the returned scope is closed. */
+    public static RecordingScope record(OpRecorder recorder) {
+        OpRecorder previous = RECORDER.get();
+        RECORDER.set(recorder);
+        return () -> {
+            if (RECORDER.get() != recorder) throw new IllegalStateException("recording scopes closed out of order");
+            RECORDER.set(previous);
+        };
+    }
+
+    /** The recorder installed on this thread, or null. */
+    public static OpRecorder currentRecorder() { return RECORDER.get(); }
+
+    /** An installed recorder; closing it restores the previous one. */
+    public interface RecordingScope extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,22 @@
+package dev.kiln.frontend;
+
+import dev.kiln.ir.Attribute;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Observes eager execution on the current thread: every op as it runs, and every read of tensor data
+ * into Java. The tracer installs one to turn an eager run into IR.
+ */
+public interface OpRecorder {
+
+    /** Called after {@code op} ran on {@code inputs} with {@code attributes} and produced {@code output}. */
+    void record(String op, Map<String, Attribute> attributes, List<Tensor> inputs, Tensor output);
+
+    /**
+     * Called before tensor data flows into Java ({@code item}, {@code toFloatArray}, ...), where a
+     * recorder cannot follow it. {@code what} names the method.
+     */
+    void onDataRead(Tensor tensor, String what);
+}

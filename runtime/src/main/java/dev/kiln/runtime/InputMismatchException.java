@@ -1,0 +1,6 @@
+package dev.kiln.runtime;
+
+/** A tensor bound to a graph input or weight does not have the dtype or shape the graph declares. */
+public class InputMismatchException extends IllegalArgumentException {
+    public InputMismatchException(String message) { super(message); }
+}

@@ -1,0 +1,77 @@
+package dev.kiln.tracer;
+
+import dev.kiln.frontend.OpRecorder;
+import dev.kiln.frontend.Tensor;
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.Builder;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Value;
+import dev.kiln.runtime.NDArray;
+
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds IR from an eager run: each dispatched op becomes an IR op whose operands are the values of
+ * the tensors it consumed. Parameters become named weights on first use; any other tensor the graph
+ * did not produce (one created inside the traced code) becomes a constant holding its data.
+ */
+final class GraphRecorder implements OpRecorder {
+
+    private final Graph graph;
+    private final Builder builder;
+    private final String entryPoint;
+    private final Map<Tensor, Value> values = new IdentityHashMap<>();
+    private final Map<Tensor, String> parameterNames = new IdentityHashMap<>();
+    private final Map<String, NDArray> usedWeights = new LinkedHashMap<>();
+
+    GraphRecorder(Graph graph, String entryPoint, Map<String, ? extends Tensor> parameters) {
+        this.graph = graph;
+        this.builder = Builder.atEnd(graph.body());
+        this.entryPoint = entryPoint;
+        parameters.forEach((name, p) -> parameterNames.putIfAbsent(p, name));
+    }
+
+    void addInput(String name, Tensor example, TensorType type) {
+        if (values.containsKey(example)) {
+            throw new TraceException("trace " + entryPoint + ": the same tensor is passed as two inputs ('" + name + "')");
+        }
+        values.put(example, graph.addInput(name, type));
+    }
+
+    @Override
+    public void record(String op, Map<String, Attribute> attributes, List<Tensor> inputs, Tensor output) {
+        List<Value> operands = inputs.stream().map(this::valueOf).toList();
+        values.put(output, builder.create(op, operands, attributes).result());
+    }
+
+    @Override
+    public void onDataRead(Tensor tensor, String what) {
+        throw new TraceException("trace " + entryPoint + ": " + SourceLines.callerOfTensor() + " reads tensor data with "
+                + what + ". A traced graph cannot follow data into Java, so a branch or loop on it would be baked in. "
+                + "Express the computation with tensor ops, or pass the value as an input.");
+    }
+
+    /** The IR value of {@code t}: recorded, an input, a weight, or else a constant copy of its data. */
+    Value valueOf(Tensor t) {
+        Value v = values.get(t);
+        if (v != null) return v;
+        NDArray data = t.data();
+        TensorType type = TensorType.of(data.dtype(), data.shape());
+        String weightName = parameterNames.get(t);
+        if (weightName != null) {
+            v = graph.addWeight(weightName, type);
+            usedWeights.put(weightName, data);
+        } else {
+            v = builder.constant(new Attribute.Tensor(type, Weights.littleEndianBytes(data)));
+        }
+        values.put(t, v);
+        return v;
+    }
+
+    /** Weights the graph uses, by name, with their (shared, not copied) data. */
+    Map<String, NDArray> usedWeights() { return usedWeights; }
+}
