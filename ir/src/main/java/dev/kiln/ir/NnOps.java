@@ -64,6 +64,7 @@ final class NnOps {
                     requireFloat(ctx, x);
                     if (x.rank() != 4) throw ctx.error("input must be 4-D [N, C, H, W], got " + x);
                     if (w.rank() != 4) throw ctx.error("weight must be 4-D [O, C/groups, kH, kW], got " + w);
+                    if (!w.shape().isStatic()) throw ctx.error("weight must have a static shape, got " + w);
                     long[] stride = pair(ctx, "stride"), pad = pair(ctx, "padding"), dil = pair(ctx, "dilation");
                     long groups = ctx.intAttr("groups");
                     if (groups < 1) throw ctx.error("groups must be >= 1, got " + groups);
