@@ -1,0 +1,54 @@
+package dev.kiln.onnx;
+
+import java.util.Map;
+
+import static java.util.Map.entry;
+
+/**
+ * The one table from Kiln op names to ONNX: each entry is the lowering that writes that op's nodes.
+ * An op missing here (a user's custom op, say) cannot be exported.
+ */
+final class OnnxOpTable {
+
+    private OnnxOpTable() {}
+
+    private static final Map<String, Lowering> TABLE = Map.ofEntries(
+            entry("add", ElementwiseLowering.arithmetic("Add")),
+            entry("sub", ElementwiseLowering.arithmetic("Sub")),
+            entry("mul", ElementwiseLowering.arithmetic("Mul")),
+            entry("div", ElementwiseLowering.arithmetic("Div")),
+            entry("neg", ElementwiseLowering::neg),
+            entry("relu", ElementwiseLowering::relu),
+            entry("sigmoid", ElementwiseLowering.unary("Sigmoid")),
+            entry("tanh", ElementwiseLowering.unary("Tanh")),
+            entry("gt", ElementwiseLowering.compare("Greater")),
+            entry("lt", ElementwiseLowering.compare("Less")),
+            entry("eq", ElementwiseLowering.compare("Equal")),
+            entry("matmul", NnLowering::matmul),
+            entry("linear", NnLowering::linear),
+            entry("conv2d", NnLowering::conv2d),
+            entry("softmax", NnLowering.softmax("Softmax")),
+            entry("log_softmax", NnLowering.softmax("LogSoftmax")),
+            entry("max_pool2d", PoolLowering::maxPool2d),
+            entry("avg_pool2d", PoolLowering::avgPool2d),
+            entry("reshape", ShapeLowering::reshape),
+            entry("permute", ShapeLowering::permute),
+            entry("flatten", ShapeLowering::flatten),
+            entry("sum", ShapeLowering.reduce("ReduceSum")),
+            entry("mean", ShapeLowering.reduce("ReduceMean")),
+            entry("constant", StructureLowering::constant),
+            entry("item", StructureLowering::item),
+            entry("if", StructureLowering::ifOp),
+            entry("loop", StructureLowering::loop),
+            entry("yield", StructureLowering::terminator),
+            entry("return", StructureLowering::terminator));
+
+    static boolean has(String opName) { return TABLE.containsKey(opName); }
+
+    /** The lowering of {@code opName}; the exporter checks {@link #has} for every op first. */
+    static Lowering lowering(String opName) {
+        Lowering l = TABLE.get(opName);
+        if (l == null) throw new OnnxExportException("op '" + opName + "' has no ONNX mapping");
+        return l;
+    }
+}
