@@ -10,12 +10,12 @@ import java.nio.file.Path;
  * The official ONNX checker (ONNX 1.17 through its JavaCPP preset) with full_check: structure,
  * operator schemas for the model's opset, and strict shape/type inference. Throws on any failure.
  */
-final class OnnxChecker {
+public final class OnnxChecker {
 
     private OnnxChecker() {}
 
     /** Checks the model's serialized bytes, as parsed by ONNX's own C++ protobuf classes. */
-    static void check(ModelProto model) {
+    public static void check(ModelProto model) {
         byte[] bytes = model.toByteArray();
         try (BytePointer data = new BytePointer(bytes);
              org.bytedeco.onnx.ModelProto parsed = new org.bytedeco.onnx.ModelProto()) {
@@ -27,7 +27,7 @@ final class OnnxChecker {
     }
 
     /** Checks a model file by path, as ONNX's {@code check_model(path, full_check=True)} does. */
-    static void check(Path file) {
+    public static void check(Path file) {
         onnx.check_model(file.toString(), true, false, false);
     }
 }
