@@ -1,0 +1,28 @@
+package dev.kiln.runtime.kernels;
+
+/** Elementwise comparisons producing bool tensors; NaN compares false, as in IEEE 754. */
+enum CompareOp {
+    GT("gt"), LT("lt"), EQ("eq");
+
+    final String opName;
+
+    CompareOp(String opName) {
+        this.opName = opName;
+    }
+
+    boolean test(double a, double b) {
+        return switch (this) {
+            case GT -> a > b;
+            case LT -> a < b;
+            case EQ -> a == b;
+        };
+    }
+
+    boolean test(long a, long b) {
+        return switch (this) {
+            case GT -> a > b;
+            case LT -> a < b;
+            case EQ -> a == b;
+        };
+    }
+}

@@ -1,0 +1,137 @@
+package dev.kiln.runtime.kernels;
+
+import dev.kiln.ir.DType;
+import dev.kiln.runtime.Elements;
+import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.Shapes;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * 2-D convolution (PyTorch {@code conv2d} semantics, cross-correlation) via im2col and one GEMM per image and
+ * group. 1x1 convolutions with unit stride and no padding skip im2col. f32 and f64 run natively; f16/bf16 are
+ * computed in f32.
+ */
+public final class Conv {
+    private Conv() {}
+
+    /**
+     * Convolves {@code x[N, C, H, W]} (or unbatched {@code [C, H, W]}) with {@code w[O, C/groups, kh, kw]}, adds
+     * {@code bias[O]} if given. {@code stride}, {@code padding} and {@code dilation} take 1 or 2 values (null
+     * means 1, 0 and 1). Output size per dimension: {@code (in + 2p - d(k-1) - 1) / s + 1}.
+     */
+    public static NDArray conv2d(NDArray x, NDArray w, NDArray biasOrNull, int[] stride, int[] padding,
+                                 int[] dilation, int groups) {
+        String op = "conv2d";
+        Checks.rank(op, "input", x, 3, 4);
+        Checks.rank(op, "weight", w, 4);
+        Checks.floating(op, x);
+        Checks.sameDType(op, x, w);
+        if (x.rank() == 3) {
+            return conv2d(x.unsqueeze(0), w, biasOrNull, stride, padding, dilation, groups).squeeze(0);
+        }
+        int[] s = Checks.pair(op, "stride", stride, 1, 1);
+        int[] p = Checks.pair(op, "padding", padding, 0, 0);
+        int[] d = Checks.pair(op, "dilation", dilation, 1, 1);
+        long[] xs = x.shape(), ws = w.shape();
+        long channels = xs[1], outChannels = ws[0];
+        checkChannels(x, w, groups, channels, outChannels);
+        if (biasOrNull != null) {
+            Checks.sameDType(op, x, biasOrNull);
+            if (biasOrNull.rank() != 1 || biasOrNull.dim(0) != outChannels) {
+                throw new IllegalArgumentException("conv2d: bias " + Shapes.str(biasOrNull.shape())
+                        + " must have shape [" + outChannels + "] to match weight " + Shapes.str(ws));
+            }
+        }
+        if (ws[2] == 0 || ws[3] == 0) {
+            throw new IllegalArgumentException("conv2d: weight " + Shapes.str(ws) + " has an empty kernel");
+        }
+        long oh = outputSize(x, w, "height", xs[2], ws[2], s[0], p[0], d[0]);
+        long ow = outputSize(x, w, "width", xs[3], ws[3], s[1], p[1], d[1]);
+        DType t = x.dtype();
+        if (t == DType.F16 || t == DType.BF16) {
+            return conv2d(x.to(DType.F32), w.to(DType.F32), biasOrNull == null ? null : biasOrNull.to(DType.F32),
+                    s, p, d, groups).to(t);
+        }
+        Im2col.Geometry g = new Im2col.Geometry(channels / groups, xs[2], xs[3], ws[2], ws[3], s[0], s[1], p[0],
+                p[1], d[0], d[1], oh, ow);
+        return compute(x.contiguous(), w.contiguous(), biasOrNull, g, xs[0], outChannels, groups);
+    }
+
+    private static void checkChannels(NDArray x, NDArray w, int groups, long channels, long outChannels) {
+        String shapes = "input " + Shapes.str(x.shape()) + ", weight " + Shapes.str(w.shape());
+        if (groups < 1) throw new IllegalArgumentException("conv2d: groups must be >= 1, got " + groups);
+        if (channels % groups != 0) {
+            throw new IllegalArgumentException("conv2d: groups=" + groups + " does not divide the " + channels
+                    + " input channels (" + shapes + ")");
+        }
+        if (outChannels % groups != 0) {
+            throw new IllegalArgumentException("conv2d: groups=" + groups + " does not divide the " + outChannels
+                    + " output channels (" + shapes + ")");
+        }
+        if (w.dim(1) * groups != channels) {
+            throw new IllegalArgumentException("conv2d: weight expects " + w.dim(1) + " input channels per group x "
+                    + groups + " groups = " + w.dim(1) * groups + " channels but the input has " + channels
+                    + " (" + shapes + ")");
+        }
+    }
+
+    private static long outputSize(NDArray x, NDArray w, String dimension, long in, long k, long s, long p, long d) {
+        long padded = in + 2 * p;
+        long span = d * (k - 1) + 1;
+        if (padded < span) {
+            throw new IllegalArgumentException("conv2d: output size is not positive: input " + Shapes.str(x.shape())
+                    + " has " + dimension + " " + padded + " after padding but weight " + Shapes.str(w.shape())
+                    + " spans " + span + " with dilation " + d);
+        }
+        return (padded - span) / s + 1;
+    }
+
+    private static NDArray compute(NDArray x, NDArray w, NDArray bias, Im2col.Geometry g, long batch,
+                                   long outChannels, int groups) {
+        String op = "conv2d";
+        DType t = x.dtype();
+        boolean f64 = t == DType.F64;
+        int bytes = t.byteSize();
+        NDArray out = NDArray.zeros(t, batch, outChannels, g.oh(), g.ow());
+        long columns = g.columns(), rows = g.rows(), perGroup = outChannels / groups;
+        if (bias != null) fillBias(out, bias, batch, outChannels, columns);
+        int beta = bias != null ? 1 : 0;
+        int m = Checks.toInt(op, "output channels per group", perGroup);
+        int n = Checks.toInt(op, "output positions", columns);
+        int k = Checks.toInt(op, "kernel size", rows);
+        boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
+        long plane = g.h() * g.w();
+        try (Arena scratch = Arena.ofShared()) {
+            MemorySegment col = pointwise ? null : scratch.allocate(Math.multiplyExact(Math.multiplyExact(rows, columns), (long) bytes), 64);
+            for (long img = 0; img < batch; img++) {
+                for (int grp = 0; grp < groups; grp++) {
+                    long xOff = x.offset() + (img * groups + grp) * g.channels() * plane;
+                    MemorySegment b = x.segment();
+                    long bOff = xOff;
+                    if (!pointwise) {
+                        Im2col.fill(x.segment(), xOff, bytes, g, col);
+                        b = col;
+                        bOff = 0;
+                    }
+                    MatmulLoops.gemm(f64, false, false, m, n, k, w.segment(), w.offset() + grp * perGroup * rows, k,
+                            b, bOff, n, out.segment(), (img * outChannels + grp * perGroup) * columns, n, beta);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void fillBias(NDArray out, NDArray bias, long batch, long outChannels, long columns) {
+        double[] b = bias.toDoubleArray();
+        MemorySegment o = out.segment();
+        DType t = out.dtype();
+        for (long img = 0; img < batch; img++) {
+            for (int c = 0; c < outChannels; c++) {
+                long base = (img * outChannels + c) * columns;
+                for (long i = 0; i < columns; i++) Elements.setDouble(o, t, base + i, b[c]);
+            }
+        }
+    }
+}
