@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.kiln.ir.testing.SharedData;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Kiln's onnx.proto against the ONNX 1.22 wire-format table in shared/ (every message, enum,
@@ -36,12 +36,7 @@ class SchemaTest {
 
     private static final FileDescriptor FILE = OnnxProtos.getDescriptor();
 
-    private static Path shared(String relative) {
-        String root = System.getProperty("kiln.shared");
-        Path p = root == null ? null : Path.of(root, relative);
-        assumeTrue(p != null && Files.exists(p), "shared/" + relative + " is not available (kiln.shared=" + root + ")");
-        return p;
-    }
+    private static Path shared(String relative) { return SharedData.require(relative); }
 
     @Test
     void protoMatchesTheWireFormatTable() throws IOException {
