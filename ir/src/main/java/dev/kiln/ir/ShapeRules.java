@@ -29,8 +29,8 @@ public final class ShapeRules {
         if (da.equals(Dim.of(1))) return db;
         if (db.equals(Dim.of(1))) return da;
         if (da.isStatic() && db.isStatic()) {
-            throw new IrException(op + ": shapes " + a + " and " + b + " cannot be broadcast: dim " + axisFromEnd
-                    + " is " + da + " vs " + db);
+            throw new IrException(op + ": shapes " + a + " and " + b + " cannot be broadcast together: dimensions "
+                    + da + " and " + db + " at axis " + axisFromEnd + " differ and neither is 1");
         }
         // A symbolic dim against a static size > 1 must equal it at run time; against another name it is unknown.
         if (da.isStatic()) return da;
@@ -142,11 +142,12 @@ public final class ShapeRules {
         if (symbols.isEmpty()) {
             if (inferred >= 0) {
                 if (staticTarget == 0 || staticIn % staticTarget != 0) {
-                    throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) to " + Arrays.toString(target));
+                    throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) into " + Arrays.toString(target));
                 }
                 out.set(inferred, Dim.of(staticIn / staticTarget));
             } else if (staticIn != staticTarget) {
-                throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) to " + Arrays.toString(target));
+                throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) into "
+                        + Arrays.toString(target) + " (" + staticTarget + " elements)");
             }
         } else if (inferred >= 0 && symbols.size() == 1 && staticTarget != 0 && staticIn == staticTarget) {
             out.set(inferred, symbols.get(0));

@@ -1,5 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.ShapeRules;
+
 import java.util.Arrays;
 
 /** Shape arithmetic shared by tensors and kernels: element counts, strides, broadcasting and axis checks. */
@@ -36,24 +39,9 @@ public final class Shapes {
         return strides;
     }
 
-    /**
-     * The NumPy broadcast of two shapes: aligned from the right, each pair of dimensions must be equal or one
-     * of them 1. Throws naming {@code op} and both shapes otherwise.
-     */
+    /** The NumPy broadcast of two static shapes, by the IR's rule; throws naming {@code op} and both shapes. */
     public static long[] broadcast(String op, long[] a, long[] b) {
-        int rank = Math.max(a.length, b.length);
-        long[] out = new long[rank];
-        for (int i = 0; i < rank; i++) {
-            long da = i < rank - a.length ? 1 : a[i - (rank - a.length)];
-            long db = i < rank - b.length ? 1 : b[i - (rank - b.length)];
-            if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException(op + ": shapes " + str(a) + " and " + str(b)
-                        + " cannot be broadcast together: dimensions " + da + " and " + db + " at axis "
-                        + (i - rank) + " differ and neither is 1");
-            }
-            out[i] = da == 1 ? db : da;
-        }
-        return out;
+        return ShapeRules.broadcast(op, Shape.of(a), Shape.of(b)).toArray();
     }
 
     /** Maps a possibly negative axis into {@code [0, rank)}; throws naming {@code op} if it is out of range. */
@@ -65,39 +53,9 @@ public final class Shapes {
         return axis < 0 ? axis + rank : axis;
     }
 
-    /**
-     * The target of reshaping {@code from} to {@code newShape}, with a single -1 dimension inferred; throws if
-     * the element counts differ.
-     */
+    /** The target of reshaping {@code from} to {@code newShape} (one -1 inferred), by the IR's rule. */
     public static long[] resolveReshape(long[] from, long[] newShape) {
-        long numel = numel(from);
-        long[] dims = newShape.clone();
-        int inferred = -1;
-        long known = 1;
-        for (int i = 0; i < dims.length; i++) {
-            if (dims[i] == -1) {
-                if (inferred >= 0) {
-                    throw new IllegalArgumentException("reshape: only one dimension can be -1, got "
-                            + str(newShape));
-                }
-                inferred = i;
-            } else if (dims[i] < 0) {
-                throw new IllegalArgumentException("reshape: invalid dimension " + dims[i] + " in "
-                        + str(newShape));
-            } else {
-                known = Math.multiplyExact(known, dims[i]);
-            }
-        }
-        if (inferred >= 0) {
-            if (known == 0 || numel % known != 0) {
-                throw new IllegalArgumentException("reshape: cannot reshape " + str(from) + " (" + numel
-                        + " elements) into " + str(newShape));
-            }
-            dims[inferred] = numel / known;
-        } else if (known != numel) {
-            throw new IllegalArgumentException("reshape: cannot reshape " + str(from) + " (" + numel
-                    + " elements) into " + str(newShape) + " (" + known + " elements)");
-        }
-        return dims;
+        numel(from);
+        return ShapeRules.reshape("reshape", Shape.of(from), newShape).toArray();
     }
 }
