@@ -1,5 +1,7 @@
 package dev.kiln.frontend;
 
+import dev.kiln.frontend.autograd.Autograd;
+import dev.kiln.frontend.autograd.Node;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.InferenceContext;
 import dev.kiln.ir.OpRegistry;
@@ -7,6 +9,7 @@ import dev.kiln.ir.OpSchema;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Type;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.OpAttributes;
 import dev.kiln.runtime.OpKernels;
 
 import java.util.ArrayList;
@@ -15,7 +18,9 @@ import java.util.Map;
 
 /**
  * The one path every tensor op takes: it checks the call against the op's registry entry (so eager
- * errors read like IR errors), runs the CPU kernel, and tells the current {@link OpRecorder}.
+ * errors read like IR errors), runs the CPU kernel, records the op for autograd when an input
+ * requires grad, and tells the current {@link OpRecorder}. A kernel result that shares its first
+ * input's storage is a view: it shares that input's version counter.
  */
 public final class Dispatch {
 
@@ -36,15 +41,27 @@ public final class Dispatch {
         schema.checkOperands(types);
         schema.checkAttributes(attributes);
         schema.inference().infer(new InferenceContext(schema, types, attributes, List.of()));
-        Tensor result = new Tensor(OpKernels.run(op, attributes, arrays));
+        OpAttributes attrs = new OpAttributes(schema, attributes);
+        NDArray out = OpKernels.get(op).apply(arrays, attrs);
+        List<Tensor> inputList = List.of(inputs);
+        Node node = Autograd.record(op, attrs, inputList);
+        Tensor result = new Tensor(out);
+        boolean isView = inputs.length > 0 && out.segment() == inputs[0].data().segment();
+        result.initFromOp(node, isView ? inputs[0] : null);
         OpRecorder recorder = RECORDER.get();
-        if (recorder != null) recorder.record(op, attributes, List.of(inputs), result);
+        if (recorder != null) recorder.record(op, attributes, inputList, result);
         return result;
     }
 
     static void dataRead(Tensor tensor, String what) {
         OpRecorder recorder = RECORDER.get();
         if (recorder != null) recorder.onDataRead(tensor, what);
+    }
+
+    /** Tells the recorder that {@code target} now holds the same value as {@code source}. */
+    static void alias(Tensor target, Tensor source) {
+        OpRecorder recorder = RECORDER.get();
+        if (recorder != null) recorder.alias(target, source);
     }
 
     /** Installs {@code recorder} on this thread until the returned scope is closed. */

@@ -19,4 +19,10 @@ public interface OpRecorder {
      * recorder cannot follow it. {@code what} names the method.
      */
     void onDataRead(Tensor tensor, String what);
+
+    /**
+     * {@code target} now holds the same value as {@code source} without a new op: a detached tensor,
+     * or a tensor an in-place op wrote {@code source}'s value into.
+     */
+    void alias(Tensor target, Tensor source);
 }

@@ -24,6 +24,8 @@ final class ElementwiseOps {
                 compare("gt", "a > b"),
                 compare("lt", "a < b"),
                 compare("eq", "a == b"),
+                OpSchema.define("clone").summary("a copy of x with its own storage")
+                        .tensor("x").traits(PURE, ELEMENTWISE).infer(ctx -> List.of(ctx.tensor(0))).build(),
                 OpSchema.define("cast").summary("converts elements to another dtype (floats to ints truncate toward zero)")
                         .tensor("x").attr("dtype", AttrKind.DTYPE).traits(PURE, ELEMENTWISE)
                         .infer(ctx -> List.of(ctx.tensor(0).withDType(((Attribute.DTypeAttr) ctx.attr("dtype")).value())))

@@ -2,12 +2,11 @@ package dev.kiln.ir;
 
 import java.util.List;
 
-import static dev.kiln.ir.AttrKind.BOOL;
 import static dev.kiln.ir.AttrKind.INT;
 import static dev.kiln.ir.AttrKind.INTS;
 import static dev.kiln.ir.Trait.PURE;
 
-/** Ops that change shape or reduce: reshape, permute, flatten, sum, mean. */
+/** Ops that change shape: reshape, permute, flatten. */
 final class ShapeOps {
 
     private ShapeOps() {}
@@ -29,19 +28,6 @@ final class ShapeOps {
                         .traits(PURE)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(ShapeRules.flatten("flatten", ctx.tensor(0).shape(),
                                 ctx.intAttr("start_dim"), ctx.intAttr("end_dim")))))
-                        .build(),
-                reduction("sum", "sum over axes (all when empty)"),
-                reduction("mean", "mean over axes (all when empty)"));
-    }
-
-    private static OpSchema reduction(String name, String summary) {
-        return OpSchema.define(name).summary(summary).tensor("x")
-                .attr("axes", INTS, Attribute.ints(new long[0])).attr("keepdim", BOOL, Attribute.of(false))
-                .traits(PURE).infer(ctx -> {
-                    TensorType x = ctx.tensor(0);
-                    if (x.dtype() == DType.BOOL) throw ctx.error("does not accept bool tensors");
-                    if (name.equals("mean")) NnOps.requireFloat(ctx, x);
-                    return List.of(x.withShape(ShapeRules.reduce(name, x.shape(), ctx.intsAttr("axes"), ctx.boolAttr("keepdim"))));
-                }).build();
+                        .build());
     }
 }

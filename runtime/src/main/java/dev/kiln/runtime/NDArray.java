@@ -328,6 +328,28 @@ public final class NDArray {
     }
 
     /**
+     * Writes {@code src} (same dtype, broadcastable to this shape) into this tensor's storage, through
+     * any strides: the in-place primitive. Views of the same storage see the new values.
+     */
+    public void assign(NDArray src) {
+        if (src.dtype != dtype) {
+            throw new IllegalArgumentException("assign: source dtype " + src.dtype.irName() + " differs from target " + dtype.irName());
+        }
+        NDArray from = src.broadcastTo(shape);
+        int size = dtype.byteSize();
+        if (isContiguous() && from.isContiguous() && from.segment != segment) {
+            MemorySegment.copy(from.segment, from.offset * size, segment, offset * size, numel * size);
+            return;
+        }
+        // Read everything first when source and target share storage, so overlapping views copy correctly.
+        NDArray staged = from.segment == segment ? from.copy() : from;
+        StridedCursor s = staged.cursor(), d = cursor();
+        for (long i = 0; i < numel; i++, s.advance(), d.advance()) {
+            Elements.copyElement(staged.segment, s.position(0), segment, d.position(0), size);
+        }
+    }
+
+    /**
      * This tensor converted to {@code target} (this tensor itself when the dtype already matches). Floats
      * round to the nearest representable value, float-to-int truncates toward zero, ints wrap like a C cast,
      * and anything non-zero becomes true.

@@ -55,6 +55,11 @@ final class GraphRecorder implements OpRecorder {
                 + "Express the computation with tensor ops, or pass the value as an input.");
     }
 
+    @Override
+    public void alias(Tensor target, Tensor source) {
+        values.put(target, valueOf(source));
+    }
+
     /** The IR value of {@code t}: recorded, an input, a weight, or else a constant copy of its data. */
     Value valueOf(Tensor t) {
         Value v = values.get(t);

@@ -54,7 +54,7 @@ public final class Kiln {
         }
         checkDynamicDims(options, examples.length);
         Object result;
-        try (Dispatch.RecordingScope ignored = Dispatch.record(recorder)) {
+        try (Dispatch.RecordingScope _ = Dispatch.record(recorder)) {
             result = entry.call(examples);
         }
         List<Value> outputs = new ArrayList<>();
