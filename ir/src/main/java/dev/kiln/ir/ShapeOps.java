@@ -1,18 +1,22 @@
 package dev.kiln.ir;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import static dev.kiln.ir.AttrKind.INT;
 import static dev.kiln.ir.AttrKind.INTS;
 import static dev.kiln.ir.Trait.PURE;
 
-/** Ops that change shape: reshape, permute, flatten. */
+/**
+ * Ops that change shape: reshape, permute, flatten here; views ({@link ViewOps}), copies that
+ * rearrange elements ({@link LayoutOps}) and indexing ({@link IndexOps}) in their own tables.
+ */
 final class ShapeOps {
 
     private ShapeOps() {}
 
     static List<OpSchema> all() {
-        return List.of(
+        List<OpSchema> ops = new ArrayList<>(List.of(
                 OpSchema.define("reshape").summary("same elements in a new shape; one target dim may be -1")
                         .tensor("x").attr("shape", INTS).traits(PURE)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
@@ -28,6 +32,10 @@ final class ShapeOps {
                         .traits(PURE)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(ShapeRules.flatten("flatten", ctx.tensor(0).shape(),
                                 ctx.intAttr("start_dim"), ctx.intAttr("end_dim")))))
-                        .build());
+                        .build()));
+        ops.addAll(ViewOps.all());
+        ops.addAll(LayoutOps.all());
+        ops.addAll(IndexOps.all());
+        return ops;
     }
 }

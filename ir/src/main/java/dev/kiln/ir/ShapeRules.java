@@ -193,4 +193,245 @@ public final class ShapeRules {
         }
         return new Shape(out);
     }
+
+    // ---------------------------------------------------------------- views, layout and indexing ops
+
+    /** Like {@link #normalize}, but a rank-0 tensor accepts axis 0 or -1, as PyTorch wraps scalar dims. */
+    public static int normalizeScalarOk(String op, long axis, int rank) {
+        return normalize(op, axis, Math.max(rank, 1));
+    }
+
+    /**
+     * {@code torch.Tensor.expand}: {@code target} has at least the input's rank; -1 keeps an existing
+     * dim; only size-1 dims (or new leading dims) change size.
+     */
+    public static Shape expand(String op, Shape in, long[] target) {
+        if (target.length < in.rank()) {
+            throw new IrException(op + ": the number of sizes " + Arrays.toString(target) + " (" + target.length
+                    + ") must be at least the tensor's rank " + in.rank() + " (shape " + in + ")");
+        }
+        int lead = target.length - in.rank();
+        List<Dim> out = new ArrayList<>(target.length);
+        for (int i = 0; i < target.length; i++) {
+            long t = target[i];
+            if (t < -1) throw new IrException(op + ": invalid size " + t + " in " + Arrays.toString(target));
+            if (i < lead) {
+                if (t == -1) {
+                    throw new IrException(op + ": size -1 is not allowed in the new leading dim " + i + " of "
+                            + Arrays.toString(target));
+                }
+                out.add(Dim.of(t));
+                continue;
+            }
+            Dim have = in.dims().get(i - lead);
+            if (t == -1 || (have.isStatic() && have.size() == t)) {
+                out.add(have);
+            } else if (have.isStatic() && have.size() != 1) {
+                throw new IrException(op + ": cannot expand " + in + " to " + Arrays.toString(target) + ": dim "
+                        + (i - lead) + " has size " + have + ", which is not 1 and differs from " + t);
+            } else {
+                out.add(Dim.of(t));
+            }
+        }
+        return new Shape(out);
+    }
+
+    /**
+     * Python slicing of a dim of {@code size}: negative {@code start}/{@code end} count from the end and
+     * both clamp to {@code [0, size]}. Returns {@code {first, count}}; {@code step} must be at least 1.
+     */
+    public static long[] sliceRange(String op, long size, long start, long end, long step) {
+        if (step < 1) throw new IrException(op + ": step must be at least 1, got " + step);
+        long s = clampIndex(start, size), e = clampIndex(end, size);
+        long count = e > s ? (e - s - 1) / step + 1 : 0;
+        return new long[] {s, count};
+    }
+
+    private static long clampIndex(long i, long size) {
+        if (i < 0) i = Math.max(0, i + size);
+        return Math.min(i, size);
+    }
+
+    /** The shape of slicing {@code axis} of {@code in}; a symbolic dim stays only for a full slice. */
+    public static Shape slice(String op, Shape in, long axis, long start, long end, long step) {
+        int a = normalize(op, axis, in.rank());
+        Dim d = in.dims().get(a);
+        if (!d.isStatic()) {
+            sliceRange(op, 0, start, end, step);
+            return in.withDim(a, start == 0 && end == Long.MAX_VALUE && step == 1 ? d : Dim.UNKNOWN);
+        }
+        return in.withDim(a, Dim.of(sliceRange(op, d.size(), start, end, step)[1]));
+    }
+
+    /** Two dims that must be equal; static sizes that differ are an error describing {@code what}. */
+    public static Dim sameDim(String op, String what, Dim a, Dim b) {
+        if (a.equals(b)) return a;
+        if (a.isStatic() && b.isStatic()) throw new IrException(op + ": " + what + ": sizes " + a + " and " + b + " differ");
+        if (a.isStatic()) return a;
+        if (b.isStatic()) return b;
+        return Dim.UNKNOWN;
+    }
+
+    /** {@code torch.cat}: equal ranks (at least 1) and equal dims except along {@code axis}, where they add. */
+    public static Shape concat(String op, List<Shape> shapes, long axis) {
+        if (shapes.isEmpty()) throw new IrException(op + ": needs at least one tensor");
+        Shape first = shapes.get(0);
+        if (first.rank() == 0) throw new IrException(op + ": zero-dimensional tensor (at position 0) cannot be concatenated");
+        int a = normalize(op, axis, first.rank());
+        List<Dim> out = new ArrayList<>(first.dims());
+        for (int k = 1; k < shapes.size(); k++) {
+            Shape s = shapes.get(k);
+            if (s.rank() != first.rank()) {
+                throw new IrException(op + ": tensors must have the same rank: " + first + " (position 0) and " + s
+                        + " (position " + k + ")");
+            }
+            for (int i = 0; i < s.rank(); i++) {
+                Dim d = s.dims().get(i);
+                if (i == a) {
+                    Dim o = out.get(i);
+                    out.set(i, o.isStatic() && d.isStatic() ? Dim.of(o.size() + d.size()) : Dim.UNKNOWN);
+                } else {
+                    out.set(i, sameDim(op, "tensor " + s + " (position " + k + ") does not match " + first
+                            + " in dim " + i, out.get(i), d));
+                }
+            }
+        }
+        return new Shape(out);
+    }
+
+    /**
+     * {@code torch.gather}: {@code index} has the input's rank and no dim larger than the input's,
+     * except along {@code axis}. The result has the index's shape.
+     */
+    public static Shape gather(String op, Shape in, Shape index, long axis) {
+        int a = normalizeScalarOk(op, axis, in.rank());
+        sameRank(op, "index", index, in);
+        indexFits(op, "index", index, "input", in, a);
+        return index;
+    }
+
+    /**
+     * {@code torch.scatter}/{@code scatter_add}: input, index and src share a rank; the index is no
+     * larger than src in any dim and no larger than the input except along {@code axis}.
+     */
+    public static Shape scatter(String op, Shape in, Shape index, Shape src, long axis) {
+        int a = normalizeScalarOk(op, axis, in.rank());
+        sameRank(op, "index", index, in);
+        sameRank(op, "src", src, in);
+        indexFits(op, "index", index, "input", in, a);
+        indexFits(op, "index", index, "src", src, -1);
+        return in;
+    }
+
+    private static void sameRank(String op, String what, Shape s, Shape in) {
+        if (s.rank() != in.rank()) {
+            throw new IrException(op + ": " + what + " " + s + " must have the same rank as the input " + in);
+        }
+    }
+
+    private static void indexFits(String op, String what, Shape index, String otherName, Shape other, int skipAxis) {
+        for (int i = 0; i < index.rank(); i++) {
+            Dim d = index.dims().get(i), o = other.dims().get(i);
+            if (i != skipAxis && d.isStatic() && o.isStatic() && d.size() > o.size()) {
+                throw new IrException(op + ": " + what + " " + index + " is larger than the " + otherName + " " + other
+                        + " in dim " + i + (skipAxis >= 0 ? " (only axis " + skipAxis + " may be larger)" : ""));
+            }
+        }
+    }
+
+    /** {@code index_select}: the input's shape with {@code axis} resized to the (0-d or 1-D) index's length. */
+    public static Shape indexSelect(String op, Shape in, Shape index, long axis) {
+        if (in.rank() == 0) throw new IrException(op + ": needs a tensor of rank >= 1, got a scalar");
+        int a = normalize(op, axis, in.rank());
+        if (index.rank() > 1) throw new IrException(op + ": index must be 0-D or 1-D, got shape " + index);
+        return in.withDim(a, index.rank() == 0 ? Dim.of(1) : index.dims().get(0));
+    }
+
+    /** {@code index_add}: src has the input's shape except along {@code axis}, where it has the index's length. */
+    public static Shape indexAdd(String op, Shape in, Shape index, Shape src, long axis) {
+        Shape expected = indexSelect(op, in, index, axis);
+        if (src.rank() != in.rank()) {
+            throw new IrException(op + ": src " + src + " must have the same rank as the input " + in);
+        }
+        for (int i = 0; i < src.rank(); i++) {
+            sameDim(op, "src " + src + " does not match the expected " + expected + " in dim " + i,
+                    expected.dims().get(i), src.dims().get(i));
+        }
+        return in;
+    }
+
+    /** {@code torch.slice_scatter}: src must have exactly the shape of the slice. */
+    public static Shape sliceScatter(String op, Shape in, Shape src, long axis, long start, long end, long step) {
+        Shape slice = slice(op, in, axis, start, end, step);
+        if (src.rank() != in.rank()) {
+            throw new IrException(op + ": src " + src + " must have the slice's shape " + slice);
+        }
+        for (int i = 0; i < src.rank(); i++) {
+            sameDim(op, "src " + src + " does not match the slice's shape " + slice + " in dim " + i,
+                    slice.dims().get(i), src.dims().get(i));
+        }
+        return in;
+    }
+
+    /**
+     * Constant padding in {@code F.pad} order: (before, after) pairs from the last dim backwards; negative
+     * pads crop, but no dim may be cropped below zero.
+     */
+    public static Shape pad(String op, Shape in, long[] pads) {
+        if (pads.length % 2 != 0) throw new IrException(op + ": pads " + Arrays.toString(pads) + " must have an even length");
+        if (pads.length / 2 > in.rank()) {
+            throw new IrException(op + ": pads " + Arrays.toString(pads) + " cover " + pads.length / 2
+                    + " dims but the input " + in + " has rank " + in.rank());
+        }
+        List<Dim> out = new ArrayList<>(in.dims());
+        for (int p = 0; p < pads.length / 2; p++) {
+            int axis = in.rank() - 1 - p;
+            long before = pads[2 * p], after = pads[2 * p + 1];
+            Dim d = in.dims().get(axis);
+            if (!d.isStatic()) {
+                if (before != 0 || after != 0) out.set(axis, Dim.UNKNOWN);
+                continue;
+            }
+            if (d.size() + Math.min(before, 0) + Math.min(after, 0) < 0) {
+                throw new IrException(op + ": the input size " + d + " of dim " + axis + ", plus negative padding "
+                        + before + " and " + after + ", would be cropped below zero");
+            }
+            out.set(axis, Dim.of(d.size() + before + after));
+        }
+        return new Shape(out);
+    }
+
+    /** Marks the axes to flip; duplicates and out-of-range axes are errors (an empty list flips nothing). */
+    public static boolean[] flipAxes(String op, int rank, long[] axes) {
+        boolean[] flipped = new boolean[Math.max(rank, 1)];
+        for (long ax : axes) {
+            int a = normalizeScalarOk(op, ax, rank);
+            if (flipped[a]) throw new IrException(op + ": axes " + Arrays.toString(axes) + " name dim " + a + " twice");
+            flipped[a] = true;
+        }
+        return rank == 0 ? new boolean[0] : flipped;
+    }
+
+    /** {@code torch.Tensor.repeat}: at least one count per dim (extra counts add leading dims), none negative. */
+    public static Shape repeat(String op, Shape in, long[] repeats) {
+        if (repeats.length < in.rank()) {
+            throw new IrException(op + ": repeats " + Arrays.toString(repeats) + " has fewer entries than the rank "
+                    + in.rank() + " of " + in);
+        }
+        int lead = repeats.length - in.rank();
+        List<Dim> out = new ArrayList<>(repeats.length);
+        for (int i = 0; i < repeats.length; i++) {
+            long r = repeats[i];
+            if (r < 0) throw new IrException(op + ": repeats " + Arrays.toString(repeats) + " has a negative count");
+            Dim d = i < lead ? Dim.of(1) : in.dims().get(i - lead);
+            out.add(r == 1 ? d : d.isStatic() ? Dim.of(Math.multiplyExact(d.size(), r)) : r == 0 ? Dim.of(0) : Dim.UNKNOWN);
+        }
+        return new Shape(out);
+    }
+
+    /** {@code tril}/{@code triu} act on the last two dims, so the input needs rank >= 2. */
+    public static Shape triangular(String op, Shape in) {
+        if (in.rank() < 2) throw new IrException(op + ": input must have at least 2 dims, got shape " + in);
+        return in;
+    }
 }

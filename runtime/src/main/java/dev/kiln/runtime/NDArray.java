@@ -1,6 +1,8 @@
 package dev.kiln.runtime;
 
 import dev.kiln.ir.DType;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.ShapeRules;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -493,6 +495,68 @@ public final class NDArray {
             }
         }
         return new NDArray(segment, dtype, dims, st, offset);
+    }
+
+    /**
+     * A view of elements {@code start} (inclusive) to {@code end} (exclusive) by {@code step} along {@code axis},
+     * with Python's slicing rules: negative bounds count from the end and both clamp to the dim.
+     */
+    public NDArray slice(int axis, long start, long end, long step) {
+        int a = Shapes.axis("slice", axis, shape.length);
+        long[] range = ShapeRules.sliceRange("slice", shape[a], start, end, step);
+        long[] dims = shape.clone();
+        long[] st = strides.clone();
+        dims[a] = range[1];
+        st[a] = range[1] <= 1 ? strides[a] : strides[a] * step;
+        return new NDArray(segment, dtype, dims, st, range[1] == 0 ? offset : offset + range[0] * strides[a]);
+    }
+
+    /**
+     * A view broadcasting size-1 dims (and new leading dims) to {@code sizes} with zero strides, as
+     * {@code torch.Tensor.expand}: -1 keeps a dim.
+     */
+    public NDArray expand(long... sizes) {
+        return broadcastTo(ShapeRules.expand("expand", Shape.of(shape), sizes).toArray());
+    }
+
+    /**
+     * A view of this tensor's elements in {@code newShape} (one -1 inferred) without copying, or null when the
+     * strides cannot express it; PyTorch's rule for {@code view}, which also works on many non-contiguous layouts.
+     */
+    public NDArray viewOrNull(long... newShape) {
+        long[] dims = Shapes.resolveReshape(shape, newShape);
+        if (numel == 0 || shape.length == 0) return new NDArray(segment, dtype, dims, Shapes.contiguousStrides(dims), offset);
+        long[] st = new long[dims.length];
+        int viewD = dims.length - 1;
+        long chunkBase = strides[shape.length - 1];
+        long tensorNumel = 1, viewNumel = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            tensorNumel *= shape[d];
+            // A chunk of dims that are contiguous with each other ends here.
+            if (d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensorNumel * chunkBase)) {
+                while (viewD >= 0 && (viewNumel < tensorNumel || dims[viewD] == 1)) {
+                    st[viewD] = viewNumel * chunkBase;
+                    viewNumel *= dims[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) return null;
+                if (d > 0) {
+                    chunkBase = strides[d - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? new NDArray(segment, dtype, dims, st, offset) : null;
+    }
+
+    /**
+     * Whether two different indices of this tensor address the same element: a dim of size > 1 with stride 0,
+     * as made by {@link #expand} or {@link #broadcastTo}. Writing through such a tensor is ambiguous.
+     */
+    public boolean hasInternalOverlap() {
+        for (int i = 0; i < shape.length; i++) if (shape[i] > 1 && strides[i] == 0) return true;
+        return false;
     }
 
     /** Short summary: dtype, shape and the first few values. */
