@@ -475,11 +475,12 @@ public class Tensor {
     /** Same elements in a new shape (one entry may be -1): a view when the layout allows, else a copy. */
     public Tensor reshape(long... newShape) { return op("reshape", Builder.attrs("shape", newShape), this); }
 
-    /** Like {@link #reshape}, but always a view: a layout that cannot be viewed so is an error. */
+    /** Like {@link #reshape}, but always a view: a layout whose strides cannot express it is an error. */
     public Tensor view(long... newShape) {
-        if (!isContiguous()) {
-            throw new IllegalStateException("view: tensor of shape " + Arrays.toString(shape()) + " is not contiguous; "
-                    + "use reshape(...) or contiguous().view(...)");
+        if (data.viewOrNull(newShape) == null) {
+            throw new IllegalStateException("view: tensor of shape " + Arrays.toString(shape()) + " with strides "
+                    + Arrays.toString(data.strides()) + " is not compatible with shape " + Arrays.toString(newShape)
+                    + " (not contiguous enough); use reshape(...) or contiguous().view(...)");
         }
         return reshape(newShape);
     }
@@ -538,7 +539,14 @@ public class Tensor {
     }
 
     /** {@code length} elements from {@code start} along {@code axis} (a view). */
-    public Tensor narrow(int axis, long start, long length) { return slice(axis, start, start + length, 1); }
+    public Tensor narrow(int axis, long start, long length) {
+        long size = dim(axis);
+        long from = start < 0 ? start + size : start;
+        if (from < 0 || length < 0 || from + length > size) {
+            throw new IllegalArgumentException("narrow: start (" + start + ") + length (" + length + ") exceeds dimension size (" + size + ")");
+        }
+        return slice(axis, from, from + length, 1);
+    }
 
     /** Index {@code index} along {@code axis}, removing that dim (a view). */
     public Tensor select(int axis, long index) {
@@ -602,17 +610,28 @@ public class Tensor {
 
     /** A copy with {@code src} written at {@code index} along {@code axis}. */
     public Tensor scatter(int axis, Tensor index, Tensor src) {
-        return op("scatter", Builder.attrs("axis", axis), this, index.to(DType.I64), src.to(dtype()));
+        return op("scatter", Builder.attrs("axis", axis), this, index.to(DType.I64), sameDType("scatter", src));
     }
 
     /** A copy with {@code src} added at {@code index} along {@code axis}. */
     public Tensor scatterAdd(int axis, Tensor index, Tensor src) {
-        return op("scatter_add", Builder.attrs("axis", axis), this, index.to(DType.I64), src.to(dtype()));
+        return op("scatter_add", Builder.attrs("axis", axis), this, index.to(DType.I64), sameDType("scatter_add", src));
     }
 
-    /** One-hot encoding of i64 class indices: a new last dim of {@code classes}, i64 like PyTorch. */
+    private Tensor sameDType(String op, Tensor src) {
+        if (src.dtype() != dtype()) throw new IllegalArgumentException(op + ": src dtype " + src.dtype() + " must match self dtype " + dtype());
+        return src;
+    }
+
+    /** One-hot encoding of integer class indices in {@code [0, classes)}: a new last dim, i64 like PyTorch. */
     public Tensor oneHot(long classes) {
         if (dtype().isFloatingPoint()) throw new IllegalArgumentException("oneHot: needs integer class indices, got " + dtype());
+        if (numel() > 0) {
+            long lo = (long) min().item(), hi = (long) max().item();
+            if (lo < 0 || hi >= classes) {
+                throw new IllegalArgumentException("oneHot: class values must be in [0, " + classes + "), got values from " + lo + " to " + hi);
+            }
+        }
         return unsqueeze(-1).to(DType.I64).eq(arange(classes)).to(DType.I64);
     }
 
@@ -667,6 +686,10 @@ public class Tensor {
         if (!Arrays.equals(result.shape(), shape())) {
             throw new IllegalArgumentException("in-place output of shape " + Arrays.toString(result.shape())
                     + " doesn't match the tensor's shape " + Arrays.toString(shape()));
+        }
+        if (data.hasInternalOverlap()) {
+            throw new IllegalStateException("in-place write to a tensor in which several elements share one memory location "
+                    + "(e.g. an expand() result); clone() it first");
         }
         data.assign(result.data());
         bumpVersion();

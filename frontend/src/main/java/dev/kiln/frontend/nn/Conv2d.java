@@ -36,8 +36,8 @@ public final class Conv2d extends Module {
             if (pair.length != 2) throw new IllegalArgumentException("Conv2d: kernel, stride, padding and dilation need 2 entries each");
         }
         long fanIn = (long) (inChannels / groups) * kernelSize[0] * kernelSize[1];
-        this.weight = Init.defaultUniform(fanIn, outChannels, inChannels / groups, kernelSize[0], kernelSize[1]);
-        this.bias = withBias ? Init.defaultUniform(fanIn, outChannels) : null;
+        this.weight = Init.defaultWeight(outChannels, inChannels / groups, kernelSize[0], kernelSize[1]);
+        this.bias = withBias ? Init.defaultBias(fanIn, outChannels) : null;
         this.stride = stride.clone();
         this.padding = padding.clone();
         this.dilation = dilation.clone();

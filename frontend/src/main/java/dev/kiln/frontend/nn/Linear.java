@@ -15,8 +15,8 @@ public final class Linear extends Module {
         if (inFeatures < 1 || outFeatures < 1) {
             throw new IllegalArgumentException("Linear: features must be >= 1, got in=" + inFeatures + ", out=" + outFeatures);
         }
-        this.weight = Init.defaultUniform(inFeatures, outFeatures, inFeatures);
-        this.bias = withBias ? Init.defaultUniform(inFeatures, outFeatures) : null;
+        this.weight = Init.defaultWeight(outFeatures, inFeatures);
+        this.bias = withBias ? Init.defaultBias(inFeatures, outFeatures) : null;
     }
 
     @Override
