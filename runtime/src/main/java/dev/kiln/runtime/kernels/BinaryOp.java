@@ -2,7 +2,8 @@ package dev.kiln.runtime.kernels;
 
 /** Elementwise arithmetic on two operands. */
 enum BinaryOp {
-    ADD("add"), SUB("sub"), MUL("mul"), DIV("div");
+    ADD("add"), SUB("sub"), MUL("mul"), DIV("div"),
+    POW("pow"), REMAINDER("remainder"), MAXIMUM("maximum"), MINIMUM("minimum");
 
     final String opName;
 
@@ -10,12 +11,17 @@ enum BinaryOp {
         this.opName = opName;
     }
 
+    /** Floating-point semantics: pow as C's, remainder with the divisor's sign, max/min propagate NaN. */
     double apply(double a, double b) {
         return switch (this) {
             case ADD -> a + b;
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> a / b;
+            case POW -> MathFunctions.pow(a, b);
+            case REMAINDER -> MathFunctions.remainder(a, b);
+            case MAXIMUM -> Math.max(a, b);
+            case MINIMUM -> Math.min(a, b);
         };
     }
 
@@ -25,6 +31,10 @@ enum BinaryOp {
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> a / b;
+            case POW -> (float) MathFunctions.pow(a, b);
+            case REMAINDER -> MathFunctions.remainder(a, b);
+            case MAXIMUM -> Math.max(a, b);
+            case MINIMUM -> Math.min(a, b);
         };
     }
 
@@ -38,6 +48,10 @@ enum BinaryOp {
                 if (b == 0) throw new IllegalArgumentException("div: integer division by zero");
                 yield a / b;
             }
+            case POW -> throw new IllegalArgumentException("pow: not defined for integer tensors; convert to a floating-point dtype first");
+            case REMAINDER -> MathFunctions.remainder(a, b);
+            case MAXIMUM -> Math.max(a, b);
+            case MINIMUM -> Math.min(a, b);
         };
     }
 }

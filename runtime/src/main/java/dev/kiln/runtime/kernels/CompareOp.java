@@ -1,8 +1,8 @@
 package dev.kiln.runtime.kernels;
 
-/** Elementwise comparisons producing bool tensors; NaN compares false, as in IEEE 754. */
+/** Elementwise comparisons producing bool tensors; NaN compares false (and {@code ne} true), as in IEEE 754. */
 enum CompareOp {
-    GT("gt"), LT("lt"), EQ("eq");
+    GT("gt"), LT("lt"), EQ("eq"), NE("ne"), LE("le"), GE("ge");
 
     final String opName;
 
@@ -15,6 +15,9 @@ enum CompareOp {
             case GT -> a > b;
             case LT -> a < b;
             case EQ -> a == b;
+            case NE -> a != b;
+            case LE -> a <= b;
+            case GE -> a >= b;
         };
     }
 
@@ -23,6 +26,9 @@ enum CompareOp {
             case GT -> a > b;
             case LT -> a < b;
             case EQ -> a == b;
+            case NE -> a != b;
+            case LE -> a <= b;
+            case GE -> a >= b;
         };
     }
 }

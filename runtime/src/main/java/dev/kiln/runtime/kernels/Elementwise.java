@@ -33,6 +33,24 @@ public final class Elementwise {
     /** {@code a / b}, broadcasting; integer division truncates toward zero and rejects a zero divisor. */
     public static NDArray div(NDArray a, NDArray b) { return binary(BinaryOp.DIV, a, b, F32Rows.best()); }
 
+    /** {@code a ** b}, broadcasting; floating-point only, with C's special cases ({@code pow(1, nan) = 1}). */
+    public static NDArray pow(NDArray a, NDArray b) {
+        Checks.floating("pow", a);
+        return binary(BinaryOp.POW, a, b, F32Rows.best());
+    }
+
+    /**
+     * Python's {@code a % b} (torch.remainder), broadcasting: the result takes the divisor's sign, so
+     * {@code -1 % 3 = 2} and {@code 1 % -3 = -2}; float {@code x % 0} is NaN, integer {@code x % 0} an error.
+     */
+    public static NDArray remainder(NDArray a, NDArray b) { return binary(BinaryOp.REMAINDER, a, b, F32Rows.best()); }
+
+    /** Elementwise max, broadcasting; NaN propagates and {@code 0.0} beats {@code -0.0}. */
+    public static NDArray maximum(NDArray a, NDArray b) { return binary(BinaryOp.MAXIMUM, a, b, F32Rows.best()); }
+
+    /** Elementwise min, broadcasting; NaN propagates and {@code -0.0} beats {@code 0.0}. */
+    public static NDArray minimum(NDArray a, NDArray b) { return binary(BinaryOp.MINIMUM, a, b, F32Rows.best()); }
+
     /** {@code -x}. */
     public static NDArray neg(NDArray x) { return unary(UnaryOp.NEG, x, F32Rows.best()); }
 
@@ -53,6 +71,15 @@ public final class Elementwise {
 
     /** {@code a == b} as a bool tensor, broadcasting. */
     public static NDArray eq(NDArray a, NDArray b) { return compare(CompareOp.EQ, a, b); }
+
+    /** {@code a != b} as a bool tensor, broadcasting (true where either is NaN). */
+    public static NDArray ne(NDArray a, NDArray b) { return compare(CompareOp.NE, a, b); }
+
+    /** {@code a <= b} as a bool tensor, broadcasting. */
+    public static NDArray le(NDArray a, NDArray b) { return compare(CompareOp.LE, a, b); }
+
+    /** {@code a >= b} as a bool tensor, broadcasting. */
+    public static NDArray ge(NDArray a, NDArray b) { return compare(CompareOp.GE, a, b); }
 
     static NDArray binary(BinaryOp op, NDArray a, NDArray b, F32Rows rows) {
         Checks.sameDType(op.opName, a, b);

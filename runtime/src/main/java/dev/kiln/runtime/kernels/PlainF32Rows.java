@@ -35,6 +35,12 @@ final class PlainF32Rows implements F32Rows {
                             a.getAtIndex(F32, aStart + i * aStride) / b.getAtIndex(F32, bStart + i * bStride));
                 }
             }
+            default -> {
+                for (long i = 0; i < length; i++) {
+                    out.setAtIndex(F32, outStart + i,
+                            op.apply(a.getAtIndex(F32, aStart + i * aStride), b.getAtIndex(F32, bStart + i * bStride)));
+                }
+            }
         }
     }
 
@@ -52,7 +58,7 @@ final class PlainF32Rows implements F32Rows {
                     out.setAtIndex(F32, outStart + i, Math.max(x.getAtIndex(F32, xStart + i * xStride), 0f));
                 }
             }
-            case SIGMOID, TANH -> {
+            default -> {
                 for (long i = 0; i < length; i++) {
                     out.setAtIndex(F32, outStart + i, (float) op.apply(x.getAtIndex(F32, xStart + i * xStride)));
                 }

@@ -32,7 +32,11 @@ final class VectorF32Rows implements F32Rows {
         Shape shape = aStride == 1 && bStride == 1 ? Shape.SAME
                 : aStride == 1 && bStride == 0 ? Shape.RIGHT_SCALAR
                 : aStride == 0 && bStride == 1 ? Shape.LEFT_SCALAR : null;
-        if (shape == null || length < STEP) {
+        boolean vectorised = switch (op) {
+            case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM -> true;
+            default -> false;
+        };
+        if (shape == null || length < STEP || !vectorised) {
             TAIL.binary(op, a, aStart, aStride, b, bStart, bStride, out, outStart, length);
             return;
         }
@@ -42,6 +46,9 @@ final class VectorF32Rows implements F32Rows {
             case SUB -> sub(shape, a, aStart, b, bStart, out, outStart, bound);
             case MUL -> mul(shape, a, aStart, b, bStart, out, outStart, bound);
             case DIV -> div(shape, a, aStart, b, bStart, out, outStart, bound);
+            case MAXIMUM -> lanewise(VectorOperators.MAX, shape, a, aStart, b, bStart, out, outStart, bound);
+            case MINIMUM -> lanewise(VectorOperators.MIN, shape, a, aStart, b, bStart, out, outStart, bound);
+            default -> throw new AssertionError(op);
         }
         TAIL.binary(op, a, aStart + bound * aStride, aStride, b, bStart + bound * bStride, bStride, out,
                 outStart + bound, length - bound);
@@ -50,7 +57,12 @@ final class VectorF32Rows implements F32Rows {
     @Override
     public void unary(UnaryOp op, MemorySegment x, long xStart, long xStride, MemorySegment out, long outStart,
                       long length) {
-        if (xStride != 1 || length < STEP) {
+        // Only ops whose vector form is exact (or already was) run here; the rest stay scalar and bit-identical.
+        boolean vectorised = switch (op) {
+            case NEG, RELU, SIGMOID, TANH, ABS, SQRT, RECIPROCAL -> true;
+            default -> false;
+        };
+        if (xStride != 1 || length < STEP || !vectorised) {
             TAIL.unary(op, x, xStart, xStride, out, outStart, length);
             return;
         }
@@ -60,6 +72,10 @@ final class VectorF32Rows implements F32Rows {
             case RELU -> relu(x, xStart, out, outStart, bound);
             case SIGMOID -> sigmoid(x, xStart, out, outStart, bound);
             case TANH -> tanh(x, xStart, out, outStart, bound);
+            case ABS -> abs(x, xStart, out, outStart, bound);
+            case SQRT -> sqrt(x, xStart, out, outStart, bound);
+            case RECIPROCAL -> reciprocal(x, xStart, out, outStart, bound);
+            default -> throw new AssertionError(op);
         }
         TAIL.unary(op, x, xStart + bound, xStride, out, outStart + bound, length - bound);
     }
@@ -138,6 +154,37 @@ final class VectorF32Rows implements F32Rows {
                 for (long i = 0; i < bound; i += STEP) store(s.div(load(b, bs, i)), o, os, i);
             }
         }
+    }
+
+    /** max/min with Math.max/min semantics (NaN propagates, -0.0 < 0.0), which the Vector API shares. */
+    private static void lanewise(VectorOperators.Binary op, Shape shape, MemorySegment a, long as, MemorySegment b,
+                                 long bs, MemorySegment o, long os, long bound) {
+        switch (shape) {
+            case SAME -> {
+                for (long i = 0; i < bound; i += STEP) store(load(a, as, i).lanewise(op, load(b, bs, i)), o, os, i);
+            }
+            case RIGHT_SCALAR -> {
+                FloatVector s = FloatVector.broadcast(S, b.getAtIndex(F32, bs));
+                for (long i = 0; i < bound; i += STEP) store(load(a, as, i).lanewise(op, s), o, os, i);
+            }
+            case LEFT_SCALAR -> {
+                FloatVector s = FloatVector.broadcast(S, a.getAtIndex(F32, as));
+                for (long i = 0; i < bound; i += STEP) store(s.lanewise(op, load(b, bs, i)), o, os, i);
+            }
+        }
+    }
+
+    private static void abs(MemorySegment x, long xs, MemorySegment o, long os, long bound) {
+        for (long i = 0; i < bound; i += STEP) store(load(x, xs, i).abs(), o, os, i);
+    }
+
+    private static void sqrt(MemorySegment x, long xs, MemorySegment o, long os, long bound) {
+        for (long i = 0; i < bound; i += STEP) store(load(x, xs, i).sqrt(), o, os, i);
+    }
+
+    private static void reciprocal(MemorySegment x, long xs, MemorySegment o, long os, long bound) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (long i = 0; i < bound; i += STEP) store(one.div(load(x, xs, i)), o, os, i);
     }
 
     private static void neg(MemorySegment x, long xs, MemorySegment o, long os, long bound) {
