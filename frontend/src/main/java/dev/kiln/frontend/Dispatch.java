@@ -44,7 +44,8 @@ public final class Dispatch {
         OpAttributes attrs = new OpAttributes(schema, attributes);
         NDArray out = OpKernels.get(op).apply(arrays, attrs);
         List<Tensor> inputList = List.of(inputs);
-        Node node = Autograd.record(op, attrs, inputList);
+        // Only floating-point results carry gradients (a cast to bool or an argmax never requires grad).
+        Node node = out.dtype().isFloatingPoint() ? Autograd.record(op, attrs, inputList) : null;
         Tensor result = new Tensor(out);
         boolean isView = inputs.length > 0 && out.segment() == inputs[0].data().segment();
         result.initFromOp(node, isView ? inputs[0] : null);

@@ -321,7 +321,13 @@ public class Tensor {
     public Tensor round() { return op("round"); }
 
     /** Limits values to {@code [min, max]}; pass ±infinity for a one-sided clamp. */
-    public Tensor clamp(double min, double max) { return op("clamp", Builder.attrs("min", min, "max", max), this); }
+    public Tensor clamp(double min, double max) {
+        boolean fractional = !isWhole(min) || !isWhole(max);
+        Tensor x = fractional && !dtype().isFloatingPoint() ? to(DType.F32) : this;
+        return op("clamp", Builder.attrs("min", min, "max", max), x);
+    }
+
+    private static boolean isWhole(double v) { return Double.isInfinite(v) || v == Math.rint(v); }
 
     /** A copy with its own storage (gradients flow through it). */
     public Tensor copyTensor() { return op("clone"); }

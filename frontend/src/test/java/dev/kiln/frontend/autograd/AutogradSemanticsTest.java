@@ -98,5 +98,7 @@ class AutogradSemanticsTest {
         Tensor x = leaf(1, 2);
         assertNull(x.grad());
         assertFalse(x.gt(Tensor.zeros(2)).requiresGrad());   // comparisons carry no gradient
+        assertFalse(x.to(dev.kiln.ir.DType.BOOL).requiresGrad());
+        assertFalse(x.argmax().requiresGrad());
     }
 }
