@@ -3,20 +3,27 @@ package dev.kiln.ir;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.kiln.ir.AttrKind.BOOL;
+import static dev.kiln.ir.AttrKind.FLOAT;
 import static dev.kiln.ir.AttrKind.INT;
-import static dev.kiln.ir.AttrKind.INTS;
 import static dev.kiln.ir.Trait.PURE;
 
-/** Linear algebra and neural-network ops: matmul, linear, conv2d, pooling, softmax. */
+/**
+ * Linear algebra and neural-network ops: matmul, linear, softmax, embedding and dropout here, plus the
+ * convolution ({@link ConvOps}), pooling ({@link PoolOps}) and normalisation ({@link NormOps}) tables.
+ */
 final class NnOps {
 
     private NnOps() {}
 
     static List<OpSchema> all() {
-        return List.of(matmul(), linear(), conv2d(), maxPool2d(), avgPool2d(),
+        List<OpSchema> ops = new ArrayList<>(List.of(matmul(), linear(),
                 softmax("softmax", "exp(x) / sum(exp(x)) along axis"),
-                softmax("log_softmax", "x - logsumexp(x) along axis"));
+                softmax("log_softmax", "x - logsumexp(x) along axis"),
+                embedding(), embeddingGrad(), dropoutMask()));
+        ops.addAll(ConvOps.all());
+        ops.addAll(PoolOps.all());
+        ops.addAll(NormOps.all());
+        return List.copyOf(ops);
     }
 
     private static OpSchema matmul() {
@@ -53,75 +60,6 @@ final class NnOps {
                 }).build();
     }
 
-    private static OpSchema conv2d() {
-        return OpSchema.define("conv2d").summary("2-D cross-correlation over NCHW input, weight [O, C/groups, kH, kW]")
-                .tensor("x").tensor("weight").optionalTensor("bias")
-                .attr("stride", INTS, Attribute.ints(1, 1)).attr("padding", INTS, Attribute.ints(0, 0))
-                .attr("dilation", INTS, Attribute.ints(1, 1)).attr("groups", INT, Attribute.of(1L))
-                .traits(PURE).infer(ctx -> {
-                    TensorType x = ctx.tensor(0), w = ctx.tensor(1);
-                    ShapeRules.sameDType("conv2d", x, w);
-                    requireFloat(ctx, x);
-                    if (x.rank() != 4) throw ctx.error("input must be 4-D [N, C, H, W], got " + x);
-                    if (w.rank() != 4) throw ctx.error("weight must be 4-D [O, C/groups, kH, kW], got " + w);
-                    if (!w.shape().isStatic()) throw ctx.error("weight must have a static shape, got " + w);
-                    long[] stride = pair(ctx, "stride"), pad = pair(ctx, "padding"), dil = pair(ctx, "dilation");
-                    long groups = ctx.intAttr("groups");
-                    if (groups < 1) throw ctx.error("groups must be >= 1, got " + groups);
-                    long[] k = {w.shape().dim(2).size(), w.shape().dim(3).size()};
-                    Dim c = x.shape().dim(1);
-                    long outCh = w.shape().dim(0).size();
-                    if (outCh % groups != 0) throw ctx.error("out channels " + outCh + " not divisible by groups " + groups);
-                    if (c.isStatic() && c.size() != w.shape().dim(1).size() * groups) {
-                        throw ctx.error("input has " + c + " channels but weight " + w.shape() + " with groups="
-                                + groups + " expects " + w.shape().dim(1).size() * groups);
-                    }
-                    if (ctx.operandCount() == 3) {
-                        TensorType b = ctx.tensor(2);
-                        if (b.rank() != 1 || !compatible(b.shape().dim(0), Dim.of(outCh))) {
-                            throw ctx.error("bias must be [" + outCh + "], got " + b.shape());
-                        }
-                    }
-                    List<Dim> out = new ArrayList<>(List.of(x.shape().dim(0), Dim.of(outCh)));
-                    for (int i = 0; i < 2; i++) {
-                        out.add(ShapeRules.windowOutput("conv2d", x.shape().dim(2 + i), k[i], stride[i], pad[i], pad[i], dil[i], false));
-                    }
-                    return List.of(x.withShape(new Shape(out)));
-                }).build();
-    }
-
-    private static OpSchema maxPool2d() {
-        return OpSchema.define("max_pool2d").summary("2-D max pooling over NCHW input")
-                .tensor("x").attr("kernel_size", INTS).attr("stride", INTS)
-                .attr("padding", INTS, Attribute.ints(0, 0)).attr("dilation", INTS, Attribute.ints(1, 1))
-                .attr("ceil_mode", BOOL, Attribute.of(false))
-                .traits(PURE).infer(ctx -> List.of(pool(ctx, pair(ctx, "dilation")))).build();
-    }
-
-    private static OpSchema avgPool2d() {
-        return OpSchema.define("avg_pool2d").summary("2-D average pooling over NCHW input")
-                .tensor("x").attr("kernel_size", INTS).attr("stride", INTS)
-                .attr("padding", INTS, Attribute.ints(0, 0)).attr("ceil_mode", BOOL, Attribute.of(false))
-                .attr("count_include_pad", BOOL, Attribute.of(true))
-                .traits(PURE).infer(ctx -> List.of(pool(ctx, new long[] {1, 1}))).build();
-    }
-
-    private static TensorType pool(InferenceContext ctx, long[] dilation) {
-        TensorType x = ctx.tensor(0);
-        requireFloat(ctx, x);
-        if (x.rank() != 4) throw ctx.error("input must be 4-D [N, C, H, W], got " + x);
-        long[] k = pair(ctx, "kernel_size"), stride = pair(ctx, "stride"), pad = pair(ctx, "padding");
-        boolean ceil = ctx.boolAttr("ceil_mode");
-        for (int i = 0; i < 2; i++) {
-            if (pad[i] * 2 > k[i]) throw ctx.error("padding " + pad[i] + " must be at most half the kernel size " + k[i]);
-        }
-        List<Dim> out = new ArrayList<>(x.shape().dims().subList(0, 2));
-        for (int i = 0; i < 2; i++) {
-            out.add(ShapeRules.windowOutput(ctx.opName(), x.shape().dim(2 + i), k[i], stride[i], pad[i], pad[i], dilation[i], ceil));
-        }
-        return x.withShape(new Shape(out));
-    }
-
     private static OpSchema softmax(String name, String summary) {
         return OpSchema.define(name).summary(summary).tensor("x").attr("axis", INT, Attribute.of(-1L))
                 .traits(PURE).infer(ctx -> {
@@ -132,22 +70,97 @@ final class NnOps {
                 }).build();
     }
 
-    /** A two-element positive ints attribute (stride, padding, ...). */
+    private static OpSchema embedding() {
+        return OpSchema.define("embedding").summary("rows of weight [V, D] picked by integer indices: [..., D]")
+                .tensor("weight").tensor("indices").attr("padding_idx", INT, Attribute.of(-1L))
+                .traits(PURE).infer(ctx -> {
+                    TensorType w = ctx.tensor(0), idx = ctx.tensor(1);
+                    if (w.rank() != 2) throw ctx.error("weight must be 2-D [num_embeddings, dim], got " + w);
+                    requireIndices(ctx, idx);
+                    checkPaddingIdx(ctx, w.shape().dim(0));
+                    List<Dim> out = new ArrayList<>(idx.shape().dims());
+                    out.add(w.shape().dim(1));
+                    return List.of(w.withShape(new Shape(out)));
+                }).build();
+    }
+
+    private static OpSchema embeddingGrad() {
+        return OpSchema.define("embedding_grad")
+                .summary("gradient of embedding w.r.t. weight: grad rows scatter-added at indices (none at padding_idx)")
+                .tensor("grad_out").tensor("indices").attr("num_weights", INT).attr("padding_idx", INT, Attribute.of(-1L))
+                .traits(PURE).infer(ctx -> {
+                    TensorType g = ctx.tensor(0), idx = ctx.tensor(1);
+                    requireFloat(ctx, g);
+                    requireIndices(ctx, idx);
+                    long v = ctx.intAttr("num_weights");
+                    if (v < 0) throw ctx.error("num_weights must be >= 0, got " + v);
+                    checkPaddingIdx(ctx, Dim.of(v));
+                    if (g.rank() != idx.rank() + 1) {
+                        throw ctx.error("grad_out " + g.shape() + " must be indices " + idx.shape() + " plus one trailing dim");
+                    }
+                    for (int i = 0; i < idx.rank(); i++) {
+                        if (!compatible(g.shape().dim(i), idx.shape().dim(i))) {
+                            throw ctx.error("grad_out " + g.shape() + " does not match indices " + idx.shape());
+                        }
+                    }
+                    return List.of(g.withShape(Shape.of(Dim.of(v), g.shape().dim(-1))));
+                }).build();
+    }
+
+    private static OpSchema dropoutMask() {
+        return OpSchema.define("dropout_mask")
+                .summary("random mask like x: 0 with probability p, else 1/(1-p) (not pure: draws from the runtime generator)")
+                .tensor("x").attr("p", FLOAT).infer(ctx -> {
+                    TensorType x = ctx.tensor(0);
+                    requireFloat(ctx, x);
+                    double p = floatAttr(ctx, "p");
+                    if (!(p >= 0 && p <= 1)) throw ctx.error("p must be in [0, 1], got " + p);
+                    return List.of(x);
+                }).build();
+    }
+
+    private static void requireIndices(InferenceContext ctx, TensorType idx) {
+        if (idx.dtype() != DType.I64 && idx.dtype() != DType.I32) {
+            throw ctx.error("indices must be i64 or i32, got " + idx);
+        }
+    }
+
+    private static void checkPaddingIdx(InferenceContext ctx, Dim rows) {
+        long pad = ctx.intAttr("padding_idx");
+        if (pad < -1 || (rows.isStatic() && pad >= rows.size())) {
+            throw ctx.error("padding_idx must be -1 (none) or in [0, " + rows + "), got " + pad);
+        }
+    }
+
+    /** A two-element ints attribute (stride, padding, ...): entries >= 0 for paddings, >= 1 otherwise. */
     static long[] pair(InferenceContext ctx, String attr) {
+        return pair(ctx, attr, attr.endsWith("padding") ? 0 : 1);
+    }
+
+    /** A two-element ints attribute whose entries are at least {@code min}. */
+    static long[] pair(InferenceContext ctx, String attr, long min) {
         long[] v = ctx.intsAttr(attr);
         if (v.length != 2) throw ctx.error(attr + " must have 2 entries, got " + java.util.Arrays.toString(v));
-        long min = attr.equals("padding") ? 0 : 1;
         for (long e : v) {
             if (e < min) throw ctx.error(attr + " entries must be >= " + min + ", got " + java.util.Arrays.toString(v));
         }
         return v;
     }
 
+    static double floatAttr(InferenceContext ctx, String attr) {
+        return ((Attribute.Float) ctx.attr(attr)).value();
+    }
+
     static void requireFloat(InferenceContext ctx, TensorType t) {
         if (!t.dtype().isFloatingPoint()) throw ctx.error("needs a floating-point tensor, got " + t);
     }
 
-    private static boolean compatible(Dim a, Dim b) {
+    static boolean compatible(Dim a, Dim b) {
         return !(a.isStatic() && b.isStatic()) || a.size() == b.size();
+    }
+
+    /** Requires {@code actual} to equal {@code expected} where both are static; names {@code what}. */
+    static void requireDim(InferenceContext ctx, String what, Dim actual, Dim expected) {
+        if (!compatible(actual, expected)) throw ctx.error(what + " is " + actual + ", expected " + expected);
     }
 }

@@ -1,17 +1,12 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.ir.DType;
-import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.Shapes;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-
 /**
- * 2-D convolution (PyTorch {@code conv2d} semantics, cross-correlation) via im2col and one GEMM per image and
- * group. 1x1 convolutions with unit stride and no padding skip im2col. f32 and f64 run natively; f16/bf16 are
- * computed in f32.
+ * 2-D convolution (PyTorch {@code conv2d} semantics, cross-correlation) via im2col and one GEMM per chunk of
+ * images and group (see {@link ConvCore}). f32 and f64 run natively; f16/bf16 are computed in f32.
  */
 public final class Conv {
     private Conv() {}
@@ -56,7 +51,7 @@ public final class Conv {
         }
         Im2col.Geometry g = new Im2col.Geometry(channels / groups, xs[2], xs[3], ws[2], ws[3], s[0], s[1], p[0],
                 p[1], d[0], d[1], oh, ow);
-        return compute(x.contiguous(), w.contiguous(), biasOrNull, g, xs[0], outChannels, groups);
+        return ConvCore.forward(x.contiguous(), w.contiguous(), biasOrNull, g, groups);
     }
 
     private static void checkChannels(NDArray x, NDArray w, int groups, long channels, long outChannels) {
@@ -86,52 +81,5 @@ public final class Conv {
                     + " spans " + span + " with dilation " + d);
         }
         return (padded - span) / s + 1;
-    }
-
-    private static NDArray compute(NDArray x, NDArray w, NDArray bias, Im2col.Geometry g, long batch,
-                                   long outChannels, int groups) {
-        String op = "conv2d";
-        DType t = x.dtype();
-        boolean f64 = t == DType.F64;
-        int bytes = t.byteSize();
-        NDArray out = NDArray.zeros(t, batch, outChannels, g.oh(), g.ow());
-        long columns = g.columns(), rows = g.rows(), perGroup = outChannels / groups;
-        if (bias != null) fillBias(out, bias, batch, outChannels, columns);
-        int beta = bias != null ? 1 : 0;
-        int m = Checks.toInt(op, "output channels per group", perGroup);
-        int n = Checks.toInt(op, "output positions", columns);
-        int k = Checks.toInt(op, "kernel size", rows);
-        boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
-        long plane = g.h() * g.w();
-        try (Arena scratch = Arena.ofShared()) {
-            MemorySegment col = pointwise ? null : scratch.allocate(Math.multiplyExact(Math.multiplyExact(rows, columns), (long) bytes), 64);
-            for (long img = 0; img < batch; img++) {
-                for (int grp = 0; grp < groups; grp++) {
-                    long xOff = x.offset() + (img * groups + grp) * g.channels() * plane;
-                    MemorySegment b = x.segment();
-                    long bOff = xOff;
-                    if (!pointwise) {
-                        Im2col.fill(x.segment(), xOff, bytes, g, col);
-                        b = col;
-                        bOff = 0;
-                    }
-                    MatmulLoops.gemm(f64, false, false, m, n, k, w.segment(), w.offset() + grp * perGroup * rows, k,
-                            b, bOff, n, out.segment(), (img * outChannels + grp * perGroup) * columns, n, beta);
-                }
-            }
-        }
-        return out;
-    }
-
-    private static void fillBias(NDArray out, NDArray bias, long batch, long outChannels, long columns) {
-        double[] b = bias.toDoubleArray();
-        MemorySegment o = out.segment();
-        DType t = out.dtype();
-        for (long img = 0; img < batch; img++) {
-            for (int c = 0; c < outChannels; c++) {
-                long base = (img * outChannels + c) * columns;
-                for (long i = 0; i < columns; i++) Elements.setDouble(o, t, base + i, b[c]);
-            }
-        }
     }
 }

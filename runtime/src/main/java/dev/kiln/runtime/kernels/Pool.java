@@ -16,8 +16,9 @@ import java.util.Arrays;
 public final class Pool {
     private Pool() {}
 
-    private record Window(long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw,
-                          long h, long w, long oh, long ow) {}
+    /** One pooling geometry: kernel, stride, padding, dilation, input plane and output plane sizes. */
+    record Window(long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw,
+                  long h, long w, long oh, long ow) {}
 
     /**
      * Max over each window; padded positions never win and NaN propagates. {@code stride} null or empty means
@@ -103,6 +104,13 @@ public final class Pool {
                                  boolean ceilMode) {
         Checks.rank(op, "input", x, 3, 4);
         Checks.floating(op, x);
+        return window(op, x.dim(-2), x.dim(-1), "input " + Shapes.str(x.shape()), kernel, stride, padding, dilation,
+                ceilMode);
+    }
+
+    /** Checks the hyper-parameters and computes the output plane for an {@code h x w} input ({@code what} for errors). */
+    static Window window(String op, long h, long w, String what, int[] kernel, int[] stride, int[] padding,
+                         int[] dilation, boolean ceilMode) {
         if (kernel == null || kernel.length == 0) {
             throw new IllegalArgumentException(op + ": kernel size is required");
         }
@@ -114,12 +122,11 @@ public final class Pool {
             throw new IllegalArgumentException(op + ": padding " + Arrays.toString(p)
                     + " must be at most half the kernel size " + Arrays.toString(k));
         }
-        long h = x.dim(-2), w = x.dim(-1);
         long oh = outputSize(h, k[0], s[0], p[0], d[0], ceilMode);
         long ow = outputSize(w, k[1], s[1], p[1], d[1], ceilMode);
         if (oh < 1 || ow < 1) {
-            throw new IllegalArgumentException(op + ": output size " + oh + " x " + ow + " is not positive for input "
-                    + Shapes.str(x.shape()) + " with kernel " + Arrays.toString(k) + ", stride " + Arrays.toString(s)
+            throw new IllegalArgumentException(op + ": output size " + oh + " x " + ow + " is not positive for "
+                    + what + " with kernel " + Arrays.toString(k) + ", stride " + Arrays.toString(s)
                     + ", padding " + Arrays.toString(p) + ", dilation " + Arrays.toString(d));
         }
         return new Window(k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], h, w, oh, ow);
