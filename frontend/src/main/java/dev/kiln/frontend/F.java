@@ -103,9 +103,14 @@ public final class F {
         return x.mul(mask);
     }
 
-    /** Rows of {@code weight} picked by i64 {@code indices}; {@code paddingIdx} < 0 means none. */
+    /**
+     * Rows of {@code weight} picked by integer {@code indices}. {@code paddingIdx} is -1 for none, or a
+     * row (negative values count from the end, as in PyTorch) that receives no gradient.
+     */
     public static Tensor embedding(Tensor indices, Tensor weight, long paddingIdx) {
-        return Dispatch.call("embedding", Builder.attrs("padding_idx", paddingIdx), weight, indices.to(DType.I64));
+        long rows = weight.dim(0);
+        long padding = paddingIdx < -1 ? paddingIdx + rows : paddingIdx;
+        return Dispatch.call("embedding", Builder.attrs("padding_idx", padding), weight, indices.to(DType.I64));
     }
 
     /**

@@ -15,8 +15,14 @@ public final class Generator {
 
     public Generator(long seed) { this.random = new SplittableRandom(seed); }
 
-    /** Reseeds the default generator so that later layer initialisations repeat exactly. */
-    public static synchronized void manualSeed(long seed) { defaultGenerator = new Generator(seed); }
+    /**
+     * Reseeds the default generator and the runtime's random source (dropout masks), so that later
+     * initialisations and training runs repeat exactly.
+     */
+    public static synchronized void manualSeed(long seed) {
+        defaultGenerator = new Generator(seed);
+        dev.kiln.runtime.RandomSource.manualSeed(seed);
+    }
 
     public static synchronized Generator defaultGenerator() { return defaultGenerator; }
 
