@@ -44,8 +44,11 @@ public final class MnistTraining {
                 case "--data" -> c = new Config(Path.of(args[i + 1]), c.epochs(), c.batchSize(), c.lr(), c.seed(), c.weightsOut(), c.trainLimit());
                 case "--epochs" -> c = new Config(c.dataDir(), Integer.parseInt(args[i + 1]), c.batchSize(), c.lr(), c.seed(), c.weightsOut(), c.trainLimit());
                 case "--batch" -> c = new Config(c.dataDir(), c.epochs(), Integer.parseInt(args[i + 1]), c.lr(), c.seed(), c.weightsOut(), c.trainLimit());
+                case "--lr" -> c = new Config(c.dataDir(), c.epochs(), c.batchSize(), Double.parseDouble(args[i + 1]), c.seed(), c.weightsOut(), c.trainLimit());
+                case "--seed" -> c = new Config(c.dataDir(), c.epochs(), c.batchSize(), c.lr(), Long.parseLong(args[i + 1]), c.weightsOut(), c.trainLimit());
                 case "--out" -> c = new Config(c.dataDir(), c.epochs(), c.batchSize(), c.lr(), c.seed(), Path.of(args[i + 1]), c.trainLimit());
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; known: --data DIR --epochs N --batch N --out FILE");
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; known: --data DIR --epochs N --batch N --lr X --seed N --out FILE");
             }
         }
         Result r = train(c, System.out);
