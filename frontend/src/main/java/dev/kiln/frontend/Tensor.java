@@ -429,8 +429,11 @@ public class Tensor {
     public Tensor var(int[] dims, boolean keepDim, int correction) {
         Tensor x = floatInput();
         Tensor centred = x.sub(x.mean(dims, true));
+        Tensor squares = centred.mul(centred);
+        // The biased form divides inside mean, so no element count is frozen into a traced graph.
+        if (correction == 0) return squares.mean(dims, keepDim);
         long n = reducedCount(dims);
-        return centred.mul(centred).sum(dims, keepDim).div((double) Math.max(0, n - correction));
+        return squares.sum(dims, keepDim).div((double) Math.max(0, n - correction));
     }
 
     public Tensor var() { return var(new int[0], false, 1); }

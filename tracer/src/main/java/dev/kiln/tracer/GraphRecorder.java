@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * Builds IR from an eager run: each dispatched op becomes an IR op whose operands are the values of
- * the tensors it consumed. Parameters become named weights on first use; any other tensor the graph
+ * the tensors it consumed. Parameters and buffers become named weights on first use; any other tensor the graph
  * did not produce (one created inside the traced code) becomes a constant holding its data.
  */
 final class GraphRecorder implements OpRecorder {
@@ -27,12 +27,15 @@ final class GraphRecorder implements OpRecorder {
     private final Map<Tensor, Value> values = new IdentityHashMap<>();
     private final Map<Tensor, String> parameterNames = new IdentityHashMap<>();
     private final Map<String, NDArray> usedWeights = new LinkedHashMap<>();
+    private final TraceOptions options;
+    private final List<String> warnings = new java.util.ArrayList<>();
 
-    GraphRecorder(Graph graph, String entryPoint, Map<String, ? extends Tensor> parameters) {
+    GraphRecorder(Graph graph, String entryPoint, Map<String, ? extends Tensor> parameters, TraceOptions options) {
         this.graph = graph;
         this.builder = Builder.atEnd(graph.body());
         this.entryPoint = entryPoint;
-        parameters.forEach((name, p) -> parameterNames.putIfAbsent(p, name));
+        this.options = options;
+        if (!options.freeze()) parameters.forEach((name, p) -> parameterNames.putIfAbsent(p, name));
     }
 
     void addInput(String name, Tensor example, TensorType type) {
@@ -50,10 +53,20 @@ final class GraphRecorder implements OpRecorder {
 
     @Override
     public void onDataRead(Tensor tensor, String what) {
-        throw new TraceException("trace " + entryPoint + ": " + SourceLines.callerOfTensor() + " reads tensor data with "
-                + what + ". A traced graph cannot follow data into Java, so a branch or loop on it would be baked in. "
-                + "Express the computation with tensor ops, or pass the value as an input.");
+        String where = SourceLines.callerOfTensor();
+        if (!options.bakeDataReads()) {
+            throw new TraceException("trace " + entryPoint + ": " + where + " reads tensor data with " + what
+                    + ". A traced graph cannot follow data into Java, so a branch or loop on it would be baked in. "
+                    + "Express the computation with tensor ops, capture the method with @Compile, or opt in with "
+                    + "TraceOptions.bakeDataReads(true) to bake the value.");
+        }
+        String warning = "trace " + entryPoint + ": " + where + " reads tensor data with " + what
+                + "; its traced value is baked into the graph (TraceOptions.bakeDataReads)";
+        warnings.add(warning);
     }
+
+    /** The warnings logged while tracing (baked data reads). */
+    List<String> warnings() { return warnings; }
 
     @Override
     public void alias(Tensor target, Tensor source) {
@@ -76,6 +89,8 @@ final class GraphRecorder implements OpRecorder {
         values.put(t, v);
         return v;
     }
+
+    Graph graph() { return graph; }
 
     /** Weights the graph uses, by name, with their (shared, not copied) data. */
     Map<String, NDArray> usedWeights() { return usedWeights; }

@@ -3,12 +3,13 @@ package dev.kiln.tracer;
 import dev.kiln.frontend.Dispatch;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.frontend.nn.Module;
-import dev.kiln.frontend.nn.Parameter;
 import dev.kiln.ir.Dim;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
+import dev.kiln.ir.IrPrinter;
+import dev.kiln.runtime.NDArray;
 import dev.kiln.ir.Verifier;
 
 import java.util.ArrayList;
@@ -27,32 +28,50 @@ public final class Kiln {
     }
 
     /**
-     * Runs {@code module} once on {@code examples} while recording every op. Parameters become named
-     * weights (by their paths, such as {@code conv1.weight}); dims marked dynamic in {@code options}
-     * stay symbolic.
+     * Runs {@code module} once on {@code examples} while recording every op. Parameters and buffers
+     * become named weights (by their paths, such as {@code conv1.weight}); dims marked dynamic in
+     * {@code options} stay symbolic.
      */
     public static TracedFunction trace(Module module, TraceOptions options, Tensor... examples) {
         String name = options.graphName() != null ? options.graphName() : graphName(module.getClass().getSimpleName());
-        return trace(name, module.getClass().getName() + ".call", module.namedParameters(), module::call, options, examples);
+        return trace(name, module.getClass().getName() + ".call", module, module.stateDict(), module::call, options, examples);
     }
 
     /** Traces a function of tensors; tensors it captures from outside become constants. */
     public static TracedFunction trace(String name, Function<Tensor[], Object> function, TraceOptions options, Tensor... examples) {
-        return trace(graphName(name), name, Map.of(), function::apply, options, examples);
+        return trace(graphName(name), name, null, Map.of(), function::apply, options, examples);
     }
 
     private interface Entry {
         Object call(Tensor[] inputs);
     }
 
-    private static TracedFunction trace(String name, String entryPoint, Map<String, Parameter> parameters, Entry entry,
+    private static TracedFunction trace(String name, String entryPoint, Module module, Map<String, ? extends Tensor> parameters, Entry entry,
+                                        TraceOptions options, Tensor... examples) {
+        checkDynamicDims(options, examples.length);
+        GraphRecorder recorder = record(name, entryPoint, parameters, entry, options, examples);
+        Graph graph = recorder.graph();
+        if (!options.dynamicDims().isEmpty()) {
+            // The check runs the code again: buffers it updates (running statistics) are put back afterwards.
+            Map<String, NDArray> buffers = new java.util.LinkedHashMap<>();
+            if (module != null) module.namedBuffers().forEach((k, b) -> buffers.put(k, b.data().copy()));
+            try {
+                checkNoFrozenSizes(graph, name, entryPoint, parameters, entry, options, examples);
+            } finally {
+                if (module != null) module.namedBuffers().forEach((k, b) -> b.data().assign(buffers.get(k)));
+            }
+        }
+        recorder.warnings().forEach(w -> System.getLogger("dev.kiln.tracer").log(System.Logger.Level.WARNING, w));
+        return new TracedFunction(graph, recorder.usedWeights(), entryPoint, recorder.warnings());
+    }
+
+    private static GraphRecorder record(String name, String entryPoint, Map<String, ? extends Tensor> parameters, Entry entry,
                                         TraceOptions options, Tensor... examples) {
         Graph graph = new Graph(name);
-        GraphRecorder recorder = new GraphRecorder(graph, entryPoint, parameters);
+        GraphRecorder recorder = new GraphRecorder(graph, entryPoint, parameters, options);
         for (int i = 0; i < examples.length; i++) {
             recorder.addInput(examples.length == 1 ? "x" : "x" + i, examples[i], inputType(examples[i], i, options));
         }
-        checkDynamicDims(options, examples.length);
         Object result;
         try (Dispatch.RecordingScope _ = Dispatch.record(recorder)) {
             result = entry.call(examples);
@@ -61,7 +80,42 @@ public final class Kiln {
         for (Tensor t : outputTensors(result, entryPoint)) outputs.add(recorder.valueOf(t));
         dev.kiln.ir.Builder.atEnd(graph.body()).ret(outputs.toArray(Value[]::new));
         Verifier.verify(graph);
-        return new TracedFunction(graph, recorder.usedWeights(), entryPoint);
+        return recorder;
+    }
+
+    /**
+     * Traces again with every dynamic dim one larger: a graph that differs (a size read with
+     * {@code dim()} frozen into a reshape, a constant shaped like the input) would be wrong at other
+     * sizes, so it is an error naming the first differing op rather than a silently specialised graph.
+     */
+    private static void checkNoFrozenSizes(Graph graph, String name, String entryPoint, Map<String, ? extends Tensor> parameters,
+                                           Entry entry, TraceOptions options, Tensor... examples) {
+        Tensor[] resized = new Tensor[examples.length];
+        for (int i = 0; i < examples.length; i++) {
+            long[] shape = examples[i].shape();
+            for (TraceOptions.DynamicDim d : options.dynamicDims()) {
+                if (d.input() == i) shape[Shape.normalizeAxis(d.axis(), shape.length)]++;
+            }
+            resized[i] = Tensor.zeros(examples[i].dtype(), shape);
+        }
+        String expected = IrPrinter.print(graph);
+        String actual;
+        try {
+            actual = IrPrinter.print(record(name, entryPoint, parameters, entry, options.bakeDataReads(true), resized).graph());
+        } catch (RuntimeException e) {
+            throw new TraceException("trace " + entryPoint + ": the traced code fails when a dynamic dim changes size ("
+                    + e.getMessage() + "), so the dims " + options.dynamicDims() + " cannot be dynamic");
+        }
+        if (!expected.equals(actual)) {
+            String[] a = expected.split("\n"), b = actual.split("\n");
+            int line = 0;
+            while (line < Math.min(a.length, b.length) && a[line].equals(b[line])) line++;
+            throw new TraceException("trace " + entryPoint + ": the graph depends on the size of a dynamic dim"
+                    + (options.bakeDataReads() ? " (or on tensor data baked under bakeDataReads)" : "") + ": traced again with "
+                    + "each dynamic dim one larger, the graph changes at\n  " + (line < a.length ? a[line].trim() : "(end)")
+                    + "\nwhich becomes\n  " + (line < b.length ? b[line].trim() : "(end)") + "\nA size read with dim() or shape() "
+                    + "was frozen into an op; use -1 in reshape, flatten(), or ops that derive sizes from their inputs.");
+        }
     }
 
     private static TensorType inputType(Tensor example, int index, TraceOptions options) {

@@ -24,12 +24,17 @@ public final class TracedFunction {
     private final Graph graph;
     private final Map<String, NDArray> weights;
     private final String entryPoint;
+    private final List<String> warnings;
 
-    TracedFunction(Graph graph, Map<String, NDArray> weights, String entryPoint) {
+    TracedFunction(Graph graph, Map<String, NDArray> weights, String entryPoint, List<String> warnings) {
         this.graph = graph;
         this.weights = Collections.unmodifiableMap(weights);
         this.entryPoint = entryPoint;
+        this.warnings = List.copyOf(warnings);
     }
+
+    /** Warnings from tracing, such as data reads baked into the graph under TraceOptions.bakeDataReads. */
+    public List<String> warnings() { return warnings; }
 
     public Graph graph() { return graph; }
 

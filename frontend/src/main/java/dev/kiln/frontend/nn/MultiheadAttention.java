@@ -61,16 +61,17 @@ public final class MultiheadAttention extends Module {
             throw new IllegalArgumentException("MultiheadAttention(" + embedDim + "): query must be 3-D with embedding " + embedDim
                     + ", got " + java.util.Arrays.toString(query.shape()));
         }
-        long n = q.dim(0), l = q.dim(1), s = k.dim(1), d = embedDim / heads;
-        Tensor qh = heads(project(q, 0), n, l, d), kh = heads(project(k, 1), n, s, d), vh = heads(project(v, 2), n, s, d);
+        long l = q.dim(1), s = k.dim(1), d = embedDim / heads;
+        Tensor qh = heads(project(q, 0), l, d), kh = heads(project(k, 1), s, d), vh = heads(project(v, 2), s, d);
         Tensor mask = attnMask;
         if (keyPaddingMask != null) {
-            Tensor keep = keyPaddingMask.to(DType.BOOL).logicalNot().reshape(n, 1, 1, s);
+            Tensor keep = keyPaddingMask.to(DType.BOOL).logicalNot().reshape(-1, 1, 1, s);
             mask = mask == null ? keep : mask.dtype() == DType.BOOL ? keep.logicalAnd(mask)
                     : Tensor.where(keep, mask, Tensor.scalar(mask.dtype(), Double.NEGATIVE_INFINITY));
         }
         Tensor out = F.scaledDotProductAttention(qh, kh, vh, mask, causal, dropout, isTraining());
-        out = outProj.forward(out.transpose(1, 2).reshape(n, l, embedDim));
+        // -1 for the batch dim keeps it symbolic when traced with a dynamic batch.
+        out = outProj.forward(out.transpose(1, 2).reshape(-1, l, embedDim));
         return batchFirst ? out : out.transpose(0, 1);
     }
 
@@ -80,7 +81,7 @@ public final class MultiheadAttention extends Module {
         return F.linear(x, w, b);
     }
 
-    private Tensor heads(Tensor x, long n, long len, long d) { return x.reshape(n, len, heads, d).transpose(1, 2); }
+    private Tensor heads(Tensor x, long len, long d) { return x.reshape(-1, len, heads, d).transpose(1, 2); }
 
     @Override
     protected String extraRepr() { return "embed_dim=" + embedDim + ", num_heads=" + heads; }
