@@ -1,0 +1,271 @@
+package dev.kiln.tracer.capture;
+
+import dev.kiln.frontend.Tensor;
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.Block;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Type;
+import dev.kiln.ir.Value;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Structures a branch on a symbolic condition. If neither edge leads back to the branch, it is an
+ * if/else: both arms run from their edge to the branch's immediate post-dominator (the merge point;
+ * the method exit when the arms return), into the then/else regions of an {@code if} op, which yields
+ * the live locals and stack slots that differ. If one edge leads back, it is a loop: a {@code loop} op
+ * whose body runs that edge around to the branch again, carrying the locals the body changes.
+ *
+ * <p>Which slots to yield or carry, and their types, are found by a dry run into a scratch op that is
+ * then discarded; the real region is filled by a second run (region ops' result types are fixed when
+ * the op is built).
+ */
+final class Regions {
+
+    private Regions() {}
+
+    /** A slot of the state: a local, an operand-stack entry, or the method's return value. */
+    private record Slot(int local, int stack, String description) {
+        static final Slot RETURN = new Slot(-1, -1, "the returned value");
+
+        Object get(Frame.Outcome o) {
+            if (this == RETURN) return o.value();
+            return local >= 0 ? o.state().locals[local] : o.state().stack.get(stack);
+        }
+
+        void set(State s, Object v) {
+            if (local >= 0) s.locals[local] = v;
+            else s.stack.set(stack, v);
+        }
+    }
+
+    private record Plan(List<Slot> slots, List<Type> types, List<Boolean> scalars) {}
+
+    static Frame.Outcome branch(Frame f, int pc, int jumpTarget, SymCond cond, State s, int stop, int forbidden) {
+        ControlFlow cfg = f.code.cfg;
+        int merge = cfg.immediatePostDominator(pc);
+        boolean jumpLoops = cfg.reachesAvoiding(jumpTarget, pc, merge);
+        boolean fallLoops = cfg.reachesAvoiding(pc + 1, pc, merge);
+        if (jumpLoops && fallLoops) throw f.unsupported("data-dependent branches whose both edges loop back");
+        if (jumpLoops || fallLoops) return loop(f, pc, jumpTarget, cond, s, jumpLoops, merge);
+        Frame.Outcome o = ifElse(f, pc, jumpTarget, cond, s, merge, forbidden);
+        if (o.returned() && stop >= 0 && stop != cfg.exit()) {
+            throw f.unsupported("return statements inside a data-dependent branch nested in another one");
+        }
+        return o;
+    }
+
+    // ---- if/else ----------------------------------------------------------------------------------
+
+    private static Frame.Outcome ifElse(Frame f, int pc, int jumpTarget, SymCond cond, State s, int merge, int forbidden) {
+        CaptureContext ctx = f.ctx;
+        Value c = item(ctx, cond.tensor(false));
+        // The then region is the fall-through edge: for `if (a > b) {...}` javac jumps on the negation.
+        Op scratch = ctx.scratchIf(c);
+        Plan plan;
+        try {
+            Frame.Outcome t = arm(f, scratch.region(0), pc + 1, s.copy(), merge, forbidden, null);
+            Frame.Outcome e = arm(f, scratch.region(1), jumpTarget, s.copy(), merge, forbidden, null);
+            f.moveTo(pc);
+            plan = plan(f, t, e, merge);
+        } finally {
+            ctx.discard(scratch);
+        }
+        Op ifOp = ctx.recorder.builder().ifOp(c, plan.types());
+        Frame.Outcome t = arm(f, ifOp.region(0), pc + 1, s.copy(), merge, forbidden, plan);
+        arm(f, ifOp.region(1), jumpTarget, s.copy(), merge, forbidden, plan);
+        List<Object> merged = new ArrayList<>();
+        for (int i = 0; i < plan.slots().size(); i++) {
+            Tensor ex = ctx.exampleFor(ifOp.results().get(i));
+            merged.add(plan.scalars().get(i) ? new SymScalar(ex) : ex);
+        }
+        if (merge == f.code.cfg.exit()) {
+            int idx = plan.slots().indexOf(Slot.RETURN);
+            return Frame.Outcome.ret(idx >= 0 ? merged.get(idx) : t.value());
+        }
+        State out = t.state();
+        for (int i = 0; i < out.locals.length; i++) if (!f.code.cfg.isLive(i, merge)) out.locals[i] = State.TOP;
+        for (int i = 0; i < plan.slots().size(); i++) plan.slots().get(i).set(out, merged.get(i));
+        return Frame.Outcome.at(merge, out);
+    }
+
+    private static Frame.Outcome arm(Frame f, Block region, int start, State s, int merge, int forbidden, Plan plan) {
+        f.ctx.enterRegion(region);
+        try {
+            Frame.Outcome o = f.run(start, s, merge, forbidden);
+            if (o.returned() != (merge == f.code.cfg.exit())) {
+                throw f.unsupported("return statements in only one arm of a data-dependent branch");
+            }
+            if (plan != null) {
+                List<Value> values = new ArrayList<>();
+                for (int i = 0; i < plan.slots().size(); i++) {
+                    Value v = valueOf(f.ctx, plan.slots().get(i).get(o));
+                    if (!v.type().equals(plan.types().get(i))) throw f.error("internal: arm types changed between runs");
+                    values.add(v);
+                }
+                f.ctx.recorder.builder().yield(values.toArray(Value[]::new));
+            }
+            return o;
+        } finally {
+            f.ctx.exitRegion();
+        }
+    }
+
+    private static Plan plan(Frame f, Frame.Outcome t, Frame.Outcome e, int merge) {
+        Plan plan = new Plan(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        if (merge == f.code.cfg.exit()) {
+            decide(f, plan, Slot.RETURN, t, e, "in the two arms of a data-dependent branch");
+            return plan;
+        }
+        for (int i = 0; i < t.state().locals.length; i++) {
+            if (!f.code.cfg.isLive(i, merge)) continue;
+            decide(f, plan, new Slot(i, -1, "local variable '" + f.code.localName(i, merge) + "'"), t, e,
+                    "in the two arms of a data-dependent branch");
+        }
+        if (t.state().stack.size() != e.state().stack.size()) throw f.error("internal: operand stacks differ at a merge point");
+        for (int i = 0; i < t.state().stack.size(); i++) {
+            decide(f, plan, new Slot(-1, i, "the value of a conditional expression (?:)"), t, e,
+                    "in the two arms of a data-dependent branch");
+        }
+        return plan;
+    }
+
+    /** Adds {@code slot} to the plan if the two outcomes hold different symbolic values there; rejects mixes. */
+    private static void decide(Frame f, Plan plan, Slot slot, Frame.Outcome x, Frame.Outcome y, String where) {
+        Object a = slot.get(x), b = slot.get(y);
+        if (a == b) return;
+        if (a instanceof Tensor ta && b instanceof Tensor tb) {
+            TensorType ty = typeOf(ta), tz = typeOf(tb);
+            if (!ty.equals(tz)) {
+                throw f.error(slot.description() + " is a tensor of type " + ty + " and of type " + tz + " " + where
+                        + "; merging different shapes or dtypes is not supported in @Compile methods yet");
+            }
+            add(plan, slot, ty, false);
+            return;
+        }
+        if (a instanceof SymScalar sa && b instanceof SymScalar sb && typeOf(sa.tensor()).equals(typeOf(sb.tensor()))) {
+            add(plan, slot, typeOf(sa.tensor()), true);
+            return;
+        }
+        if (!isSymbolic(a) && !isSymbolic(b) && a != State.TOP && b != State.TOP && Objects.equals(a, b)) return;
+        throw f.error(slot.description() + " holds " + show(a) + " and " + show(b) + " " + where
+                + "; only tensors (of the same type) may differ there, since merging Java values needs host scalar ops in the IR");
+    }
+
+    private static void add(Plan plan, Slot slot, Type type, boolean scalar) {
+        plan.slots().add(slot);
+        plan.types().add(type);
+        plan.scalars().add(scalar);
+    }
+
+    // ---- loops ------------------------------------------------------------------------------------
+
+    private static Frame.Outcome loop(Frame f, int pc, int jumpTarget, SymCond cond, State s, boolean bodyIsJump, int merge) {
+        CaptureContext ctx = f.ctx;
+        int body = bodyIsJump ? jumpTarget : pc + 1;
+        int exitPc = bodyIsJump ? pc + 1 : jumpTarget;
+        int jumpOp = f.code.insn(pc).getOpcode();
+        Value c0 = item(ctx, cond.tensor(bodyIsJump));
+        List<Slot> carried = new ArrayList<>();
+        List<Boolean> scalars = new ArrayList<>();
+        Op scratch = ctx.scratchIf(c0);
+        ctx.enterRegion(scratch.region(0));
+        try {
+            State end = runBody(f, body, s.copy(), pc, merge, jumpOp).state();
+            f.moveTo(pc);
+            changed(f, s, end, pc, carried, scalars);
+        } finally {
+            ctx.exitRegion();
+            ctx.discard(scratch);
+        }
+        List<Value> init = new ArrayList<>();
+        for (Slot slot : carried) init.add(valueOf(ctx, slot.local() >= 0 ? s.locals[slot.local()] : s.stack.get(slot.stack())));
+        Value trip = ctx.recorder.builder().constant(Attribute.of(Long.MAX_VALUE));
+        Op loop = ctx.recorder.builder().loop(trip, c0, init);
+        State in = s.copy();
+        ctx.enterRegion(loop.region(0));
+        try {
+            for (int k = 0; k < carried.size(); k++) {
+                Tensor ex = ctx.exampleFor(loop.region(0).argument(k + 1));
+                carried.get(k).set(in, scalars.get(k) ? new SymScalar(ex) : ex);
+            }
+            Frame.Outcome o = runBody(f, body, in, pc, merge, jumpOp);
+            List<Value> yields = new ArrayList<>();
+            yields.add(o.value() instanceof SymCond next ? item(ctx, next.tensor(bodyIsJump))
+                    : ctx.recorder.builder().constant(Attribute.of(((Boolean) o.value()) == bodyIsJump)));
+            for (int k = 0; k < carried.size(); k++) {
+                Value v = valueOf(ctx, carried.get(k).get(Frame.Outcome.at(pc, o.state())));
+                if (!v.type().equals(init.get(k).type())) {
+                    throw f.error(carried.get(k).description() + " changes type from " + init.get(k).type() + " to " + v.type()
+                            + " in one iteration of a data-dependent loop; a loop-carried tensor must keep its shape and dtype");
+                }
+                yields.add(v);
+            }
+            ctx.recorder.builder().yield(yields.toArray(Value[]::new));
+        } finally {
+            ctx.exitRegion();
+        }
+        State after = s.copy();
+        for (int k = 0; k < carried.size(); k++) {
+            Tensor ex = ctx.exampleFor(loop.results().get(k));
+            carried.get(k).set(after, scalars.get(k) ? new SymScalar(ex) : ex);
+        }
+        return Frame.Outcome.at(exitPc, after);
+    }
+
+    /** Runs one iteration: the body, then the loop header up to the branch, whose condition it evaluates (the outcome's value). */
+    private static Frame.Outcome runBody(Frame f, int body, State s, int branchPc, int exit, int jumpOp) {
+        Frame.Outcome o = f.run(body, s, branchPc, exit);
+        if (o.returned()) throw f.unsupported("return statements inside data-dependent loops");
+        Object cond = Branches.condition(f, jumpOp, o.state());
+        return new Frame.Outcome(o.state(), branchPc, false, cond);
+    }
+
+    private static void changed(Frame f, State before, State after, int pc, List<Slot> carried, List<Boolean> scalars) {
+        List<Slot> slots = new ArrayList<>();
+        for (int i = 0; i < before.locals.length; i++) {
+            if (f.code.cfg.isLive(i, pc)) slots.add(new Slot(i, -1, "local variable '" + f.code.localName(i, pc) + "'"));
+        }
+        for (int i = 0; i < before.stack.size(); i++) slots.add(new Slot(-1, i, "an operand-stack value"));
+        for (Slot slot : slots) {
+            Object a = slot.get(Frame.Outcome.at(pc, before)), b = slot.get(Frame.Outcome.at(pc, after));
+            if (a == b) continue;
+            if (a instanceof Tensor && b instanceof Tensor || a instanceof SymScalar && b instanceof SymScalar) {
+                carried.add(slot);
+                scalars.add(a instanceof SymScalar);
+                continue;
+            }
+            if (!isSymbolic(a) && !isSymbolic(b) && a != State.TOP && b != State.TOP && Objects.equals(a, b)) continue;
+            throw f.error("a data-dependent loop changes " + slot.description() + " from " + show(a) + " to " + show(b)
+                    + "; only tensors may change in a data-dependent loop (a Java loop counter there needs host int ops "
+                    + "such as add and lt on int scalars in the IR)");
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private static Value item(CaptureContext ctx, Tensor boolTensor) {
+        return ctx.recorder.builder().op("item", ctx.recorder.valueOf(boolTensor));
+    }
+
+    private static Value valueOf(CaptureContext ctx, Object v) {
+        if (v instanceof SymScalar sc) return ctx.recorder.valueOf(sc.tensor());
+        return ctx.recorder.valueOf((Tensor) v);
+    }
+
+    private static TensorType typeOf(Tensor t) { return TensorType.of(t.dtype(), t.shape()); }
+
+    private static boolean isSymbolic(Object v) { return v instanceof Tensor || v instanceof SymScalar || v instanceof SymCompare; }
+
+    private static String show(Object v) {
+        if (v == State.TOP) return "nothing";
+        if (v instanceof Tensor t) return "a tensor " + typeOf(t);
+        if (v instanceof SymScalar) return "a tensor's Java value";
+        if (v == null) return "null";
+        if (v instanceof Number || v instanceof String) return v.toString();
+        return "a " + v.getClass().getSimpleName();
+    }
+}
