@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
-/** Entry points that turn eager Kiln code into IR. */
+/** Entry points that turn eager Kiln code into IR: tracing a run, or compiling methods from their bytecode. */
 public final class Kiln {
 
     private Kiln() {}
@@ -40,6 +40,99 @@ public final class Kiln {
     /** Traces a function of tensors; tensors it captures from outside become constants. */
     public static TracedFunction trace(String name, Function<Tensor[], Object> function, TraceOptions options, Tensor... examples) {
         return trace(graphName(name), name, null, Map.of(), function::apply, options, examples);
+    }
+
+    /** The module's one {@code @Compile} method, compiled with default options. */
+    public static Compiled compile(Module module) { return compile(module, null, CompileOptions.defaults()); }
+
+    /**
+     * Compiles {@code module}'s method {@code methodName} (null: its one {@code @Compile} method) from its
+     * bytecode. Each call runs the captured graph for its input types, capturing on first use.
+     */
+    public static Compiled compile(Module module, String methodName, CompileOptions options) {
+        java.lang.reflect.Method method = methodName == null ? annotatedMethod(module.getClass()) : null;
+        String name = module.getClass().getSimpleName() + "." + (method != null ? method.getName() : methodName);
+        return new Compiled(name, new Compiled.Target() {
+            @Override
+            public dev.kiln.tracer.capture.CompiledFunction capture(TensorType[] types) {
+                return methodName == null ? dev.kiln.tracer.capture.Capture.compile(module, types)
+                        : dev.kiln.tracer.capture.Capture.compile(module, methodName, types);
+            }
+
+            @Override
+            public Object runEagerly(Tensor[] inputs) { return invoke(module, method != null ? method : find(module.getClass(), methodName, inputs.length), inputs); }
+        }, options);
+    }
+
+    /** Compiles static method {@code methodName} of {@code owner} (taking only tensors). */
+    public static Compiled compileStatic(Class<?> owner, String methodName, CompileOptions options) {
+        return new Compiled(owner.getSimpleName() + "." + methodName, new Compiled.Target() {
+            @Override
+            public dev.kiln.tracer.capture.CompiledFunction capture(TensorType[] types) {
+                return dev.kiln.tracer.capture.Capture.compileStatic(owner, methodName, types);
+            }
+
+            @Override
+            public Object runEagerly(Tensor[] inputs) { return invoke(null, find(owner, methodName, inputs.length), inputs); }
+        }, options);
+    }
+
+    /** Compiles a non-capturing lambda of one tensor, e.g. {@code Kiln.compile((Tensor x) -> x.relu().mul(2.0), options)}. */
+    public static Compiled compile(TensorFunction fn, CompileOptions options) { return compileLambda(fn, options); }
+
+    /** Compiles a non-capturing lambda of two tensors. */
+    public static Compiled compile(TensorFunction2 fn, CompileOptions options) { return compileLambda(fn, options); }
+
+    private static Compiled compileLambda(java.io.Serializable fn, CompileOptions options) {
+        java.lang.invoke.SerializedLambda lambda;
+        try {
+            java.lang.reflect.Method writeReplace = fn.getClass().getDeclaredMethod("writeReplace");
+            writeReplace.setAccessible(true);
+            lambda = (java.lang.invoke.SerializedLambda) writeReplace.invoke(fn);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalArgumentException("compile: " + fn.getClass().getName() + " is not a lambda or method reference", e);
+        }
+        if (lambda.getCapturedArgCount() > 0) {
+            throw new dev.kiln.tracer.capture.CaptureException(lambda.getImplClass().replace('/', '.') + "." + lambda.getImplMethodName()
+                    + ": the lambda captures " + lambda.getCapturedArgCount() + " variable(s); pass them as tensor inputs instead");
+        }
+        Class<?> owner;
+        try {
+            owner = Class.forName(lambda.getImplClass().replace('/', '.'), false, fn.getClass().getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalArgumentException("compile: cannot load the lambda's class " + lambda.getImplClass(), e);
+        }
+        return compileStatic(owner, lambda.getImplMethodName(), options);
+    }
+
+    private static java.lang.reflect.Method annotatedMethod(Class<?> c) {
+        for (Class<?> k = c; k != null && k != Module.class; k = k.getSuperclass()) {
+            for (java.lang.reflect.Method m : k.getDeclaredMethods()) {
+                if (m.isAnnotationPresent(dev.kiln.frontend.Compile.class) && !m.isBridge()) return m;
+            }
+        }
+        throw new IllegalArgumentException(c.getName() + " has no @Compile method");
+    }
+
+    private static java.lang.reflect.Method find(Class<?> owner, String name, int arity) {
+        for (Class<?> k = owner; k != null; k = k.getSuperclass()) {
+            for (java.lang.reflect.Method m : k.getDeclaredMethods()) {
+                if (m.getName().equals(name) && m.getParameterCount() == arity && !m.isBridge()) return m;
+            }
+        }
+        throw new IllegalArgumentException(owner.getName() + " has no method " + name + " taking " + arity + " tensors");
+    }
+
+    private static Object invoke(Object receiver, java.lang.reflect.Method m, Tensor[] inputs) {
+        try {
+            m.setAccessible(true);
+            return m.invoke(receiver, (Object[]) inputs);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot call " + m, e);
+        }
     }
 
     private interface Entry {

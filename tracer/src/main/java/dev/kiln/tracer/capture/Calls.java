@@ -58,7 +58,7 @@ final class Calls {
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw f.error("cannot read field " + owner.getSimpleName() + "." + insn.name + ": " + e);
         }
-        f.ctx.fieldReads.add(new CompiledFunction.FieldRead(owner.getName(), insn.name, value));
+        f.ctx.guard(new FieldGuard(Modifier.isStatic(field.getModifiers()) ? null : receiver, field, value));
         s.push(toJvm(value));
     }
 

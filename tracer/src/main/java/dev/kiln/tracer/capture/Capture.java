@@ -5,7 +5,6 @@ import dev.kiln.frontend.Dispatch;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.frontend.autograd.Autograd;
 import dev.kiln.frontend.nn.Module;
-import dev.kiln.frontend.nn.Parameter;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
@@ -45,12 +44,12 @@ public final class Capture {
             throw new IllegalArgumentException(module.getClass().getName() + " has " + annotated.size()
                     + " @Compile methods; name the method with compile(module, methodName, types)");
         }
-        return capture(module, annotated.get(0), module.namedParameters(), inputTypes);
+        return capture(module, annotated.get(0), module.stateDict(), inputTypes);
     }
 
     /** Captures instance method {@code methodName} (taking {@code inputTypes.length} tensors) of {@code module}. */
     public static CompiledFunction compile(Module module, String methodName, TensorType... inputTypes) {
-        return capture(module, find(module.getClass(), methodName, false, inputTypes.length), module.namedParameters(), inputTypes);
+        return capture(module, find(module.getClass(), methodName, false, inputTypes.length), module.stateDict(), inputTypes);
     }
 
     /** Captures static method {@code methodName} (taking {@code inputTypes.length} tensors) of {@code owner}. */
@@ -71,21 +70,48 @@ public final class Capture {
                 + name + " taking " + arity + " Tensor argument(s)");
     }
 
-    private static CompiledFunction capture(Object receiver, Method method, Map<String, Parameter> parameters, TensorType... inputTypes) {
+    /**
+     * Captures with symbolic dims set to an example size. With symbolic dims it captures twice, at two
+     * sizes, and requires the same graph: a size read with {@code dim()} and frozen into an op would
+     * otherwise make a graph that is wrong at other sizes.
+     */
+    private static CompiledFunction capture(Object receiver, Method method, Map<String, ? extends Tensor> parameters, TensorType... inputTypes) {
+        CompiledFunction first = capture(receiver, method, parameters, 2, inputTypes);
+        boolean symbolic = java.util.Arrays.stream(inputTypes).anyMatch(t -> !t.shape().isStatic());
+        if (!symbolic) return first;
+        String expected = first.toString(), actual = capture(receiver, method, parameters, 3, inputTypes).toString();
+        if (!expected.equals(actual)) {
+            String[] a = expected.split("\n"), b = actual.split("\n");
+            int line = 0;
+            while (line < Math.min(a.length, b.length) && a[line].equals(b[line])) line++;
+            throw new CaptureException(first.entryPoint() + ": the captured graph depends on the size of a symbolic dim: it changes at\n  "
+                    + (line < a.length ? a[line].trim() : "(end)") + "\nwhen the size changes. A size read with dim() or shape() was "
+                    + "frozen into an op; use -1 in reshape, flatten(), or ops that derive sizes from their inputs.");
+        }
+        return first;
+    }
+
+    private static CompiledFunction capture(Object receiver, Method method, Map<String, ? extends Tensor> parameters, long symbolicSize,
+                                            TensorType... inputTypes) {
         Class<?> owner = method.getDeclaringClass();
         String entryPoint = owner.getSimpleName() + "." + method.getName();
         Graph graph = new Graph(graphName(owner.getSimpleName(), method.getName()));
         CaptureContext ctx = new CaptureContext(graph, parameters);
+        ctx.symbolicSize = symbolicSize;
         MethodCode code = MethodCode.load(owner, method.getName(), Type.getMethodDescriptor(method), ctx.classes);
         List<Object> args = new ArrayList<>();
         int slot = code.isStatic() ? 0 : 1;
         for (int i = 0; i < inputTypes.length; i++) {
             TensorType t = inputTypes[i];
-            if (!t.shape().isStatic()) {
-                throw new IllegalArgumentException("capture " + entryPoint + ": input " + i + " has type " + t
-                        + "; symbolic dims are not supported by bytecode capture yet (shape reads would be baked)");
+            long[] exampleShape = new long[t.rank()];
+            for (int d = 0; d < exampleShape.length; d++) {
+                dev.kiln.ir.Dim dim = t.shape().dims().get(d);
+                if (dim instanceof dev.kiln.ir.Dim.Unknown) {
+                    throw new IllegalArgumentException("capture " + entryPoint + ": input " + i + " has an unknown dim in " + t);
+                }
+                exampleShape[d] = dim.isStatic() ? dim.size() : symbolicSize;
             }
-            Tensor example = Tensor.zeros(t.dtype(), t.shape().toArray());
+            Tensor example = Tensor.zeros(t.dtype(), exampleShape);
             String name = code.localName(slot++, 0);
             Value in = graph.addInput(name.startsWith("slot ") ? (inputTypes.length == 1 ? "x" : "x" + i) : name, t);
             ctx.recorder.bind(example, in);
@@ -99,7 +125,7 @@ public final class Capture {
         for (Tensor t : outputs(result, entryPoint)) outputs.add(ctx.recorder.valueOf(t));
         ctx.recorder.builder().ret(outputs.toArray(Value[]::new));
         Verifier.verify(graph);
-        return new CompiledFunction(graph, ctx.recorder.usedWeights(), ctx.fieldReads, entryPoint);
+        return new CompiledFunction(graph, ctx.recorder.usedWeights(), List.copyOf(ctx.guards.values()), entryPoint);
     }
 
     private static List<Tensor> outputs(Object result, String entryPoint) {

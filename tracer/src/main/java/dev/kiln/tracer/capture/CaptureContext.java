@@ -31,7 +31,10 @@ final class CaptureContext {
     final Graph graph;
     final CaptureRecorder recorder;
     final Map<Class<?>, ClassNode> classes = new HashMap<>();
-    final List<CompiledFunction.FieldRead> fieldReads = new ArrayList<>();
+    /** IR types of the tensors the scratch run of a region left behind (see Regions). */
+    final Map<Tensor, dev.kiln.ir.Type> irTypes = new IdentityHashMap<>();
+    /** One guard per (object, field) read, in first-read order. */
+    final Map<List<Object>, FieldGuard> guards = new java.util.LinkedHashMap<>();
     private final Deque<Frame> frames = new ArrayDeque<>();
     private final Deque<Set<Object>> regionObjects = new ArrayDeque<>();
     private final Graph scratch = new Graph("scratch");
@@ -39,6 +42,16 @@ final class CaptureContext {
     CaptureContext(Graph graph, Map<String, ? extends Tensor> parameters) {
         this.graph = graph;
         this.recorder = new CaptureRecorder(graph, parameters, this::where);
+    }
+
+    void guard(FieldGuard g) {
+        guards.putIfAbsent(List.of(new Identity(g.target()), g.field()), g);
+    }
+
+    /** Identity key for a field's target object (null for static fields). */
+    private record Identity(Object target) {
+        @Override public boolean equals(Object o) { return o instanceof Identity i && i.target == target; }
+        @Override public int hashCode() { return System.identityHashCode(target); }
     }
 
     /** Where the capture is: the innermost frame's {@code Class.method (File:line)}, then the frames that inlined it. */
@@ -93,10 +106,19 @@ final class CaptureContext {
 
     void discard(Op scratchOp) { scratch.body().erase(scratchOp); }
 
-    /** A new example tensor of {@code type}, bound to {@code value} in the current scope. */
+    /** The example size every symbolic input dim has in this capture. */
+    long symbolicSize = 2;
+
+    /** A new example tensor of {@code type} (symbolic dims at the example size), bound to {@code value} in the current scope. */
     Tensor exampleFor(Value value) {
         TensorType type = value.tensorType();
-        Tensor t = Tensor.zeros(type.dtype(), type.shape().toArray());
+        long[] shape = new long[type.rank()];
+        for (int i = 0; i < shape.length; i++) {
+            dev.kiln.ir.Dim d = type.shape().dims().get(i);
+            if (d instanceof dev.kiln.ir.Dim.Unknown) throw error("a value of type " + type + " with an unknown dim crosses a data-dependent branch or loop");
+            shape[i] = d.isStatic() ? d.size() : symbolicSize;
+        }
+        Tensor t = Tensor.zeros(type.dtype(), shape);
         recorder.bind(t, value);
         return t;
     }

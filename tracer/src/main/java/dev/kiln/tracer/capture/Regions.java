@@ -73,6 +73,7 @@ final class Regions {
             plan = plan(f, t, e, merge);
         } finally {
             ctx.discard(scratch);
+            ctx.irTypes.clear();
         }
         Op ifOp = ctx.recorder.builder().ifOp(c, plan.types());
         Frame.Outcome t = arm(f, ifOp.region(0), pc + 1, s.copy(), merge, forbidden, plan);
@@ -99,6 +100,7 @@ final class Regions {
             if (o.returned() != (merge == f.code.cfg.exit())) {
                 throw f.unsupported("return statements in only one arm of a data-dependent branch");
             }
+            if (plan == null) recordIrTypes(f.ctx, o);
             if (plan != null) {
                 List<Value> values = new ArrayList<>();
                 for (int i = 0; i < plan.slots().size(); i++) {
@@ -111,6 +113,23 @@ final class Regions {
             return o;
         } finally {
             f.ctx.exitRegion();
+        }
+    }
+
+    /**
+     * Notes the IR type of every tensor an arm leaves in its locals, stack or return value, while its
+     * region is still open: with symbolic input dims these differ from the example tensors' shapes.
+     */
+    private static void recordIrTypes(CaptureContext ctx, Frame.Outcome o) {
+        List<Object> slots = new ArrayList<>();
+        if (o.returned()) slots.add(o.value());
+        else {
+            slots.addAll(java.util.Arrays.asList(o.state().locals));
+            slots.addAll(o.state().stack);
+        }
+        for (Object v : slots) {
+            Tensor t = v instanceof Tensor x ? x : v instanceof SymScalar sv ? sv.tensor() : null;
+            if (t != null) ctx.irTypes.put(t, valueOf(ctx, t).type());
         }
     }
 
@@ -138,7 +157,7 @@ final class Regions {
         Object a = slot.get(x), b = slot.get(y);
         if (a == b) return;
         if (a instanceof Tensor ta && b instanceof Tensor tb) {
-            TensorType ty = typeOf(ta), tz = typeOf(tb);
+            Type ty = irType(f, ta), tz = irType(f, tb);
             if (!ty.equals(tz)) {
                 throw f.error(slot.description() + " is a tensor of type " + ty + " and of type " + tz + " " + where
                         + "; merging different shapes or dtypes is not supported in @Compile methods yet");
@@ -146,8 +165,8 @@ final class Regions {
             add(plan, slot, ty, false);
             return;
         }
-        if (a instanceof SymScalar sa && b instanceof SymScalar sb && typeOf(sa.tensor()).equals(typeOf(sb.tensor()))) {
-            add(plan, slot, typeOf(sa.tensor()), true);
+        if (a instanceof SymScalar sa && b instanceof SymScalar sb && irType(f, sa.tensor()).equals(irType(f, sb.tensor()))) {
+            add(plan, slot, irType(f, sa.tensor()), true);
             return;
         }
         if (!isSymbolic(a) && !isSymbolic(b) && a != State.TOP && b != State.TOP && Objects.equals(a, b)) return;
@@ -257,6 +276,9 @@ final class Regions {
     }
 
     private static TensorType typeOf(Tensor t) { return TensorType.of(t.dtype(), t.shape()); }
+
+    /** The tensor's IR type as its arm's region saw it (symbolic dims kept), else its example type. */
+    private static Type irType(Frame f, Tensor t) { return f.ctx.irTypes.getOrDefault(t, typeOf(t)); }
 
     private static boolean isSymbolic(Object v) { return v instanceof Tensor || v instanceof SymScalar || v instanceof SymCompare; }
 

@@ -1,0 +1,68 @@
+package dev.kiln.tracer;
+
+import dev.kiln.frontend.Tensor;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.IrPrinter;
+import dev.kiln.runtime.InputMismatchException;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A captured or traced function: an IR graph plus the weights it reads (shared with the module, so
+ * later parameter updates are seen). Calling it runs the graph in the reference interpreter; inputs
+ * whose dtype or non-symbolic dims differ from the graph's are refused, never silently run.
+ */
+public abstract class GraphFunction {
+
+    private final Graph graph;
+    private final Map<String, NDArray> weights;
+    private final String entryPoint;
+
+    protected GraphFunction(Graph graph, Map<String, NDArray> weights, String entryPoint) {
+        this.graph = graph;
+        this.weights = Collections.unmodifiableMap(weights);
+        this.entryPoint = entryPoint;
+    }
+
+    public Graph graph() { return graph; }
+
+    /** Weight data by name, shared with the module. */
+    public Map<String, NDArray> weights() { return weights; }
+
+    /** Weight data as little-endian byte buffers, as the ONNX exporter takes them. */
+    public Map<String, ByteBuffer> weightBuffers() { return Weights.asBuffers(weights); }
+
+    /** The Java entry point the graph came from, e.g. {@code LeNet.forward}. */
+    public String entryPoint() { return entryPoint; }
+
+    /** Runs the graph; for a graph with one output. */
+    public Tensor call(Tensor... inputs) {
+        List<Tensor> out = callAll(inputs);
+        if (out.size() != 1) throw new IllegalStateException(graph.name() + " has " + out.size() + " outputs; use callAll");
+        return out.get(0);
+    }
+
+    /** Runs the graph and returns every output. */
+    public List<Tensor> callAll(Tensor... inputs) {
+        List<NDArray> arrays = Arrays.stream(inputs).map(Tensor::data).toList();
+        try {
+            return Interpreter.runTensors(graph, arrays, weights).stream().map(Tensor::wrap).toList();
+        } catch (InputMismatchException e) {
+            throw new InputMismatchException(e.getMessage() + ". " + entryPoint + " was made for "
+                    + graph.inputs().stream().map(v -> v.type().toString()).toList() + "; " + mismatchAdvice());
+        }
+    }
+
+    /** What to do about inputs of another type (trace or capture again, or mark dims dynamic). */
+    protected abstract String mismatchAdvice();
+
+    /** The graph in IR text form. */
+    @Override
+    public String toString() { return IrPrinter.print(graph); }
+}
