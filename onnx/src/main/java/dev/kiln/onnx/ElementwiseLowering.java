@@ -55,6 +55,23 @@ final class ElementwiseLowering {
         }
     }
 
+    /** ne as {@code Not(Equal(a, b))}. */
+    static void notEqual(Op op, Emitter e) {
+        String eq = e.temp(e.ref(op.operand(0)) + "_eq");
+        e.node("Equal", List.of(e.ref(op.operand(0)), e.ref(op.operand(1))), List.of(eq));
+        e.node("Not", List.of(eq), List.of(e.define(op.result())));
+    }
+
+    /** where(cond, a, b) as ONNX Where, which broadcasts the same way. */
+    static void where(Op op, Emitter e) {
+        e.node("Where", List.of(e.ref(op.operand(0)), e.ref(op.operand(1)), e.ref(op.operand(2))), List.of(e.define(op.result())));
+    }
+
+    /** cast as ONNX Cast to the target dtype (floats to ints truncate toward zero in both). */
+    static void cast(Op op, Emitter e) {
+        e.cast(e.ref(op.operand(0)), op.result().tensorType().dtype(), e.define(op.result()));
+    }
+
     /** Greater/Less/Equal; Greater and Less take no bool, so bool operands are compared as uint8. */
     static Lowering compare(String onnxOp) {
         return (op, e) -> {

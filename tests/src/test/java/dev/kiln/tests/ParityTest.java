@@ -62,7 +62,7 @@ class ParityTest {
         OnnxExporter.save(OnnxExporter.export(traced.graph(), traced.weightBuffers(), ExportOptions.defaults()), file);
         OnnxChecker.check(file);
         try (OrtReference ort = new OrtReference(file)) {
-            for (int batch : new int[] {1, 7, 32}) {
+            for (int batch : new int[] {1, 7, 64}) {
                 Tensor x = Tensor.randn(new Generator(batch), inputShape(modelName, batch));
                 float[] eager = model.forward(x).toFloatArray();
                 assertAllClose(eager, traced.call(x).toFloatArray(), 0, 1e-6, "interpreter at batch " + batch);
