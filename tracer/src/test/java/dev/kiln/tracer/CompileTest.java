@@ -46,6 +46,25 @@ class CompileTest {
     }
 
     @Test
+    void whereTracingBakesABranchCompilingFollowsTheData() {
+        Generator.manualSeed(7);
+        Gated model = new Gated();
+        Tensor first = input(100, 1, 4);
+        boolean firstPositive = model.fc.forward(first).sum().item() > 0;
+        Tensor other = null;
+        for (long seed = 101; other == null; seed++) {
+            Tensor x = input(seed, 1, 4);
+            if ((model.fc.forward(x).sum().item() > 0) != firstPositive) other = x;
+        }
+        TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().bakeDataReads(true), first);
+        Compiled compiled = Kiln.compile(model);
+        float[] eager = model.forward(other).toFloatArray();
+        assertTrue(!java.util.Arrays.equals(eager, traced.call(other).toFloatArray()), "the traced graph took the baked arm");
+        assertArrayEquals(eager, compiled.call(other).toFloatArray(), 1e-6f);
+        assertArrayEquals(model.forward(first).toFloatArray(), compiled.call(first).toFloatArray(), 1e-6f);
+    }
+
+    @Test
     void dynamicDimsNeverRecompile() {
         Generator.manualSeed(2);
         Gated model = new Gated();

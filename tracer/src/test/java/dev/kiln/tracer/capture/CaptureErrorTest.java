@@ -82,6 +82,11 @@ class CaptureErrorTest {
     }
 
     @Test
+    void reflection() {
+        assertRejectedStatic("reflection", "reflect", "calls to java.lang.Class.getMethod are not supported");
+    }
+
+    @Test
     void lambda() {
         assertRejectedStatic("lambda", "lambda", "lambdas, method references and string concatenation (invokedynamic)");
     }

@@ -172,6 +172,10 @@ final class CaptureModels {
         return x;
     }
 
+    static Tensor reflection(Tensor x) throws ReflectiveOperationException {
+        return (Tensor) Tensor.class.getMethod("relu").invoke(x); // MARK:reflect
+    }
+
     static Tensor println(Tensor x) {
         Tensor y = x.relu();
         System.out.println("hello"); // MARK:println
