@@ -76,12 +76,18 @@ final class AttrParser {
 
     private Attribute list(AttrSpec spec) {
         List<Token> elems = new ArrayList<>();
-        boolean anyFloat = false;
+        boolean anyFloat = false, anySymbol = false;
+        boolean symbolsOk = spec.kinds().contains(AttrKind.DIMS);
         if (!in.peek().isPunct(']')) {
             do {
                 Token e = in.next();
                 if (e.kind() == Kind.FLOAT || e.is(Kind.IDENT, "nan") || e.is(Kind.IDENT, "inf")) {
                     anyFloat = true;
+                } else if (e.kind() == Kind.IDENT && symbolsOk) {
+                    anySymbol = true;
+                } else if (e.kind() == Kind.IDENT) {
+                    throw in.error(e, "expected a number in the list but found " + e.describe()
+                            + " (symbolic sizes are allowed only in size lists such as reshape's shape)");
                 } else if (e.kind() != Kind.INT) {
                     throw in.error(e, "expected a number in the list but found " + e.describe());
                 }
@@ -89,6 +95,25 @@ final class AttrParser {
             } while (in.acceptPunct(','));
         }
         in.expectPunct(']');
+        if (anySymbol) {
+            if (anyFloat) throw in.error(elems.get(0), "a size list cannot mix floats and symbols");
+            long[] v = new long[elems.size()];
+            String[] syms = new String[elems.size()];
+            for (int i = 0; i < v.length; i++) {
+                Token e = elems.get(i);
+                if (e.kind() == Kind.IDENT) {
+                    try {
+                        new Dim.Symbolic(e.text());
+                    } catch (IllegalArgumentException ex) {
+                        throw in.error(e, ex.getMessage());
+                    }
+                    syms[i] = e.text();
+                } else {
+                    v[i] = in.parseLong(e);
+                }
+            }
+            return new Attribute.Dims(v, syms);
+        }
         boolean floatsOnly = spec.kinds().contains(AttrKind.FLOATS) && !spec.kinds().contains(AttrKind.INTS);
         if (anyFloat || floatsOnly) {
             double[] v = new double[elems.size()];

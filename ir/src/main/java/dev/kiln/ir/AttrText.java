@@ -30,6 +30,7 @@ final class AttrText {
                 for (double v : l.values()) j.add(formatDouble(v));
                 yield j.toString();
             }
+            case Attribute.Dims d -> d.toString();
             case Attribute.DTypeAttr d -> d.value().irName();
             case Attribute.Tensor t -> formatTensor(t);
         };

@@ -44,6 +44,78 @@ public sealed interface Attribute {
         @Override public String toString() { return Arrays.toString(values); }
     }
 
+    /**
+     * A list of sizes in which some entries are symbolic dim names, as in {@code reshape} with
+     * {@code shape = [N, -1]}: entry {@code i} is the size bound to {@code symbols[i]} when that is
+     * non-null, else the integer {@code values[i]}. It holds at least one symbol (a list of plain
+     * integers is an {@link Ints}; {@link Attribute#dims} picks the right one), so the text form
+     * {@code [N, -1]} reads back as the same attribute.
+     */
+    record Dims(long[] values, String[] symbols) implements Attribute {
+        public Dims {
+            if (values.length != symbols.length) {
+                throw new IllegalArgumentException("dims: " + values.length + " values but " + symbols.length + " symbol slots");
+            }
+            values = values.clone();
+            symbols = symbols.clone();
+            boolean any = false;
+            for (int i = 0; i < symbols.length; i++) {
+                if (symbols[i] == null) continue;
+                any = true;
+                new Dim.Symbolic(symbols[i]); // validates the identifier
+                if (symbols[i].equals("nan") || symbols[i].equals("inf") || symbols[i].equals("true") || symbols[i].equals("false")) {
+                    throw new IllegalArgumentException("dims: '" + symbols[i] + "' cannot be a symbol name in a size list");
+                }
+                values[i] = 0;
+            }
+            if (!any) throw new IllegalArgumentException("dims: needs at least one symbolic entry; use Attribute.ints for plain sizes");
+        }
+
+        public long[] values() { return values.clone(); }
+
+        public String[] symbols() { return symbols.clone(); }
+
+        public int size() { return values.length; }
+
+        public boolean isSymbol(int i) { return symbols[i] != null; }
+
+        /** The symbol name of entry {@code i}, or null when it is an integer. */
+        public String symbol(int i) { return symbols[i]; }
+
+        /** The integer of entry {@code i} (meaningless for a symbolic entry). */
+        public long value(int i) { return values[i]; }
+
+        /**
+         * The plain sizes, each symbol replaced by {@code sizes.apply(name)}; a null there is an
+         * unbound symbol, reported with {@code what} (for example the op name).
+         */
+        public long[] resolve(java.util.function.Function<String, Long> sizes, String what) {
+            long[] out = values.clone();
+            for (int i = 0; i < out.length; i++) {
+                if (symbols[i] == null) continue;
+                Long v = sizes.apply(symbols[i]);
+                if (v == null) {
+                    throw new IllegalStateException(what + ": size entry " + i + " of " + this + " is the symbol '" + symbols[i]
+                            + "', which no input binds");
+                }
+                out[i] = v;
+            }
+            return out;
+        }
+
+        public AttrKind kind() { return AttrKind.DIMS; }
+
+        @Override public boolean equals(Object o) {
+            return o instanceof Dims d && Arrays.equals(values, d.values) && Arrays.equals(symbols, d.symbols);
+        }
+        @Override public int hashCode() { return 31 * Arrays.hashCode(values) + Arrays.hashCode(symbols); }
+        @Override public String toString() {
+            java.util.StringJoiner j = new java.util.StringJoiner(", ", "[", "]");
+            for (int i = 0; i < values.length; i++) j.add(symbols[i] != null ? symbols[i] : Long.toString(values[i]));
+            return j.toString();
+        }
+    }
+
     record DTypeAttr(DType value) implements Attribute {
         public AttrKind kind() { return AttrKind.DTYPE; }
     }
@@ -133,4 +205,41 @@ public sealed interface Attribute {
     static Attribute ints(int... v) { return new Ints(Arrays.stream(v).asLongStream().toArray()); }
 
     static Attribute floats(double... v) { return new Floats(v); }
+
+    /**
+     * A size list from {@link Long}/{@link Integer} entries and symbol names ({@link String}s):
+     * an {@link Ints} when every entry is an integer, else a {@link Dims}.
+     */
+    static Attribute dims(Object... entries) {
+        long[] values = new long[entries.length];
+        String[] symbols = new String[entries.length];
+        boolean any = false;
+        for (int i = 0; i < entries.length; i++) {
+            switch (entries[i]) {
+                case Long l -> values[i] = l;
+                case Integer n -> values[i] = n;
+                case String s -> { symbols[i] = s; any = true; }
+                case null, default -> throw new IllegalArgumentException("dims: entry " + i + " must be a Long, Integer or String, got " + entries[i]);
+            }
+        }
+        return any ? new Dims(values, symbols) : new Ints(values);
+    }
+
+    /** The entries of an {@link Ints} or {@link Dims} as a {@link Dims}-like pair (symbols all null for ints). */
+    static String[] symbolsOf(Attribute a) {
+        return switch (a) {
+            case Dims d -> d.symbols();
+            case Ints i -> new String[i.values().length];
+            default -> throw new IllegalArgumentException("expected a size list, got " + a.kind());
+        };
+    }
+
+    /** The integer entries of an {@link Ints} or {@link Dims} (symbolic entries read 0). */
+    static long[] valuesOf(Attribute a) {
+        return switch (a) {
+            case Dims d -> d.values();
+            case Ints i -> i.values();
+            default -> throw new IllegalArgumentException("expected a size list, got " + a.kind());
+        };
+    }
 }

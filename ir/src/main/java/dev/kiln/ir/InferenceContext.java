@@ -46,6 +46,12 @@ public final class InferenceContext {
 
     public long[] intsAttr(String name) { return ((Attribute.Ints) attr(name)).values(); }
 
+    /** A size list that may hold symbols ({@link Attribute.Ints} or {@link Attribute.Dims}): its integers. */
+    public long[] sizesAttr(String name) { return Attribute.valuesOf(attr(name)); }
+
+    /** The symbol names of a size list, null where an entry is an integer. */
+    public String[] sizeSymbolsAttr(String name) { return Attribute.symbolsOf(attr(name)); }
+
     public List<Block> regions() { return regions; }
 
     /** An exception whose message starts with the op name, as every inference error should. */

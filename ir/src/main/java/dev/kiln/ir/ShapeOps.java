@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static dev.kiln.ir.AttrKind.INT;
+import static dev.kiln.ir.AttrKind.DIMS;
 import static dev.kiln.ir.AttrKind.INTS;
 import static dev.kiln.ir.Trait.PURE;
 
@@ -18,9 +19,10 @@ final class ShapeOps {
     static List<OpSchema> all() {
         List<OpSchema> ops = new ArrayList<>(List.of(
                 OpSchema.define("reshape").summary("same elements in a new shape; one target dim may be -1")
-                        .tensor("x").attr("shape", INTS).traits(PURE)
+                        .tensor("x").attrOneOf("shape", INTS, DIMS).traits(PURE)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
-                                ShapeRules.reshape("reshape", ctx.tensor(0).shape(), ctx.intsAttr("shape")))))
+                                ShapeRules.reshape("reshape", ctx.tensor(0).shape(), ctx.sizesAttr("shape"),
+                                        ctx.sizeSymbolsAttr("shape")))))
                         .build(),
                 OpSchema.define("permute").summary("reorders dims: result dim i is input dim perm[i]")
                         .tensor("x").attr("perm", INTS).traits(PURE)

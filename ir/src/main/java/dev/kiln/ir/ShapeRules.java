@@ -119,40 +119,67 @@ public final class ShapeRules {
      * input dims, a -1 resolves to the one remaining symbol when the static sizes divide exactly.
      */
     public static Shape reshape(String op, Shape in, long[] target) {
+        return reshape(op, in, target, new String[target.length]);
+    }
+
+    /**
+     * Reshape with symbolic target entries: entry {@code i} is the symbol {@code symbols[i]} when that
+     * is non-null. Symbols that appear in both the input and the target cancel, so {@code [N, 16, 5, 5]}
+     * reshaped to {@code [N, -1]} gives {@code [N, 400]}.
+     */
+    public static Shape reshape(String op, Shape in, long[] target, String[] symbols) {
+        String shown = sizesText(target, symbols);
         int inferred = -1;
         long staticTarget = 1;
+        List<String> targetSymbols = new ArrayList<>();
         for (int i = 0; i < target.length; i++) {
-            if (target[i] == -1) {
-                if (inferred >= 0) throw new IrException(op + ": only one dim may be -1 in " + Arrays.toString(target));
+            if (symbols[i] != null) {
+                targetSymbols.add(symbols[i]);
+            } else if (target[i] == -1) {
+                if (inferred >= 0) throw new IrException(op + ": only one dim may be -1 in " + shown);
                 inferred = i;
             } else if (target[i] < 0) {
-                throw new IrException(op + ": invalid target size " + target[i] + " in " + Arrays.toString(target));
+                throw new IrException(op + ": invalid target size " + target[i] + " in " + shown);
             } else {
                 staticTarget *= target[i];
             }
         }
         long staticIn = 1;
-        List<Dim> symbols = new ArrayList<>();
+        List<Dim> remaining = new ArrayList<>();
         for (Dim d : in.dims()) {
-            if (d.isStatic()) staticIn *= d.size();
-            else symbols.add(d);
+            if (d.isStatic()) {
+                staticIn *= d.size();
+            } else if (d instanceof Dim.Symbolic(String name) && targetSymbols.remove(name)) {
+                // the same symbol on both sides cancels
+            } else {
+                remaining.add(d);
+            }
         }
         List<Dim> out = new ArrayList<>();
-        for (long t : target) out.add(t == -1 ? Dim.UNKNOWN : Dim.of(t));
-        if (symbols.isEmpty()) {
+        for (int i = 0; i < target.length; i++) {
+            out.add(symbols[i] != null ? Dim.sym(symbols[i]) : target[i] == -1 ? Dim.UNKNOWN : Dim.of(target[i]));
+        }
+        if (remaining.isEmpty() && targetSymbols.isEmpty()) {
             if (inferred >= 0) {
                 if (staticTarget == 0 || staticIn % staticTarget != 0) {
-                    throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) into " + Arrays.toString(target));
+                    throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) into " + shown);
                 }
                 out.set(inferred, Dim.of(staticIn / staticTarget));
             } else if (staticIn != staticTarget) {
                 throw new IrException(op + ": cannot reshape " + in + " (" + staticIn + " elements) into "
-                        + Arrays.toString(target) + " (" + staticTarget + " elements)");
+                        + shown + " (" + staticTarget + " elements)");
             }
-        } else if (inferred >= 0 && symbols.size() == 1 && staticTarget != 0 && staticIn == staticTarget) {
-            out.set(inferred, symbols.get(0));
+        } else if (inferred >= 0 && remaining.size() == 1 && targetSymbols.isEmpty() && staticTarget != 0 && staticIn == staticTarget) {
+            out.set(inferred, remaining.get(0));
         }
         return new Shape(out);
+    }
+
+    /** A size list as text, symbols by name: {@code [N, -1]}. */
+    static String sizesText(long[] values, String[] symbols) {
+        java.util.StringJoiner j = new java.util.StringJoiner(", ", "[", "]");
+        for (int i = 0; i < values.length; i++) j.add(symbols[i] != null ? symbols[i] : Long.toString(values[i]));
+        return j.toString();
     }
 
     /** Collapses dims {@code start..end} (inclusive, negative allowed) into one. */
@@ -206,19 +233,33 @@ public final class ShapeRules {
      * dim; only size-1 dims (or new leading dims) change size.
      */
     public static Shape expand(String op, Shape in, long[] target) {
+        return expand(op, in, target, new String[target.length]);
+    }
+
+    /**
+     * Expand with symbolic target entries ({@code symbols[i]} non-null): such an entry keeps an equal
+     * symbolic or static input dim, and otherwise becomes the symbol (the run checks the sizes).
+     */
+    public static Shape expand(String op, Shape in, long[] target, String[] symbols) {
+        String shown = sizesText(target, symbols);
         if (target.length < in.rank()) {
-            throw new IrException(op + ": the number of sizes " + Arrays.toString(target) + " (" + target.length
+            throw new IrException(op + ": the number of sizes " + shown + " (" + target.length
                     + ") must be at least the tensor's rank " + in.rank() + " (shape " + in + ")");
         }
         int lead = target.length - in.rank();
         List<Dim> out = new ArrayList<>(target.length);
         for (int i = 0; i < target.length; i++) {
+            if (symbols[i] != null) {
+                Dim have = i < lead ? null : in.dims().get(i - lead);
+                // a static input dim other than 1 can only stay: the symbol must equal it at run time
+                out.add(have != null && have.isStatic() && have.size() != 1 ? have : Dim.sym(symbols[i]));
+                continue;
+            }
             long t = target[i];
-            if (t < -1) throw new IrException(op + ": invalid size " + t + " in " + Arrays.toString(target));
+            if (t < -1) throw new IrException(op + ": invalid size " + t + " in " + shown);
             if (i < lead) {
                 if (t == -1) {
-                    throw new IrException(op + ": size -1 is not allowed in the new leading dim " + i + " of "
-                            + Arrays.toString(target));
+                    throw new IrException(op + ": size -1 is not allowed in the new leading dim " + i + " of " + shown);
                 }
                 out.add(Dim.of(t));
                 continue;
@@ -227,7 +268,7 @@ public final class ShapeRules {
             if (t == -1 || (have.isStatic() && have.size() == t)) {
                 out.add(have);
             } else if (have.isStatic() && have.size() != 1) {
-                throw new IrException(op + ": cannot expand " + in + " to " + Arrays.toString(target) + ": dim "
+                throw new IrException(op + ": cannot expand " + in + " to " + shown + ": dim "
                         + (i - lead) + " has size " + have + ", which is not 1 and differs from " + t);
             } else {
                 out.add(Dim.of(t));

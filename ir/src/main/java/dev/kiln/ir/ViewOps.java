@@ -3,6 +3,7 @@ package dev.kiln.ir;
 import java.util.List;
 
 import static dev.kiln.ir.AttrKind.INT;
+import static dev.kiln.ir.AttrKind.DIMS;
 import static dev.kiln.ir.AttrKind.INTS;
 import static dev.kiln.ir.Trait.PURE;
 
@@ -15,9 +16,10 @@ final class ViewOps {
         return List.of(
                 OpSchema.define("expand")
                         .summary("broadcasts size-1 dims (and new leading dims) to shape without copying; -1 keeps a dim")
-                        .tensor("x").attr("shape", INTS).traits(PURE)
+                        .tensor("x").attrOneOf("shape", INTS, DIMS).traits(PURE)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
-                                ShapeRules.expand("expand", ctx.tensor(0).shape(), ctx.intsAttr("shape")))))
+                                ShapeRules.expand("expand", ctx.tensor(0).shape(), ctx.sizesAttr("shape"),
+                                        ctx.sizeSymbolsAttr("shape")))))
                         .build(),
                 OpSchema.define("slice")
                         .summary("elements start..end (exclusive) by step along axis; Python clamping, negatives count from the end")

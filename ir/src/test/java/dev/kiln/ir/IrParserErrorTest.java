@@ -18,6 +18,16 @@ class IrParserErrorTest {
     }
 
     @Test
+    void symbolsOnlyInSizeLists() {
+        fails("""
+                graph @g(%x: f32[N, 4]) {
+                  %0 = permute(%x) {perm = [N, 0]} : f32[4, N]
+                  return(%0)
+                }
+                """, 2, 29, "symbolic sizes are allowed only in size lists");
+    }
+
+    @Test
     void missingCloseParen() {
         fails("""
                 graph @g(%x: f32[2]) {

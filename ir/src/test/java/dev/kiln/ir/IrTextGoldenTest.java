@@ -44,6 +44,50 @@ class IrTextGoldenTest {
     }
 
     @Test
+    void symbolicSizesInShapeAttributes() {
+        roundTrips("""
+                graph @sizes(%x: f32[N, 16, 5, 5], %y: f32[B, 1, 5]) {
+                  %0 = reshape(%x) {shape = [N, -1]} : f32[N, 400]
+                  %1 = reshape(%x) {shape = [4, N, -1]} : f32[4, N, 100]
+                  %2 = expand(%y) {shape = [B, 3, 5]} : f32[B, 3, 5]
+                  %3 = expand(%y) {shape = [2, B, N, -1]} : f32[2, B, N, 5]
+                  %4 = reshape(%x) {shape = [N, 16, -1]} : f32[N, 16, 25]
+                  %5 = reshape(%x) {shape = [M, -1]} : f32[M, ?]
+                  return(%0, %1, %2, %3, %4, %5)
+                }
+                """);
+        Graph g = IrParser.parse("""
+                graph @g(%x: f32[N, 4]) {
+                  %0 = reshape(%x) {shape = [N, 2, 2]} : f32[N, 2, 2]
+                  return(%0)
+                }
+                """);
+        Op reshape = g.body().ops().get(0);
+        assertEquals(Attribute.dims("N", 2L, 2L), reshape.attr("shape"));
+        assertEquals(AttrKind.DIMS, reshape.attr("shape").kind());
+        // a list without symbols stays plain ints
+        assertEquals(Attribute.ints(2, 2), Attribute.dims(2L, 2));
+    }
+
+    @Test
+    void shapeInferenceWithSymbolicEntries() {
+        Shape in = Shape.of(Dim.sym("N"), Dim.of(16), Dim.of(5), Dim.of(5));
+        assertEquals(Shape.of(Dim.sym("N"), Dim.of(400)), ShapeRules.reshape("reshape", in, new long[] {0, -1}, new String[] {"N", null}));
+        assertEquals(Shape.of(Dim.sym("M"), Dim.UNKNOWN),
+                ShapeRules.reshape("reshape", in, new long[] {0, -1}, new String[] {"M", null}));
+        assertEquals(Shape.of(Dim.sym("N"), Dim.of(16), Dim.of(25)),
+                ShapeRules.reshape("reshape", in, new long[] {0, 16, 25}, new String[] {"N", null, null}));
+        IrException e = org.junit.jupiter.api.Assertions.assertThrows(IrException.class,
+                () -> ShapeRules.reshape("reshape", in, new long[] {0, 16, 24}, new String[] {"N", null, null}));
+        assertEquals("reshape: cannot reshape [N, 16, 5, 5] (400 elements) into [N, 16, 24] (384 elements)", e.getMessage());
+        Shape one = Shape.of(Dim.sym("B"), Dim.of(1), Dim.of(5));
+        assertEquals(Shape.of(Dim.sym("B"), Dim.of(3), Dim.of(5)),
+                ShapeRules.expand("expand", one, new long[] {0, 3, 5}, new String[] {"B", null, null}));
+        assertEquals(Shape.of(Dim.sym("B"), Dim.sym("K"), Dim.of(5)),
+                ShapeRules.expand("expand", one, new long[] {-1, 0, -1}, new String[] {null, "K", null}));
+    }
+
+    @Test
     void noWeightsNoInputs() {
         roundTrips("""
                 graph @consts() {

@@ -68,6 +68,61 @@ final class Emitter {
     /** Fixes the ONNX name a main-graph result will get when defined (a graph output name). */
     void preassign(Value v, String name) { preassigned.put(v, name); }
 
+    /** Where each symbolic dim of the graph inputs can be read: the first input and axis that carry it. */
+    private final Map<String, Map.Entry<Value, Integer>> symbolSources = new java.util.HashMap<>();
+
+    /** Records the graph inputs whose types name symbolic dims ({@code N} in {@code f32[N, 4]}). */
+    void symbolSources(List<Value> inputs) {
+        for (Value in : inputs) {
+            if (!(in.type() instanceof dev.kiln.ir.TensorType tt)) continue;
+            List<dev.kiln.ir.Dim> dims = tt.shape().dims();
+            for (int axis = 0; axis < dims.size(); axis++) {
+                if (dims.get(axis) instanceof dev.kiln.ir.Dim.Symbolic(String name)) symbolSources.putIfAbsent(name, Map.entry(in, axis));
+            }
+        }
+    }
+
+    /**
+     * A 1-D int64 tensor of shape [1] holding the run-time size of symbol {@code symbol}:
+     * {@code Gather(Shape(input), [axis])} on the graph input whose type names it.
+     */
+    String symbolSize(Op op, String symbol) {
+        Map.Entry<Value, Integer> src = symbolSources.get(symbol);
+        if (src == null) {
+            throw error(op, "size symbol '" + symbol + "' is not a dim of any graph input, so its run-time size cannot be computed");
+        }
+        String shape = helper("Shape", "shape_of_" + symbol, ref(src.getKey()));
+        String axis = int64s("axis_of_" + symbol, src.getValue());
+        String out = temp(symbol);
+        node("Gather", List.of(shape, axis), List.of(out)).addAttribute(Attrs.i("axis", 0));
+        return out;
+    }
+
+    /**
+     * A 1-D int64 shape tensor for a size list that may hold symbols: a constant when it is all
+     * integers, else a Concat of constant runs and {@link #symbolSize} pieces.
+     */
+    String sizes(Op op, String hint, long[] values, String[] symbols) {
+        boolean any = false;
+        for (String s : symbols) any |= s != null;
+        if (!any) return int64s(hint, values);
+        List<String> parts = new java.util.ArrayList<>();
+        List<Long> run = new java.util.ArrayList<>();
+        for (int i = 0; i < values.length; i++) {
+            if (symbols[i] == null) {
+                run.add(values[i]);
+                continue;
+            }
+            if (!run.isEmpty()) parts.add(int64s(hint, run.stream().mapToLong(Long::longValue).toArray()));
+            run.clear();
+            parts.add(symbolSize(op, symbols[i]));
+        }
+        if (!run.isEmpty()) parts.add(int64s(hint, run.stream().mapToLong(Long::longValue).toArray()));
+        String out = temp(hint);
+        node("Concat", parts, List.of(out)).addAttribute(Attrs.i("axis", 0));
+        return out;
+    }
+
     /** A fresh name for a helper value. */
     String temp(String hint) { return names.fresh(hint); }
 

@@ -58,6 +58,7 @@ public final class OnnxExporter {
             e.bind(in, inputNames.get(i));
             g.addInput(OnnxTypes.valueInfo(inputNames.get(i), in.type()));
         }
+        e.symbolSources(graph.inputs());
         graph.weights().forEach((name, w) -> {
             e.bind(w, name);
             g.addInitializer(OnnxTypes.tensor(name, w.tensorType(), weightData(name, w.tensorType(), weights.get(name))));

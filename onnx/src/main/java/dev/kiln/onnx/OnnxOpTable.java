@@ -45,6 +45,7 @@ final class OnnxOpTable {
             entry("max_pool2d", PoolLowering::maxPool2d),
             entry("avg_pool2d", PoolLowering::avgPool2d),
             entry("reshape", ShapeLowering::reshape),
+            entry("expand", ShapeLowering::expand),
             entry("permute", ShapeLowering::permute),
             entry("flatten", ShapeLowering::flatten),
             entry("sum", ShapeLowering.reduce("ReduceSum")),
@@ -54,7 +55,22 @@ final class OnnxOpTable {
             entry("if", StructureLowering::ifOp),
             entry("loop", StructureLowering::loop),
             entry("yield", StructureLowering::terminator),
-            entry("return", StructureLowering::terminator));
+            entry("return", StructureLowering::terminator),
+            entry("scalar_add", ScalarLowering.simple("Add")),
+            entry("scalar_sub", ScalarLowering.simple("Sub")),
+            entry("scalar_mul", ScalarLowering.simple("Mul")),
+            entry("scalar_div", ScalarLowering::div),
+            entry("scalar_neg", ScalarLowering.simple("Neg")),
+            entry("scalar_lt", ScalarLowering.simple("Less")),
+            entry("scalar_le", ScalarLowering.simple("LessOrEqual")),
+            entry("scalar_eq", ScalarLowering.simple("Equal")),
+            entry("scalar_ne", ScalarLowering::notEqual),
+            entry("scalar_and", ScalarLowering.simple("And")),
+            entry("scalar_or", ScalarLowering.simple("Or")),
+            entry("scalar_not", ScalarLowering.simple("Not")),
+            entry("scalar_select", ScalarLowering.simple("Where")),
+            entry("scalar_cast", ScalarLowering::cast),
+            entry("tensor_from_scalar", ScalarLowering.simple("Identity")));
 
     static boolean has(String opName) { return TABLE.containsKey(opName); }
 

@@ -2,6 +2,7 @@ package dev.kiln.onnx;
 
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Dim;
+import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
 
@@ -16,23 +17,45 @@ final class ShapeLowering {
     private ShapeLowering() {}
 
     /**
-     * Reshape with a constant int64 shape. PyTorch's 0 is a literal zero size while ONNX's default
-     * 0 copies the input dim, so a target with 0 needs {@code allowzero=1} (opset 14 on).
+     * Reshape with an int64 shape: a constant, or, when entries are size symbols ({@code [N, -1]}),
+     * a Concat that reads each symbol's size from the graph input carrying it. PyTorch's 0 is a
+     * literal zero size while ONNX's default 0 copies the input dim, so a target with 0 needs
+     * {@code allowzero=1} (opset 14 on).
      */
     static void reshape(Op op, Emitter e) {
-        long[] target = op.intsAttr("shape");
-        boolean zero = Arrays.stream(target).anyMatch(t -> t == 0);
+        Attribute a = op.attr("shape");
+        long[] target = Attribute.valuesOf(a);
+        String[] symbols = Attribute.symbolsOf(a);
+        boolean zero = false, minusOne = false;
+        for (int i = 0; i < target.length; i++) {
+            if (symbols[i] != null) continue;
+            zero |= target[i] == 0;
+            minusOne |= target[i] == -1;
+        }
         if (zero && e.opset() < 14) {
-            throw Emitter.error(op, "target shape " + Arrays.toString(target) + " has a 0 size, which ONNX Reshape"
+            throw Emitter.error(op, "target shape " + a + " has a 0 size, which ONNX Reshape"
                     + " can express only from opset 14 (allowzero); export with opset 14 or later");
         }
-        if (zero && Arrays.stream(target).anyMatch(t -> t == -1)) {
-            throw Emitter.error(op, "target shape " + Arrays.toString(target) + " mixes 0 and -1, which ONNX Reshape"
+        if (zero && minusOne) {
+            throw Emitter.error(op, "target shape " + a + " mixes 0 and -1, which ONNX Reshape"
                     + " rejects (and which leaves -1 undetermined)");
         }
-        String shape = e.int64s("shape", target);
+        String shape = e.sizes(op, "shape", target, symbols);
         var node = e.node("Reshape", List.of(e.ref(op.operand(0)), shape), List.of(e.define(op.result())));
         if (zero) node.addAttribute(Attrs.i("allowzero", 1));
+    }
+
+    /**
+     * torch expand as ONNX Expand, whose broadcasting is two-way: a -1 (keep the dim) becomes 1, which
+     * broadcasts to the input's size; symbolic entries are read from the graph inputs at run time.
+     */
+    static void expand(Op op, Emitter e) {
+        Attribute a = op.attr("shape");
+        long[] target = Attribute.valuesOf(a);
+        String[] symbols = Attribute.symbolsOf(a);
+        for (int i = 0; i < target.length; i++) if (symbols[i] == null && target[i] == -1) target[i] = 1;
+        String shape = e.sizes(op, "expand_shape", target, symbols);
+        e.node("Expand", List.of(e.ref(op.operand(0)), shape), List.of(e.define(op.result())));
     }
 
     static void permute(Op op, Emitter e) {

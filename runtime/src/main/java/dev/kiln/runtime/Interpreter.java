@@ -71,7 +71,13 @@ public final class Interpreter {
                 case "item" -> env.put(op.result(), item((NDArray) lookup(op.operand(0))));
                 case "if" -> runIf(op);
                 case "loop" -> runLoop(op);
-                default -> runKernel(op);
+                default -> {
+                    if (ScalarOpsEval.handles(op.name())) {
+                        bind(op.result(), ScalarOpsEval.eval(op, op.operands().stream().map(this::lookup).toArray()), "result of " + op.name());
+                    } else {
+                        runKernel(op);
+                    }
+                }
             }
         }
         throw new IllegalStateException("block in graph " + graph.name() + " has no terminator");
@@ -80,8 +86,27 @@ public final class Interpreter {
     private void runKernel(Op op) {
         List<NDArray> args = new ArrayList<>(op.operandCount());
         for (Value v : op.operands()) args.add((NDArray) lookup(v));
-        NDArray result = OpKernels.get(op.name()).apply(args, new OpAttributes(op.schema(), op.attributes()));
+        NDArray result = OpKernels.get(op.name()).apply(args, new OpAttributes(op.schema(), resolveSymbols(op)));
         bind(op.result(), result, "result of " + op.name());
+    }
+
+    /**
+     * The op's attributes with every symbolic size list ({@code reshape(%x) {shape = [N, -1]}})
+     * replaced by plain ints from the sizes the inputs bound; kernels only ever see ints.
+     */
+    private Map<String, Attribute> resolveSymbols(Op op) {
+        Map<String, Attribute> attrs = op.attributes();
+        if (attrs.values().stream().noneMatch(a -> a instanceof Attribute.Dims)) return attrs;
+        Map<String, Attribute> resolved = new java.util.LinkedHashMap<>(attrs);
+        for (var e : attrs.entrySet()) {
+            if (!(e.getValue() instanceof Attribute.Dims d)) continue;
+            try {
+                resolved.put(e.getKey(), new Attribute.Ints(d.resolve(symbols::get, graph.name() + ": " + op.name() + " attribute '" + e.getKey() + "'")));
+            } catch (IllegalStateException unbound) {
+                throw new IllegalArgumentException(unbound.getMessage() + " (bound sizes " + symbols + ")");
+            }
+        }
+        return resolved;
     }
 
     private void runIf(Op op) {

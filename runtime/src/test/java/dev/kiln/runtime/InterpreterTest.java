@@ -71,6 +71,42 @@ class InterpreterTest {
     }
 
     @Test
+    void symbolicSizeEntriesTakeTheBoundSizes() {
+        Graph g = IrParser.parse("""
+                graph @flat(%x: f32[N, 2, 3], %y: f32[B, 1, 2]) {
+                  %f = reshape(%x) {shape = [N, -1]} : f32[N, 6]
+                  %e = expand(%y) {shape = [B, 3, 2]} : f32[B, 3, 2]
+                  return(%f, %e)
+                }
+                """);
+        Verifier.verify(g);
+        for (int n : new int[] {1, 4}) {
+            float[] data = new float[n * 6];
+            for (int i = 0; i < data.length; i++) data[i] = i;
+            List<Object> out = Interpreter.run(g, List.of(NDArray.of(data, n, 2, 3), NDArray.of(new float[] {1, 2, 3, 4}, 2, 1, 2)), Map.of());
+            assertArrayEquals(new long[] {n, 6}, ((NDArray) out.get(0)).shape());
+            assertArrayEquals(data, ((NDArray) out.get(0)).toFloatArray());
+            assertArrayEquals(new long[] {2, 3, 2}, ((NDArray) out.get(1)).shape());
+            assertArrayEquals(new float[] {1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4}, ((NDArray) out.get(1)).toFloatArray());
+        }
+    }
+
+    @Test
+    void anUnboundSizeSymbolIsAClearError() {
+        Graph g = IrParser.parse("""
+                graph @unbound(%x: f32[N, 4]) {
+                  %f = reshape(%x) {shape = [M, -1]} : f32[M, ?]
+                  return(%f)
+                }
+                """);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Interpreter.run(g, List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 2, 4)), Map.of()));
+        assertTrue(e.getMessage().contains("reshape attribute 'shape': size entry 0 of [M, -1] is the symbol 'M', which no input binds"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("(bound sizes {N=2})"), e.getMessage());
+    }
+
+    @Test
     void missingWeightsAndWrongInputCountsAreReported() {
         Graph g = IrParser.parse("""
                 graph @w(%x: f32[2]) weights(@scale: f32[2]) {

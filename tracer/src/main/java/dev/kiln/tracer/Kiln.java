@@ -149,7 +149,7 @@ public final class Kiln {
             Map<String, NDArray> buffers = new java.util.LinkedHashMap<>();
             if (module != null) module.namedBuffers().forEach((k, b) -> buffers.put(k, b.data().copy()));
             try {
-                checkNoFrozenSizes(graph, name, entryPoint, parameters, entry, options, examples);
+                graph = symbolicSizes(graph, name, entryPoint, parameters, entry, options, examples);
             } finally {
                 if (module != null) module.namedBuffers().forEach((k, b) -> b.data().assign(buffers.get(k)));
             }
@@ -177,37 +177,44 @@ public final class Kiln {
     }
 
     /**
-     * Traces again with every dynamic dim one larger: a graph that differs (a size read with
-     * {@code dim()} frozen into a reshape, a constant shaped like the input) would be wrong at other
-     * sizes, so it is an error naming the first differing op rather than a silently specialised graph.
+     * Traces again with every dynamic dim larger (the i-th distinct symbol by i + 1, so that two dims
+     * of equal example size stay distinguishable). A reshape/expand size entry that is exactly a
+     * dynamic dim's size in both traces becomes the dim's symbol ({@link SizeSymbols}); any other
+     * difference (a size used in arithmetic, a constant shaped like the input) would make the graph
+     * wrong at other sizes, so it is an error naming the op rather than a silently specialised graph.
      */
-    private static void checkNoFrozenSizes(Graph graph, String name, String entryPoint, Map<String, ? extends Tensor> parameters,
-                                           Entry entry, TraceOptions options, Tensor... examples) {
+    private static Graph symbolicSizes(Graph graph, String name, String entryPoint, Map<String, ? extends Tensor> parameters,
+                                       Entry entry, TraceOptions options, Tensor... examples) {
+        Map<String, Long> increments = new java.util.LinkedHashMap<>();
+        for (TraceOptions.DynamicDim d : options.dynamicDims()) increments.putIfAbsent(d.name(), (long) increments.size() + 1);
+        Map<String, SizeSymbols.Sizes> sizes = new java.util.LinkedHashMap<>();
         Tensor[] resized = new Tensor[examples.length];
         for (int i = 0; i < examples.length; i++) {
             long[] shape = examples[i].shape();
             for (TraceOptions.DynamicDim d : options.dynamicDims()) {
-                if (d.input() == i) shape[Shape.normalizeAxis(d.axis(), shape.length)]++;
+                if (d.input() != i) continue;
+                int axis = Shape.normalizeAxis(d.axis(), shape.length);
+                long inc = increments.get(d.name());
+                sizes.putIfAbsent(d.name(), new SizeSymbols.Sizes(d.name(), shape[axis], shape[axis] + inc));
+                shape[axis] += inc;
             }
             resized[i] = Tensor.zeros(examples[i].dtype(), shape);
         }
-        String expected = IrPrinter.print(graph);
-        String actual;
+        Graph other;
         try {
-            actual = IrPrinter.print(record(name, entryPoint, parameters, entry, options.bakeDataReads(true), resized).graph());
+            other = record(name, entryPoint, parameters, entry, options.bakeDataReads(true), resized).graph();
         } catch (RuntimeException e) {
             throw new TraceException("trace " + entryPoint + ": the traced code fails when a dynamic dim changes size ("
                     + e.getMessage() + "), so the dims " + options.dynamicDims() + " cannot be dynamic");
         }
-        if (!expected.equals(actual)) {
-            String[] a = expected.split("\n"), b = actual.split("\n");
-            int line = 0;
-            while (line < Math.min(a.length, b.length) && a[line].equals(b[line])) line++;
+        try {
+            return SizeSymbols.rewrite(graph, other, List.copyOf(sizes.values()));
+        } catch (SizeSymbols.Mismatch m) {
             throw new TraceException("trace " + entryPoint + ": the graph depends on the size of a dynamic dim"
                     + (options.bakeDataReads() ? " (or on tensor data baked under bakeDataReads)" : "") + ": traced again with "
-                    + "each dynamic dim one larger, the graph changes at\n  " + (line < a.length ? a[line].trim() : "(end)")
-                    + "\nwhich becomes\n  " + (line < b.length ? b[line].trim() : "(end)") + "\nA size read with dim() or shape() "
-                    + "was frozen into an op; use -1 in reshape, flatten(), or ops that derive sizes from their inputs.");
+                    + "the dynamic dims " + sizes.values().stream().map(s -> s.symbol() + " " + s.first() + " -> " + s.second()).toList()
+                    + ", " + m.getMessage() + "\nA size read with dim() or shape() was frozen into an op. "
+                    + SizeSymbols.REWRITE_RULE);
         }
     }
 

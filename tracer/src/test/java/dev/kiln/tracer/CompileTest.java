@@ -77,6 +77,20 @@ class CompileTest {
     }
 
     @Test
+    void aSizeReadFromASymbolicDimIsCapturedAsTheSymbol() {
+        Compiled f = Kiln.compile((Tensor x) -> x.reshape(x.dim(0), -1).relu(), CompileOptions.defaults().dynamic(0, 0, "N"));
+        for (long n : new long[] {1, 5, 9}) {
+            Tensor x = input(n, n, 3, 4);
+            assertArrayEquals(x.reshape(n, -1).relu().toFloatArray(), f.call(x).toFloatArray());
+            assertArrayEquals(new long[] {n, 12}, f.call(x).shape());
+        }
+        assertEquals(1, f.compilations().size(), f.compilations().toString());
+        Compiled product = Kiln.compile((Tensor x) -> x.reshape(x.dim(0) * x.dim(1), -1), CompileOptions.defaults().dynamic(0, 0, "N"));
+        CaptureException e = assertThrows(CaptureException.class, () -> product.call(input(1, 2, 3, 4)));
+        assertTrue(e.getMessage().contains("not the size of a dynamic dim itself"), e.getMessage());
+    }
+
+    @Test
     void aChangedConfigurationFieldRecompiles() {
         Generator.manualSeed(3);
         Gated model = new Gated();

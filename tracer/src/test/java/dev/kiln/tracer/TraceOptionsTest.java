@@ -62,14 +62,71 @@ class TraceOptionsTest {
         public Tensor forward(Tensor x) { return x.flatten(1, -1).relu(); }
     }
 
+    /** Multiplies a size read from a dynamic dim: not a size entry on its own, so it cannot become a symbol. */
+    static final class MultipliesBatchSize extends Module {
+        @Override
+        public Tensor forward(Tensor x) { return x.reshape(x.dim(0) * x.dim(1), -1).relu(); }
+    }
+
+    /** Expands a [N, 1, 5] input to the batch size read with dim(0). */
+    static final class ExpandsToBatchSize extends Module {
+        @Override
+        public Tensor forward(Tensor x) { return x.expand(x.dim(0), 3, 5).mul(2.0); }
+    }
+
+    /** Two dynamic dims of equal example size, both read into one reshape. */
+    static final class ReshapesTwoDims extends Module {
+        @Override
+        public Tensor forward(Tensor x) { return x.reshape(x.dim(1), x.dim(0), -1); }
+    }
+
     @Test
-    void aSizeFrozenFromADynamicDimIsReported() {
-        TraceException e = assertThrows(TraceException.class,
-                () -> Kiln.trace(new FreezesBatchSize(), TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(2, 3, 4)));
-        assertTrue(e.getMessage().contains("depends on the size of a dynamic dim"), e.getMessage());
-        assertTrue(e.getMessage().contains("reshape(%x) {shape = [2, -1]}"), e.getMessage());
+    void aSizeReadFromADynamicDimBecomesItsSymbol() {
+        FreezesBatchSize model = new FreezesBatchSize();
+        TracedFunction f = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(2, 3, 4));
+        String ir = IrPrinter.print(f.graph());
+        assertTrue(ir.contains("reshape(%x) {shape = [N, -1]}"), ir);
+        assertTrue(ir.contains("f32[N, 12]"), ir);
+        for (int batch : new int[] {1, 5, 9}) {
+            Tensor x = Tensor.randn(new Generator(batch), batch, 3, 4);
+            assertArrayEquals(model.forward(x).toFloatArray(), f.call(x).toFloatArray());
+            assertArrayEquals(new long[] {batch, 12}, f.call(x).shape());
+        }
         TracedFunction ok = Kiln.trace(new KeepsBatchSymbolic(), TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(2, 3, 4));
         assertArrayEquals(new long[] {5, 12}, ok.call(Tensor.ones(5, 3, 4)).shape());
+    }
+
+    @Test
+    void aProductOfSizesIsStillReported() {
+        TraceException e = assertThrows(TraceException.class,
+                () -> Kiln.trace(new MultipliesBatchSize(), TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(2, 3, 4)));
+        assertTrue(e.getMessage().contains("depends on the size of a dynamic dim"), e.getMessage());
+        assertTrue(e.getMessage().contains("'reshape' has shape entry 0 = 6"), e.getMessage());
+        assertTrue(e.getMessage().contains("not the size of a dynamic dim itself"), e.getMessage());
+        assertTrue(e.getMessage().contains("rewrites a reshape/expand size that is exactly a dynamic dim"), e.getMessage());
+    }
+
+    @Test
+    void anExpandToADynamicSizeBecomesItsSymbol() {
+        ExpandsToBatchSize model = new ExpandsToBatchSize();
+        TracedFunction f = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "B"), Tensor.zeros(2, 1, 5));
+        String ir = IrPrinter.print(f.graph());
+        assertTrue(ir.contains("expand(%x) {shape = [B, 3, 5]}"), ir);
+        for (int batch : new int[] {1, 4}) {
+            Tensor x = Tensor.randn(new Generator(batch), batch, 1, 5);
+            assertArrayEquals(model.forward(x).toFloatArray(), f.call(x).toFloatArray());
+        }
+    }
+
+    @Test
+    void twoDynamicDimsOfEqualExampleSizeStayDistinct() {
+        ReshapesTwoDims model = new ReshapesTwoDims();
+        TracedFunction f = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "A").dynamic(0, 1, "B"), Tensor.zeros(3, 3, 2));
+        String ir = IrPrinter.print(f.graph());
+        assertTrue(ir.contains("{shape = [B, A, -1]}"), ir);
+        Tensor x = Tensor.randn(new Generator(3), 4, 5, 2);
+        assertArrayEquals(model.forward(x).toFloatArray(), f.call(x).toFloatArray());
+        assertArrayEquals(new long[] {5, 4, 2}, f.call(x).shape());
     }
 
     /** Counts its calls in a buffer, an update that does not depend on the input's size. */

@@ -124,6 +124,10 @@ final class RandomOps {
             restSize *= d.size();
         }
         long[] target;
+        if (shape.dim(0) instanceof Dim.Symbolic(String sym) && s.c.chance(50)) {
+            // a symbolic size entry, as tracing makes from x.reshape(x.dim(0), ...)
+            return b.op("reshape", Builder.attrs("shape", s.c.chance(50) ? Attribute.dims(sym, -1L) : Attribute.dims(sym, restSize)), x);
+        }
         if (!shape.dim(0).isStatic()) {
             target = new long[] {-1, restSize};
         } else {

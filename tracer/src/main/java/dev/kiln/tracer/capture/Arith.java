@@ -8,7 +8,8 @@ import org.objectweb.asm.Opcodes;
  * Arithmetic, conversion and comparison instructions. On concrete values they compute what the JVM
  * computes; on a {@link SymScalar} (a double read by {@code item()}) {@code dadd}/{@code dsub}/
  * {@code dmul}/{@code ddiv}/{@code dneg} become f64 tensor ops and {@code dcmpl}/{@code dcmpg} a
- * {@link SymCompare}; anything else on a symbolic value is rejected.
+ * {@link SymCompare}; {@code d2i}/{@code d2l}, and anything involving a {@link HostScalar}, become host-scalar
+ * ops ({@link Host}); anything else on a symbolic value is rejected.
  */
 final class Arith {
 
@@ -16,7 +17,9 @@ final class Arith {
 
     static int intValue(Frame f, Object v) {
         if (v instanceof Integer i) return i;
-        if (v instanceof SymCompare) throw f.error("uses the result of comparing a tensor's Java value as an int");
+        if (v instanceof SymCompare || v instanceof HostCompare) throw f.error("uses the result of comparing a tensor's Java value as an int");
+        if (v instanceof HostScalar) throw f.error("uses a data-dependent Java int (computed from tensor data) as an array index, "
+                + "array size or switch key, which is not supported in @Compile methods");
         throw f.error("expected an int, got " + v);
     }
 
@@ -24,11 +27,15 @@ final class Arith {
         boolean unary = op >= Opcodes.INEG && op <= Opcodes.DNEG || op >= Opcodes.I2L && op <= Opcodes.I2S;
         Object b = s.pop();
         Object a = unary ? null : s.pop();
+        if (Host.involved(a, b)) {
+            s.push(Host.apply(f, op, a, b));
+            return;
+        }
         if (a instanceof SymScalar || b instanceof SymScalar) {
             s.push(symbolic(f, op, a, b));
             return;
         }
-        if (a instanceof SymCompare || b instanceof SymCompare) throw f.error("does arithmetic on the result of comparing a tensor's Java value");
+        if (a instanceof SymCompare || b instanceof SymCompare || a instanceof HostCompare || b instanceof HostCompare) throw f.error("does arithmetic on the result of comparing a tensor's Java value");
         try {
             s.push(unary ? unary(op, b) : binary(op, a, b));
         } catch (ArithmeticException e) {
@@ -55,9 +62,11 @@ final class Arith {
             case Opcodes.DCMPL, Opcodes.DCMPG -> {
                 return compare(a, b, op == Opcodes.DCMPG ? 1 : -1);
             }
-            case Opcodes.D2I, Opcodes.D2L, Opcodes.D2F -> throw f.error("converting a tensor's Java value (from item()) to "
-                    + (op == Opcodes.D2F ? "float" : op == Opcodes.D2I ? "int" : "long")
-                    + " is not supported in @Compile methods yet (it needs host scalar ops in the IR); compare it or keep it a tensor");
+            case Opcodes.D2I, Opcodes.D2L -> {
+                return Host.apply(f, op, a, b);
+            }
+            case Opcodes.D2F -> throw f.error("converting a tensor's Java value (from item()) to float is not supported in "
+                    + "@Compile methods (host scalars are int, long or double); keep it a double or a tensor");
             default -> throw f.error("the arithmetic instruction (opcode " + op + ") on a tensor's Java value (from item()) "
                     + "is not supported in @Compile methods");
         }

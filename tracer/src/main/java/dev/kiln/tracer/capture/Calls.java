@@ -47,7 +47,7 @@ final class Calls {
         }
         Object receiver = op == Opcodes.GETFIELD ? s.pop() : null;
         if (op == Opcodes.GETFIELD && (receiver == null || receiver instanceof Uninit)) throw f.error("NullPointerException: reads field " + insn.name + " of null");
-        if (receiver instanceof SymScalar || receiver instanceof SymCompare) throw f.error("reads a field of a data-dependent value");
+        if (receiver instanceof SymScalar || receiver instanceof SymCompare || receiver instanceof HostScalar) throw f.error("reads a field of a data-dependent value");
         Class<?> owner = f.classFor(Type.getObjectType(insn.owner).getDescriptor());
         Field field = findField(owner, insn.name);
         if (field == null) throw f.error("no field " + insn.name + " in " + owner.getName());
@@ -80,7 +80,7 @@ final class Calls {
             return;
         }
         if (!isStatic && (receiver == null || receiver instanceof Uninit)) throw f.error("NullPointerException: calls " + insn.name + " on null");
-        if (receiver instanceof SymScalar || receiver instanceof SymCompare) throw f.error("calls " + insn.name + " on a data-dependent value");
+        if (receiver instanceof SymScalar || receiver instanceof SymCompare || receiver instanceof HostScalar) throw f.error("calls " + insn.name + " on a data-dependent value");
         String ownerName = insn.owner.replace('/', '.');
         if (isJdk(ownerName)) {
             Object result = jdkCall(f, insn, receiver, args);
@@ -143,6 +143,24 @@ final class Calls {
                 default -> { }
             }
         }
+        if (target.getDeclaringClass() == Tensor.class && receiver instanceof Tensor self
+                && args.stream().anyMatch(a -> a instanceof HostScalar || a instanceof SymScalar)) {
+            Method overload = tensorOverload(target, args);
+            if (overload != null) {
+                Class<?>[] params = target.getParameterTypes();
+                List<Object> converted = new ArrayList<>(args);
+                for (int i = 0; i < params.length; i++) {
+                    Object a = args.get(i);
+                    if (!(a instanceof HostScalar || a instanceof SymScalar)) continue;
+                    boolean isFloat = params[i] == double.class || params[i] == float.class;
+                    char jvm = params[i] == double.class ? 'D' : params[i] == long.class ? 'J' : 'I';
+                    if (Host.kindOf(a) != jvm) continue;   // a widening the JVM did not need (cannot happen in verified code)
+                    converted.set(i, Host.tensor(f.ctx, a, jvm, dev.kiln.frontend.Promotion.resultType(self, isFloat)));
+                }
+                target = overload;
+                args = converted;
+            }
+        }
         Object[] javaArgs = javaArgs(f, target, args);
         try {
             target.setAccessible(true);
@@ -152,6 +170,30 @@ final class Calls {
             throw f.ctx.error(target.getDeclaringClass().getSimpleName() + "." + target.getName() + " failed: " + e.getCause());
         } catch (IllegalAccessException e) {
             throw f.error("cannot call " + target + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * For a Tensor method taking Java numbers ({@code mul(double)}, {@code add(long)}, ...), the overload
+     * taking tensors in their place, which a data-dependent number (as a 0-d tensor of the dtype the
+     * number overload would have made: {@link dev.kiln.frontend.Promotion#resultType(Tensor, boolean)})
+     * computes the same with; null if there is none.
+     */
+    private static Method tensorOverload(Method target, List<Object> args) {
+        Class<?>[] params = target.getParameterTypes();
+        Class<?>[] want = params.clone();
+        for (int i = 0; i < params.length; i++) {
+            Object a = args.get(i);
+            if ((a instanceof HostScalar || a instanceof SymScalar) && (params[i] == double.class || params[i] == long.class)) {
+                want[i] = Tensor.class;
+            }
+        }
+        if (java.util.Arrays.equals(want, params)) return null;
+        try {
+            Method m = Tensor.class.getMethod(target.getName(), want);
+            return m.getReturnType() == target.getReturnType() ? m : null;
+        } catch (NoSuchMethodException e) {
+            return null;
         }
     }
 
@@ -210,7 +252,7 @@ final class Calls {
         Object[] out = new Object[args.size()];
         for (int i = 0; i < out.length; i++) {
             Object a = args.get(i);
-            if (a instanceof SymScalar || a instanceof SymCompare) {
+            if (a instanceof SymScalar || a instanceof SymCompare || a instanceof HostScalar || a instanceof HostCompare) {
                 String callee = m == null ? "a constructor" : m.getDeclaringClass().getSimpleName() + "." + m.getName();
                 throw f.error("a tensor's Java value (from item()) is passed to " + callee + "; this is not supported in "
                         + "@Compile methods yet: keep the value a tensor (for example x.sum() instead of x.sum().item())");

@@ -1,5 +1,7 @@
 package dev.kiln.tracer.capture;
 
+import dev.kiln.tracer.SizeSymbols;
+
 import dev.kiln.frontend.Compile;
 import dev.kiln.frontend.Dispatch;
 import dev.kiln.frontend.Tensor;
@@ -72,23 +74,29 @@ public final class Capture {
 
     /**
      * Captures with symbolic dims set to an example size. With symbolic dims it captures twice, at two
-     * sizes, and requires the same graph: a size read with {@code dim()} and frozen into an op would
-     * otherwise make a graph that is wrong at other sizes.
+     * sizes, and requires the same graph, except that a reshape/expand size that is exactly the
+     * symbolic dim ({@code x.reshape(x.dim(0), -1)}) becomes the symbol ({@link SizeSymbols}); any other
+     * size frozen into an op would make a graph that is wrong at other sizes, so it is an error. With
+     * more than one distinct symbol every symbol has the same example size, so no entry is rewritten.
      */
     private static CompiledFunction capture(Object receiver, Method method, Map<String, ? extends Tensor> parameters, TensorType... inputTypes) {
         CompiledFunction first = capture(receiver, method, parameters, 2, inputTypes);
         boolean symbolic = java.util.Arrays.stream(inputTypes).anyMatch(t -> !t.shape().isStatic());
         if (!symbolic) return first;
-        String expected = first.toString(), actual = capture(receiver, method, parameters, 3, inputTypes).toString();
-        if (!expected.equals(actual)) {
-            String[] a = expected.split("\n"), b = actual.split("\n");
-            int line = 0;
-            while (line < Math.min(a.length, b.length) && a[line].equals(b[line])) line++;
-            throw new CaptureException(first.entryPoint() + ": the captured graph depends on the size of a symbolic dim: it changes at\n  "
-                    + (line < a.length ? a[line].trim() : "(end)") + "\nwhen the size changes. A size read with dim() or shape() was "
-                    + "frozen into an op; use -1 in reshape, flatten(), or ops that derive sizes from their inputs.");
+        CompiledFunction second = capture(receiver, method, parameters, 3, inputTypes);
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        for (TensorType t : inputTypes) {
+            for (dev.kiln.ir.Dim d : t.shape().dims()) if (d instanceof dev.kiln.ir.Dim.Symbolic(String n)) names.add(n);
         }
-        return first;
+        List<SizeSymbols.Sizes> sizes = names.stream().map(n -> new SizeSymbols.Sizes(n, 2, 3)).toList();
+        Graph graph;
+        try {
+            graph = SizeSymbols.rewrite(first.graph(), second.graph(), sizes);
+        } catch (SizeSymbols.Mismatch m) {
+            throw new CaptureException(first.entryPoint() + ": the captured graph depends on the size of a symbolic dim: captured at sizes 2 "
+                    + "and 3, " + m.getMessage() + "\nA size read with dim() or shape() was frozen into an op. " + SizeSymbols.REWRITE_RULE);
+        }
+        return graph == first.graph() ? first : new CompiledFunction(graph, first.weights(), first.guards(), first.entryPoint());
     }
 
     private static CompiledFunction capture(Object receiver, Method method, Map<String, ? extends Tensor> parameters, long symbolicSize,

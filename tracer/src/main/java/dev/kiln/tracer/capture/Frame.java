@@ -42,6 +42,8 @@ final class Frame {
     final MethodCode code;
     private int pc;
     private final Map<Integer, Integer> backJumps = new HashMap<>();
+    /** Branch pcs of the data-dependent loops being built in this frame (a loop reached again from its own body is an exit). */
+    final java.util.Set<Integer> activeLoops = new java.util.HashSet<>();
 
     Frame(CaptureContext ctx, MethodCode code) {
         this.ctx = ctx;
@@ -118,7 +120,7 @@ final class Frame {
                     at = taken ? jump(at, target) : at + 1;
                     continue;
                 }
-                Outcome o = Regions.branch(this, at, target, (SymCond) cond, s, stop, forbidden);
+                Outcome o = Regions.branch(this, at, target, cond, s, stop, forbidden);
                 if (o.returned()) return o;
                 s = o.state();
                 at = o.pc();
@@ -155,6 +157,10 @@ final class Frame {
                 }
             }
             case IincInsnNode inc -> {
+                if (s.locals[inc.var] instanceof HostScalar h && h.jvm() == 'I') {
+                    s.locals[inc.var] = Host.increment(this, h, inc.incr);
+                    return at + 1;
+                }
                 if (!(s.locals[inc.var] instanceof Integer i)) throw error("increments a non-int local " + code.localName(inc.var, at));
                 s.locals[inc.var] = i + inc.incr;
             }
@@ -213,7 +219,8 @@ final class Frame {
             }
             case Opcodes.CHECKCAST -> {
                 Object v = s.peek();
-                if (v instanceof SymScalar || v instanceof SymCompare || v instanceof Calls.Uninit) throw error("casts a data-dependent value");
+                if (v instanceof SymScalar || v instanceof SymCompare || v instanceof HostScalar || v instanceof HostCompare
+                        || v instanceof Calls.Uninit) throw error("casts a data-dependent value");
                 if (v != null && !classFor(Type.getObjectType(t.desc).getDescriptor()).isInstance(v)) {
                     throw error("ClassCastException: " + v.getClass().getName() + " is not a " + t.desc.replace('/', '.'));
                 }
@@ -286,7 +293,7 @@ final class Frame {
                 Object arr = s.pop();
                 if (arr == null) throw error("NullPointerException: array store into null");
                 ctx.checkMutable(arr, "an array store");
-                if (value instanceof SymScalar || value instanceof SymCompare) throw error("stores a data-dependent Java value in an array; keep it a tensor");
+                if (value instanceof SymScalar || value instanceof SymCompare || value instanceof HostScalar || value instanceof HostCompare) throw error("stores a data-dependent Java value in an array; keep it a tensor");
                 if (index < 0 || index >= Array.getLength(arr)) throw error("ArrayIndexOutOfBoundsException: index " + index);
                 Array.set(arr, index, Calls.fromJvm(value, arr.getClass().getComponentType()));
             }

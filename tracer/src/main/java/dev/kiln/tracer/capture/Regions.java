@@ -42,15 +42,44 @@ final class Regions {
         }
     }
 
-    private record Plan(List<Slot> slots, List<Type> types, List<Boolean> scalars) {}
+    /**
+     * Which slots to yield or carry, their IR types, and what each holds: {@code 'T'} a tensor,
+     * {@code 'S'} an item() value kept a tensor ({@link SymScalar}), or a host scalar of JVM type
+     * {@code 'I'}, {@code 'J'} or {@code 'D'} ({@link HostScalar}).
+     */
+    private record Plan(List<Slot> slots, List<Type> types, List<Character> kinds) {}
 
-    static Frame.Outcome branch(Frame f, int pc, int jumpTarget, SymCond cond, State s, int stop, int forbidden) {
+    /** The symbolic value a region result of kind {@code kind} stands for after the region. */
+    private static Object symbolic(CaptureContext ctx, Value v, char kind) {
+        return switch (kind) {
+            case 'T' -> ctx.exampleFor(v);
+            case 'S' -> new SymScalar(ctx.exampleFor(v));
+            default -> new HostScalar(v, kind);
+        };
+    }
+
+    /** The IR value of a slot's content as kind {@code kind}, emitting conversions in the current region. */
+    private static Value valueOf(CaptureContext ctx, Object v, char kind) {
+        return kind == 'T' || kind == 'S' ? valueOf(ctx, v) : Host.value(ctx, v, kind);
+    }
+
+    static Frame.Outcome branch(Frame f, int pc, int jumpTarget, Object cond, State s, int stop, int forbidden) {
         ControlFlow cfg = f.code.cfg;
         int merge = cfg.immediatePostDominator(pc);
         boolean jumpLoops = cfg.reachesAvoiding(jumpTarget, pc, merge);
         boolean fallLoops = cfg.reachesAvoiding(pc + 1, pc, merge);
         if (jumpLoops && fallLoops) throw f.unsupported("data-dependent branches whose both edges loop back");
-        if (jumpLoops || fallLoops) return loop(f, pc, jumpTarget, cond, s, jumpLoops, merge);
+        if (jumpLoops || fallLoops) {
+            if (!f.activeLoops.add(pc)) {
+                throw f.unsupported("break statements in data-dependent loops (a data-dependent loop with a second, "
+                        + "data-dependent exit)");
+            }
+            try {
+                return loop(f, pc, jumpTarget, cond, s, jumpLoops, merge);
+            } finally {
+                f.activeLoops.remove(pc);
+            }
+        }
         Frame.Outcome o = ifElse(f, pc, jumpTarget, cond, s, merge, forbidden);
         if (o.returned() && stop >= 0 && stop != cfg.exit()) {
             throw f.unsupported("return statements inside a data-dependent branch nested in another one");
@@ -60,9 +89,9 @@ final class Regions {
 
     // ---- if/else ----------------------------------------------------------------------------------
 
-    private static Frame.Outcome ifElse(Frame f, int pc, int jumpTarget, SymCond cond, State s, int merge, int forbidden) {
+    private static Frame.Outcome ifElse(Frame f, int pc, int jumpTarget, Object cond, State s, int merge, int forbidden) {
         CaptureContext ctx = f.ctx;
-        Value c = item(ctx, cond.tensor(false));
+        Value c = Host.condition(ctx, cond, false);
         // The then region is the fall-through edge: for `if (a > b) {...}` javac jumps on the negation.
         Op scratch = ctx.scratchIf(c);
         Plan plan;
@@ -79,10 +108,7 @@ final class Regions {
         Frame.Outcome t = arm(f, ifOp.region(0), pc + 1, s.copy(), merge, forbidden, plan);
         arm(f, ifOp.region(1), jumpTarget, s.copy(), merge, forbidden, plan);
         List<Object> merged = new ArrayList<>();
-        for (int i = 0; i < plan.slots().size(); i++) {
-            Tensor ex = ctx.exampleFor(ifOp.results().get(i));
-            merged.add(plan.scalars().get(i) ? new SymScalar(ex) : ex);
-        }
+        for (int i = 0; i < plan.slots().size(); i++) merged.add(symbolic(ctx, ifOp.results().get(i), plan.kinds().get(i)));
         if (merge == f.code.cfg.exit()) {
             int idx = plan.slots().indexOf(Slot.RETURN);
             return Frame.Outcome.ret(idx >= 0 ? merged.get(idx) : t.value());
@@ -104,7 +130,7 @@ final class Regions {
             if (plan != null) {
                 List<Value> values = new ArrayList<>();
                 for (int i = 0; i < plan.slots().size(); i++) {
-                    Value v = valueOf(f.ctx, plan.slots().get(i).get(o));
+                    Value v = valueOf(f.ctx, plan.slots().get(i).get(o), plan.kinds().get(i));
                     if (!v.type().equals(plan.types().get(i))) throw f.error("internal: arm types changed between runs");
                     values.add(v);
                 }
@@ -162,61 +188,103 @@ final class Regions {
                 throw f.error(slot.description() + " is a tensor of type " + ty + " and of type " + tz + " " + where
                         + "; merging different shapes or dtypes is not supported in @Compile methods yet");
             }
-            add(plan, slot, ty, false);
+            add(plan, slot, ty, 'T');
             return;
         }
         if (a instanceof SymScalar sa && b instanceof SymScalar sb && irType(f, sa.tensor()).equals(irType(f, sb.tensor()))) {
-            add(plan, slot, irType(f, sa.tensor()), true);
+            add(plan, slot, irType(f, sa.tensor()), 'S');
             return;
         }
         if (!isSymbolic(a) && !isSymbolic(b) && a != State.TOP && b != State.TOP && Objects.equals(a, b)) return;
+        char kind = Host.kindOf(a);
+        if (kind != 0 && kind == Host.kindOf(b)) {
+            add(plan, slot, Host.typeOf(kind), kind);
+            return;
+        }
         throw f.error(slot.description() + " holds " + show(a) + " and " + show(b) + " " + where
-                + "; only tensors (of the same type) may differ there, since merging Java values needs host scalar ops in the IR");
+                + "; only tensors (of the same type) and Java int, long, double and boolean values (of the same type) "
+                + "may differ there");
     }
 
-    private static void add(Plan plan, Slot slot, Type type, boolean scalar) {
+    private static void add(Plan plan, Slot slot, Type type, char kind) {
         plan.slots().add(slot);
         plan.types().add(type);
-        plan.scalars().add(scalar);
+        plan.kinds().add(kind);
     }
 
     // ---- loops ------------------------------------------------------------------------------------
 
-    private static Frame.Outcome loop(Frame f, int pc, int jumpTarget, SymCond cond, State s, boolean bodyIsJump, int merge) {
+    private static Frame.Outcome loop(Frame f, int pc, int jumpTarget, Object cond, State s, boolean bodyIsJump, int merge) {
         CaptureContext ctx = f.ctx;
         int body = bodyIsJump ? jumpTarget : pc + 1;
         int exitPc = bodyIsJump ? pc + 1 : jumpTarget;
         int jumpOp = f.code.insn(pc).getOpcode();
-        Value c0 = item(ctx, cond.tensor(bodyIsJump));
+        Value c0 = Host.condition(ctx, cond, bodyIsJump);
         List<Slot> carried = new ArrayList<>();
-        List<Boolean> scalars = new ArrayList<>();
-        Op scratch = ctx.scratchIf(c0);
-        ctx.enterRegion(scratch.region(0));
-        try {
-            State end = runBody(f, body, s.copy(), pc, merge, jumpOp).state();
-            f.moveTo(pc);
-            changed(f, s, end, pc, carried, scalars);
-        } finally {
-            ctx.exitRegion();
-            ctx.discard(scratch);
+        List<Character> kinds = new ArrayList<>();
+        // Dry runs find the slots the body changes. A Java number that is concrete on entry but changes
+        // (a counter) is carried as a host scalar; since a symbolic counter can change what else the body
+        // does, the body runs again with such slots symbolic until the carried set is stable.
+        List<Slot> promoted = new ArrayList<>();
+        List<Character> promotedKinds = new ArrayList<>();
+        Frame.Outcome entry = Frame.Outcome.at(pc, s);
+        for (int round = 0; ; round++) {
+            carried.clear();
+            kinds.clear();
+            Op scratch = ctx.scratchIf(c0);
+            ctx.enterRegion(scratch.region(0));
+            try {
+                State dry = s.copy();
+                for (int k = 0; k < promoted.size(); k++) {
+                    char kind = promotedKinds.get(k);
+                    promoted.get(k).set(dry, new HostScalar(Host.value(ctx, promoted.get(k).get(entry), kind), kind));
+                }
+                State end = runBody(f, body, dry.copy(), pc, merge, jumpOp).state();
+                f.moveTo(pc);
+                changed(f, dry, end, pc, carried, kinds);
+            } finally {
+                ctx.exitRegion();
+                ctx.discard(scratch);
+            }
+            for (int k = 0; k < promoted.size(); k++) {
+                if (!carried.contains(promoted.get(k))) {
+                    carried.add(promoted.get(k));
+                    kinds.add(promotedKinds.get(k));
+                }
+            }
+            boolean stable = true;
+            for (int k = 0; k < carried.size(); k++) {
+                char kind = kinds.get(k);
+                if (kind != 'T' && kind != 'S' && !(carried.get(k).get(entry) instanceof HostScalar) && !promoted.contains(carried.get(k))) {
+                    promoted.add(carried.get(k));
+                    promotedKinds.add(kind);
+                    stable = false;
+                }
+            }
+            if (stable) break;
+            if (round >= 8) throw f.error("the Java values a data-dependent loop changes do not settle after " + round + " dry runs");
         }
         List<Value> init = new ArrayList<>();
-        for (Slot slot : carried) init.add(valueOf(ctx, slot.local() >= 0 ? s.locals[slot.local()] : s.stack.get(slot.stack())));
+        for (int k = 0; k < carried.size(); k++) init.add(valueOf(ctx, carried.get(k).get(entry), kinds.get(k)));
         Value trip = ctx.recorder.builder().constant(Attribute.of(Long.MAX_VALUE));
         Op loop = ctx.recorder.builder().loop(trip, c0, init);
         State in = s.copy();
         ctx.enterRegion(loop.region(0));
         try {
-            for (int k = 0; k < carried.size(); k++) {
-                Tensor ex = ctx.exampleFor(loop.region(0).argument(k + 1));
-                carried.get(k).set(in, scalars.get(k) ? new SymScalar(ex) : ex);
+            for (int k = 0; k < carried.size(); k++) carried.get(k).set(in, symbolic(ctx, loop.region(0).argument(k + 1), kinds.get(k)));
+            Frame.Outcome o = runBody(f, body, in.copy(), pc, merge, jumpOp);
+            List<Slot> again = new ArrayList<>();
+            changed(f, in, o.state(), pc, again, new ArrayList<>());
+            for (Slot slot : again) {
+                if (!carried.contains(slot)) {
+                    throw f.error("internal: a data-dependent loop changes " + slot.description() + " only when its carried values are symbolic");
+                }
             }
-            Frame.Outcome o = runBody(f, body, in, pc, merge, jumpOp);
             List<Value> yields = new ArrayList<>();
-            yields.add(o.value() instanceof SymCond next ? item(ctx, next.tensor(bodyIsJump))
-                    : ctx.recorder.builder().constant(Attribute.of(((Boolean) o.value()) == bodyIsJump)));
+            yields.add(o.value() instanceof Boolean b ? ctx.recorder.builder().constant(Attribute.of(b == bodyIsJump))
+                    : Host.condition(ctx, o.value(), bodyIsJump));
             for (int k = 0; k < carried.size(); k++) {
-                Value v = valueOf(ctx, carried.get(k).get(Frame.Outcome.at(pc, o.state())));
+                Value v = valueOf(ctx, carried.get(k).get(Frame.Outcome.at(pc, o.state())), kinds.get(k));
                 if (!v.type().equals(init.get(k).type())) {
                     throw f.error(carried.get(k).description() + " changes type from " + init.get(k).type() + " to " + v.type()
                             + " in one iteration of a data-dependent loop; a loop-carried tensor must keep its shape and dtype");
@@ -228,10 +296,7 @@ final class Regions {
             ctx.exitRegion();
         }
         State after = s.copy();
-        for (int k = 0; k < carried.size(); k++) {
-            Tensor ex = ctx.exampleFor(loop.results().get(k));
-            carried.get(k).set(after, scalars.get(k) ? new SymScalar(ex) : ex);
-        }
+        for (int k = 0; k < carried.size(); k++) carried.get(k).set(after, symbolic(ctx, loop.results().get(k), kinds.get(k)));
         return Frame.Outcome.at(exitPc, after);
     }
 
@@ -243,7 +308,7 @@ final class Regions {
         return new Frame.Outcome(o.state(), branchPc, false, cond);
     }
 
-    private static void changed(Frame f, State before, State after, int pc, List<Slot> carried, List<Boolean> scalars) {
+    private static void changed(Frame f, State before, State after, int pc, List<Slot> carried, List<Character> kinds) {
         List<Slot> slots = new ArrayList<>();
         for (int i = 0; i < before.locals.length; i++) {
             if (f.code.cfg.isLive(i, pc)) slots.add(new Slot(i, -1, "local variable '" + f.code.localName(i, pc) + "'"));
@@ -254,21 +319,22 @@ final class Regions {
             if (a == b) continue;
             if (a instanceof Tensor && b instanceof Tensor || a instanceof SymScalar && b instanceof SymScalar) {
                 carried.add(slot);
-                scalars.add(a instanceof SymScalar);
+                kinds.add(a instanceof SymScalar ? 'S' : 'T');
                 continue;
             }
             if (!isSymbolic(a) && !isSymbolic(b) && a != State.TOP && b != State.TOP && Objects.equals(a, b)) continue;
+            char kind = Host.kindOf(a);
+            if (kind != 0 && kind == Host.kindOf(b)) {
+                carried.add(slot);
+                kinds.add(kind);
+                continue;
+            }
             throw f.error("a data-dependent loop changes " + slot.description() + " from " + show(a) + " to " + show(b)
-                    + "; only tensors may change in a data-dependent loop (a Java loop counter there needs host int ops "
-                    + "such as add and lt on int scalars in the IR)");
+                    + "; only tensors and Java int, long, double and boolean values may change in a data-dependent loop");
         }
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
-
-    private static Value item(CaptureContext ctx, Tensor boolTensor) {
-        return ctx.recorder.builder().op("item", ctx.recorder.valueOf(boolTensor));
-    }
 
     private static Value valueOf(CaptureContext ctx, Object v) {
         if (v instanceof SymScalar sc) return ctx.recorder.valueOf(sc.tensor());
@@ -280,12 +346,16 @@ final class Regions {
     /** The tensor's IR type as its arm's region saw it (symbolic dims kept), else its example type. */
     private static Type irType(Frame f, Tensor t) { return f.ctx.irTypes.getOrDefault(t, typeOf(t)); }
 
-    private static boolean isSymbolic(Object v) { return v instanceof Tensor || v instanceof SymScalar || v instanceof SymCompare; }
+    private static boolean isSymbolic(Object v) {
+        return v instanceof Tensor || v instanceof SymScalar || v instanceof SymCompare || v instanceof HostScalar || v instanceof HostCompare;
+    }
 
     private static String show(Object v) {
         if (v == State.TOP) return "nothing";
         if (v instanceof Tensor t) return "a tensor " + typeOf(t);
         if (v instanceof SymScalar) return "a tensor's Java value";
+        if (v instanceof HostScalar) return "a Java value computed from tensor data";
+        if (v instanceof SymCompare || v instanceof HostCompare) return "the result of a data-dependent comparison";
         if (v == null) return "null";
         if (v instanceof Number || v instanceof String) return v.toString();
         return "a " + v.getClass().getSimpleName();

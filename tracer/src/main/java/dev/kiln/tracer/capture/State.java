@@ -35,7 +35,8 @@ final class State {
     Object peek() { return stack.get(stack.size() - 1); }
 
     /** Whether {@code v} takes two JVM slots (a long or a double, concrete or symbolic). */
-    static boolean isWide(Object v) { return v instanceof Long || v instanceof Double || v instanceof SymScalar; }
+    static boolean isWide(Object v) { return v instanceof Long || v instanceof Double || v instanceof SymScalar
+            || v instanceof HostScalar h && h.jvm() != 'I'; }
 
     /** Replaces every occurrence of {@code from} (by identity), in locals and on the stack. */
     void replace(Object from, Object to) {
