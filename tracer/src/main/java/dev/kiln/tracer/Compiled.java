@@ -100,6 +100,7 @@ public final class Compiled {
         if (out instanceof Tensor t) return List.of(t);
         if (out instanceof Tensor[] arr) return List.of(arr);
         if (out instanceof List<?> list && list.stream().allMatch(Tensor.class::isInstance)) return list.stream().map(Tensor.class::cast).toList();
+        if (out instanceof Record r) return Kiln.recordTensors(r, what -> new IllegalStateException(name + " returned " + what));
         throw new IllegalStateException(name + " returned " + out + ", not tensors");
     }
 

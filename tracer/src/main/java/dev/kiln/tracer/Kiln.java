@@ -246,10 +246,45 @@ public final class Kiln {
         if (result instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(Tensor.class::isInstance)) {
             return list.stream().map(Tensor.class::cast).toList();
         }
+        if (result instanceof Record r) {
+            return recordTensors(r, what -> new TraceException("trace " + entryPoint + ": the traced code returned " + what
+                    + "; a record returned from a traced function must hold only tensors"));
+        }
         String got = result == null ? "null" : result.getClass().getName()
                 + (result instanceof Object[] || result instanceof List<?> ? " (empty, or holding non-tensors)" : "");
         throw new TraceException("trace " + entryPoint + ": the traced code returned " + got
-                + ", but a traced function must return a Tensor, a Tensor[] or a List<Tensor>");
+                + ", but a traced function must return a Tensor, a Tensor[], a List<Tensor> or a record of Tensors");
+    }
+
+    /**
+     * The components of a record of tensors, in component order (read through the accessors). Anything
+     * else is {@code error} applied to a description of what was returned, naming the record type and
+     * the offending component.
+     */
+    static List<Tensor> recordTensors(Record r, Function<String, RuntimeException> error) {
+        String type = r.getClass().getName();
+        java.lang.reflect.RecordComponent[] comps = r.getClass().getRecordComponents();
+        if (comps.length == 0) throw error.apply("record " + type + ", which has no components");
+        List<Tensor> out = new ArrayList<>(comps.length);
+        for (java.lang.reflect.RecordComponent c : comps) {
+            Object v;
+            try {
+                java.lang.reflect.Method accessor = c.getAccessor();
+                accessor.setAccessible(true);
+                v = accessor.invoke(r);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                if (e.getCause() instanceof RuntimeException re) throw re;
+                throw new IllegalStateException("accessor " + type + "." + c.getName() + "() failed", e.getCause());
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                throw error.apply("record " + type + ", whose component '" + c.getName() + "' cannot be read (" + e + ")");
+            }
+            if (!(v instanceof Tensor t)) {
+                throw error.apply("record " + type + ", whose component '" + c.getName() + "' (declared " + c.getType().getSimpleName()
+                        + ") is " + (v == null ? "null" : "a " + v.getClass().getName()) + ", not a Tensor");
+            }
+            out.add(t);
+        }
+        return out;
     }
 
     private static String graphName(String raw) {

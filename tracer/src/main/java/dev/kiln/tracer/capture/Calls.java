@@ -45,6 +45,15 @@ final class Calls {
             throw f.unsupported("writes to fields (" + f.classFor(Type.getObjectType(insn.owner).getDescriptor()).getSimpleName()
                     + "." + insn.name + " = ...)");
         }
+        if (op == Opcodes.GETFIELD && s.peek() instanceof SymRecord r) {
+            s.pop();
+            int i = r.indexOf(insn.name);
+            if (i < 0 || !insn.owner.equals(Type.getInternalName(r.type))) {
+                throw f.error("reads field " + insn.owner.replace('/', '.') + "." + insn.name + " of " + r + ", which has no such component");
+            }
+            s.push(r.value(i));
+            return;
+        }
         Object receiver = op == Opcodes.GETFIELD ? s.pop() : null;
         if (op == Opcodes.GETFIELD && (receiver == null || receiver instanceof Uninit)) throw f.error("NullPointerException: reads field " + insn.name + " of null");
         if (receiver instanceof SymScalar || receiver instanceof SymCompare || receiver instanceof HostScalar) throw f.error("reads a field of a data-dependent value");
@@ -91,10 +100,15 @@ final class Calls {
             throw f.error("calls into " + ownerName + " are not supported in @Compile methods" + ALLOWED);
         }
         Class<?> start = isStatic || insn.getOpcode() == Opcodes.INVOKESPECIAL
-                ? f.classFor(Type.getObjectType(insn.owner).getDescriptor()) : receiver.getClass();
+                ? f.classFor(Type.getObjectType(insn.owner).getDescriptor())
+                : receiver instanceof SymRecord r ? r.type : receiver.getClass();
         Method target = resolve(start, insn.name, insn.desc);
         if (target == null) throw f.error("cannot resolve " + ownerName + "." + insn.name + insn.desc);
         Class<?> declaring = target.getDeclaringClass();
+        if (receiver instanceof SymRecord r && (declaring.getName().startsWith("dev.kiln.frontend.") || isJdk(declaring.getName()))) {
+            throw f.error("calls " + declaring.getSimpleName() + "." + target.getName() + " on " + r + " built in the @Compile method;"
+                    + " only the record's own methods (its accessors, or methods it declares) can be called on it");
+        }
         if (declaring.getName().startsWith("dev.kiln.frontend.")) {
             Object result = atomic(f, target, receiver, args);
             if (target.getReturnType() != void.class) s.push(result);
@@ -230,9 +244,14 @@ final class Calls {
         if (Throwable.class.isAssignableFrom(f.classFor(Type.getObjectType(insn.owner).getDescriptor()))) {
             throw f.unsupported("throw statements (exceptions, here new " + insn.owner.substring(insn.owner.lastIndexOf('/') + 1) + ")");
         }
+        Class<?> cls = f.classFor(Type.getObjectType(insn.owner).getDescriptor());
+        if (cls.isRecord()) {
+            s.replace(marker, newRecord(f, cls, insn, args));
+            return;
+        }
         if (!insn.owner.equals("java/util/ArrayList")) {
             throw f.unsupported("creating objects (new " + insn.owner.substring(insn.owner.lastIndexOf('/') + 1)
-                    + "(...); only arrays and ArrayList)");
+                    + "(...); only arrays, ArrayList and records)");
         }
         try {
             Class<?>[] params = Arrays.stream(Type.getArgumentTypes(insn.desc)).map(t -> f.classFor(t.getDescriptor())).toArray(Class[]::new);
@@ -242,6 +261,88 @@ final class Calls {
         } catch (ReflectiveOperationException e) {
             throw f.error("new ArrayList failed: " + e);
         }
+    }
+
+    /**
+     * {@code new R(args)} for a record class {@code R}: a {@link SymRecord} of the arguments, without
+     * running the constructor. Only the canonical constructor, and only when its bytecode does
+     * nothing but call {@code Record()} and assign each field from its parameter (a compact
+     * constructor that validates or normalises its arguments would be skipped, so it is rejected).
+     */
+    private static SymRecord newRecord(Frame f, Class<?> cls, MethodInsnNode insn, List<Object> args) {
+        String name = cls.getSimpleName();
+        java.lang.reflect.RecordComponent[] comps = cls.getRecordComponents();
+        StringBuilder canonical = new StringBuilder("(");
+        for (java.lang.reflect.RecordComponent c : comps) canonical.append(Type.getDescriptor(c.getType()));
+        canonical.append(")V");
+        if (!insn.desc.equals(canonical.toString())) {
+            throw f.unsupported("records made with a constructor other than the canonical one (new " + name + javaTypes(insn.desc)
+                    + " instead of " + name + javaTypes(canonical.toString()) + ")");
+        }
+        MethodCode ctor = MethodCode.load(cls, "<init>", insn.desc, f.ctx.classes);
+        int[] fieldToArg = plainAssignments(ctor, cls, Type.getArgumentTypes(insn.desc));
+        if (fieldToArg == null) {
+            throw f.error("new " + name + "(...): the canonical constructor of record " + name + " does more than assign its fields"
+                    + " (" + ctor.where(0).replace(".<init>", " constructor") + "); a record built in a @Compile method must have a"
+                    + " constructor without logic (no validation, normalisation or side effects), since capture does not run it");
+        }
+        for (Object a : args) {
+            if (a instanceof Uninit) throw f.error("new " + name + "(...) is passed an object whose constructor has not run");
+        }
+        List<Object> values = new ArrayList<>();
+        for (int i = 0; i < comps.length; i++) values.add(args.get(fieldToArg[i]));
+        return new SymRecord(cls, values, f.ctx.where());
+    }
+
+    /** A method descriptor's parameter types as Java writes them: {@code (Tensor, int)}. */
+    private static String javaTypes(String desc) {
+        return Arrays.stream(Type.getArgumentTypes(desc)).map(t -> {
+            String n = t.getClassName();
+            return n.substring(Math.max(n.lastIndexOf('.'), n.lastIndexOf('$')) + 1);
+        }).collect(java.util.stream.Collectors.joining(", ", "(", ")"));
+    }
+
+    /**
+     * For a constructor made only of {@code super()} (Record's) and {@code this.field = param} for every
+     * record field, the parameter index each component's field is assigned from; null otherwise.
+     */
+    private static int[] plainAssignments(MethodCode ctor, Class<?> cls, Type[] params) {
+        java.lang.reflect.RecordComponent[] comps = cls.getRecordComponents();
+        int[] paramAtSlot = new int[ctor.node.maxLocals + 2];
+        java.util.Arrays.fill(paramAtSlot, -1);
+        for (int i = 0, slot = 1; i < params.length; slot += params[i].getSize(), i++) paramAtSlot[slot] = i;
+        int[] fieldToArg = new int[comps.length];
+        java.util.Arrays.fill(fieldToArg, -1);
+        String owner = Type.getInternalName(cls);
+        List<org.objectweb.asm.tree.AbstractInsnNode> insns = new ArrayList<>();
+        for (int i = 0; i < ctor.size(); i++) if (ctor.insn(i).getOpcode() >= 0) insns.add(ctor.insn(i));
+        boolean superCalled = false;
+        int i = 0;
+        while (i < insns.size()) {
+            var a = insns.get(i);
+            if (a.getOpcode() == Opcodes.RETURN && i == insns.size() - 1) break;
+            if (!(a instanceof org.objectweb.asm.tree.VarInsnNode v0) || a.getOpcode() != Opcodes.ALOAD || v0.var != 0 || i + 1 >= insns.size()) return null;
+            var b = insns.get(i + 1);
+            if (!superCalled && b instanceof MethodInsnNode m && m.getOpcode() == Opcodes.INVOKESPECIAL && m.owner.equals("java/lang/Record")
+                    && m.name.equals("<init>") && m.desc.equals("()V")) {
+                superCalled = true;
+                i += 2;
+                continue;
+            }
+            if (!superCalled || !(b instanceof org.objectweb.asm.tree.VarInsnNode v) || b.getOpcode() < Opcodes.ILOAD
+                    || b.getOpcode() > Opcodes.ALOAD || i + 2 >= insns.size()) return null;
+            if (v.var >= paramAtSlot.length || paramAtSlot[v.var] < 0) return null;
+            if (!(insns.get(i + 2) instanceof FieldInsnNode put) || put.getOpcode() != Opcodes.PUTFIELD || !put.owner.equals(owner)) return null;
+            int comp = -1;
+            for (int k = 0; k < comps.length; k++) if (comps[k].getName().equals(put.name)) comp = k;
+            int param = paramAtSlot[v.var];
+            if (comp < 0 || fieldToArg[comp] >= 0 || !params[param].getDescriptor().equals(put.desc)) return null;
+            fieldToArg[comp] = param;
+            i += 3;
+        }
+        if (!superCalled || i != insns.size() - 1) return null;
+        for (int k : fieldToArg) if (k < 0) return null;
+        return fieldToArg;
     }
 
     private static Object[] javaArgs(Frame f, Method m, List<Object> args) {
@@ -256,6 +357,11 @@ final class Calls {
                 String callee = m == null ? "a constructor" : m.getDeclaringClass().getSimpleName() + "." + m.getName();
                 throw f.error("a tensor's Java value (from item()) is passed to " + callee + "; this is not supported in "
                         + "@Compile methods yet: keep the value a tensor (for example x.sum() instead of x.sum().item())");
+            }
+            if (a instanceof SymRecord r) {
+                String callee = m == null ? "a constructor" : m.getDeclaringClass().getSimpleName() + "." + m.getName();
+                throw f.error(r + ", built in the @Compile method, is passed to " + callee + "; a record built in captured code can"
+                        + " only be returned, passed to the model's own methods, or read through its accessors");
             }
             out[i] = fromJvm(a, params[i]);
         }

@@ -142,8 +142,31 @@ public final class Capture {
         if (result instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(Tensor.class::isInstance)) {
             return list.stream().map(Tensor.class::cast).toList();
         }
+        if (result instanceof SymRecord r) {
+            if (r.size() == 0) throw new CaptureException(entryPoint + ": returned " + r + " (made at " + r.made + "), which has no components");
+            List<Tensor> out = new ArrayList<>();
+            for (int i = 0; i < r.size(); i++) {
+                Object v = r.value(i);
+                if (!(v instanceof Tensor t)) {
+                    throw new CaptureException(entryPoint + ": returned " + r + " (made at " + r.made + ") whose component '"
+                            + r.componentName(i) + "' (declared " + r.componentType(i).getSimpleName() + ") is " + describe(v) + ", not a Tensor; a record returned from a @Compile method"
+                            + " must hold only tensors");
+                }
+                out.add(t);
+            }
+            return out;
+        }
         String got = result instanceof SymScalar ? "a tensor's Java value (from item())" : result == null ? "null" : result.getClass().getName();
-        throw new CaptureException(entryPoint + ": returned " + got + ", but a @Compile method must return a Tensor, a Tensor[] or a List<Tensor>");
+        throw new CaptureException(entryPoint + ": returned " + got + ", but a @Compile method must return a Tensor, a Tensor[], a List<Tensor> or a record of Tensors");
+    }
+
+    private static String describe(Object v) {
+        if (v == null) return "null";
+        if (v instanceof SymScalar) return "a tensor's Java value (from item())";
+        if (v instanceof HostScalar || v instanceof HostCompare || v instanceof SymCompare) return "a Java value computed from tensor data";
+        if (v instanceof SymRecord r) return "a " + r;
+        if (v instanceof Number || v instanceof String) return v instanceof String ? "\"" + v + "\"" : v.toString();
+        return "a " + v.getClass().getName();
     }
 
     private static String graphName(String cls, String method) {

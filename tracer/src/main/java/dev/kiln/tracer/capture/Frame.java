@@ -221,13 +221,18 @@ final class Frame {
                 Object v = s.peek();
                 if (v instanceof SymScalar || v instanceof SymCompare || v instanceof HostScalar || v instanceof HostCompare
                         || v instanceof Calls.Uninit) throw error("casts a data-dependent value");
-                if (v != null && !classFor(Type.getObjectType(t.desc).getDescriptor()).isInstance(v)) {
+                if (v instanceof SymRecord r) {
+                    if (!classFor(Type.getObjectType(t.desc).getDescriptor()).isAssignableFrom(r.type)) {
+                        throw error("ClassCastException: " + r.type.getName() + " is not a " + t.desc.replace('/', '.'));
+                    }
+                } else if (v != null && !classFor(Type.getObjectType(t.desc).getDescriptor()).isInstance(v)) {
                     throw error("ClassCastException: " + v.getClass().getName() + " is not a " + t.desc.replace('/', '.'));
                 }
             }
             case Opcodes.INSTANCEOF -> {
                 Object v = s.pop();
-                s.push(v != null && classFor(Type.getObjectType(t.desc).getDescriptor()).isInstance(v) ? 1 : 0);
+                Class<?> c = classFor(Type.getObjectType(t.desc).getDescriptor());
+                s.push(v instanceof SymRecord r ? (c.isAssignableFrom(r.type) ? 1 : 0) : v != null && c.isInstance(v) ? 1 : 0);
             }
             default -> throw unsupported("opcode " + op);
         }
@@ -294,6 +299,7 @@ final class Frame {
                 if (arr == null) throw error("NullPointerException: array store into null");
                 ctx.checkMutable(arr, "an array store");
                 if (value instanceof SymScalar || value instanceof SymCompare || value instanceof HostScalar || value instanceof HostCompare) throw error("stores a data-dependent Java value in an array; keep it a tensor");
+                if (value instanceof SymRecord r) throw error("stores " + r + ", built in the @Compile method, in an array; this is not supported in @Compile methods");
                 if (index < 0 || index >= Array.getLength(arr)) throw error("ArrayIndexOutOfBoundsException: index " + index);
                 Array.set(arr, index, Calls.fromJvm(value, arr.getClass().getComponentType()));
             }

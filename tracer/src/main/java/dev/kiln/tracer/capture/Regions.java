@@ -27,18 +27,48 @@ final class Regions {
 
     private Regions() {}
 
-    /** A slot of the state: a local, an operand-stack entry, or the method's return value. */
-    private record Slot(int local, int stack, String description) {
-        static final Slot RETURN = new Slot(-1, -1, "the returned value");
+    /**
+     * A slot of the state: a local, an operand-stack entry, or the method's return value; or, with a
+     * non-empty {@code path}, a component (of a component ...) of the {@link SymRecord} held there.
+     */
+    private record Slot(int local, int stack, String description, List<Integer> path) {
+        static final Slot RETURN = new Slot(-1, -1, "the returned value", List.of());
 
-        Object get(Frame.Outcome o) {
-            if (this == RETURN) return o.value();
+        Slot(int local, int stack, String description) { this(local, stack, description, List.of()); }
+
+        boolean isReturn() { return local < 0 && stack < 0; }
+
+        /** The slot of component {@code i} of the record this slot holds. */
+        Slot component(SymRecord r, int i) {
+            List<Integer> p = new ArrayList<>(path);
+            p.add(i);
+            return new Slot(local, stack, "component '" + r.componentName(i) + "' of " + r + " in " + description, List.copyOf(p));
+        }
+
+        private Object root(Frame.Outcome o) {
+            if (isReturn()) return o.value();
             return local >= 0 ? o.state().locals[local] : o.state().stack.get(stack);
         }
 
+        Object get(Frame.Outcome o) {
+            Object v = root(o);
+            for (int i : path) v = ((SymRecord) v).value(i);
+            return v;
+        }
+
+        /** {@code root} with the value at this slot's path replaced by {@code v}. */
+        Object replaceIn(Object root, Object v) { return replace(root, 0, v); }
+
+        private Object replace(Object at, int depth, Object v) {
+            if (depth == path.size()) return v;
+            SymRecord r = (SymRecord) at;
+            int i = path.get(depth);
+            return r.with(i, replace(r.value(i), depth + 1, v));
+        }
+
         void set(State s, Object v) {
-            if (local >= 0) s.locals[local] = v;
-            else s.stack.set(stack, v);
+            if (local >= 0) s.locals[local] = replaceIn(s.locals[local], v);
+            else s.stack.set(stack, replaceIn(s.stack.get(stack), v));
         }
     }
 
@@ -110,8 +140,9 @@ final class Regions {
         List<Object> merged = new ArrayList<>();
         for (int i = 0; i < plan.slots().size(); i++) merged.add(symbolic(ctx, ifOp.results().get(i), plan.kinds().get(i)));
         if (merge == f.code.cfg.exit()) {
-            int idx = plan.slots().indexOf(Slot.RETURN);
-            return Frame.Outcome.ret(idx >= 0 ? merged.get(idx) : t.value());
+            Object ret = t.value();
+            for (int i = 0; i < plan.slots().size(); i++) ret = plan.slots().get(i).replaceIn(ret, merged.get(i));
+            return Frame.Outcome.ret(ret);
         }
         State out = t.state();
         for (int i = 0; i < out.locals.length; i++) if (!f.code.cfg.isLive(i, merge)) out.locals[i] = State.TOP;
@@ -153,7 +184,9 @@ final class Regions {
             slots.addAll(java.util.Arrays.asList(o.state().locals));
             slots.addAll(o.state().stack);
         }
-        for (Object v : slots) {
+        for (int i = 0; i < slots.size(); i++) {
+            Object v = slots.get(i);
+            if (v instanceof SymRecord r) slots.addAll(r.values());
             Tensor t = v instanceof Tensor x ? x : v instanceof SymScalar sv ? sv.tensor() : null;
             if (t != null) ctx.irTypes.put(t, valueOf(ctx, t).type());
         }
@@ -182,6 +215,10 @@ final class Regions {
     private static void decide(Frame f, Plan plan, Slot slot, Frame.Outcome x, Frame.Outcome y, String where) {
         Object a = slot.get(x), b = slot.get(y);
         if (a == b) return;
+        if (a instanceof SymRecord ra && b instanceof SymRecord rb && ra.type == rb.type) {
+            for (int i = 0; i < ra.size(); i++) decide(f, plan, slot.component(ra, i), x, y, where);
+            return;
+        }
         if (a instanceof Tensor ta && b instanceof Tensor tb) {
             Type ty = irType(f, ta), tz = irType(f, tb);
             if (!ty.equals(tz)) {
@@ -314,9 +351,14 @@ final class Regions {
             if (f.code.cfg.isLive(i, pc)) slots.add(new Slot(i, -1, "local variable '" + f.code.localName(i, pc) + "'"));
         }
         for (int i = 0; i < before.stack.size(); i++) slots.add(new Slot(-1, i, "an operand-stack value"));
-        for (Slot slot : slots) {
+        for (int k = 0; k < slots.size(); k++) {
+            Slot slot = slots.get(k);
             Object a = slot.get(Frame.Outcome.at(pc, before)), b = slot.get(Frame.Outcome.at(pc, after));
             if (a == b) continue;
+            if (a instanceof SymRecord ra && b instanceof SymRecord rb && ra.type == rb.type) {
+                for (int i = 0; i < ra.size(); i++) slots.add(slot.component(ra, i));
+                continue;
+            }
             if (a instanceof Tensor && b instanceof Tensor || a instanceof SymScalar && b instanceof SymScalar) {
                 carried.add(slot);
                 kinds.add(a instanceof SymScalar ? 'S' : 'T');
@@ -347,7 +389,7 @@ final class Regions {
     private static Type irType(Frame f, Tensor t) { return f.ctx.irTypes.getOrDefault(t, typeOf(t)); }
 
     private static boolean isSymbolic(Object v) {
-        return v instanceof Tensor || v instanceof SymScalar || v instanceof SymCompare || v instanceof HostScalar || v instanceof HostCompare;
+        return v instanceof SymRecord || v instanceof Tensor || v instanceof SymScalar || v instanceof SymCompare || v instanceof HostScalar || v instanceof HostCompare;
     }
 
     private static String show(Object v) {
@@ -357,6 +399,7 @@ final class Regions {
         if (v instanceof HostScalar) return "a Java value computed from tensor data";
         if (v instanceof SymCompare || v instanceof HostCompare) return "the result of a data-dependent comparison";
         if (v == null) return "null";
+        if (v instanceof SymRecord r) return "a " + r;
         if (v instanceof Number || v instanceof String) return v.toString();
         return "a " + v.getClass().getSimpleName();
     }
