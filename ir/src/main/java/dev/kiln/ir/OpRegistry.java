@@ -12,7 +12,7 @@ public final class OpRegistry {
     private static final Map<String, OpSchema> OPS = new java.util.concurrent.ConcurrentHashMap<>();
 
     static {
-        Stream.of(ElementwiseOps.all(), ReductionOps.all(), NnOps.all(), ShapeOps.all(), StructureOps.all(), ScalarOps.all())
+        Stream.of(ElementwiseOps.all(), ReductionOps.all(), NnOps.all(), ShapeOps.all(), StructureOps.all(), ScalarOps.all(), FusionOps.all())
                 .flatMap(List::stream)
                 .forEach(s -> {
                     if (OPS.putIfAbsent(s.name(), s) != null) throw new IllegalStateException("op declared twice: " + s.name());

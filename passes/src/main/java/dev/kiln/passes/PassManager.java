@@ -28,21 +28,54 @@ public final class PassManager {
     private final List<Pass> passes = new ArrayList<>();
     private boolean verifyEach;
     private Consumer<String> dump;
+    private int maxRounds = 1;
 
     /** An empty pipeline; {@code name} appears in error messages. */
     public PassManager(String name) { this.name = name; }
 
+    /** How many rounds {@code O1} may take before it stops even if a pass still reports changes. */
+    public static final int O1_MAX_ROUNDS = 10;
+
     /**
-     * A fresh named pipeline: {@code O0} runs nothing, {@code O1} runs dead-code elimination.
-     * Throws {@link IllegalArgumentException} listing the known names otherwise.
+     * A fresh named pipeline: {@code O0} runs nothing; {@code O1} runs {@link #o1Passes()}
+     * (canonicalize, constant-fold, dedupe-constants, cse, dce) repeatedly until a whole round changes
+     * nothing (at most {@link #O1_MAX_ROUNDS} rounds). Throws {@link IllegalArgumentException} listing
+     * the known names otherwise.
      */
     public static PassManager pipeline(String level) {
         return switch (level) {
             case "O0" -> new PassManager("O0");
-            case "O1" -> new PassManager("O1").add(new DeadCodeElimination());
+            case "O1" -> addAll(new PassManager("O1"), o1Passes()).untilFixedPoint(O1_MAX_ROUNDS);
             default -> throw new IllegalArgumentException("unknown pipeline '" + level + "'; known: " + PIPELINES);
         };
     }
+
+    /**
+     * Fresh instances of the O1 passes, in order. A higher level can start from these (for example
+     * O1's passes followed by fusion and memory planning) without repeating the list.
+     */
+    public static List<Pass> o1Passes() {
+        return List.of(new Canonicalize(), new ConstantFolding(), new ConstantDeduplication(),
+                new CommonSubexpressionElimination(), new DeadCodeElimination());
+    }
+
+    private static PassManager addAll(PassManager pm, List<Pass> passes) {
+        for (Pass p : passes) pm.add(p);
+        return pm;
+    }
+
+    /**
+     * Runs the whole pass list again while any pass of the previous round reported a change, at most
+     * {@code maxRounds} rounds in all (1, the default, runs each pass once). Summaries and dumps cover
+     * every pass run of every round.
+     */
+    public PassManager untilFixedPoint(int maxRounds) {
+        if (maxRounds < 1) throw new IllegalArgumentException("maxRounds must be >= 1, got " + maxRounds);
+        this.maxRounds = maxRounds;
+        return this;
+    }
+
+    public int maxRounds() { return maxRounds; }
 
     /** Appends a pass; returns this manager for chaining. */
     public PassManager add(Pass pass) {
@@ -77,10 +110,20 @@ public final class PassManager {
     public List<PassSummary> run(Graph graph) {
         if (verifyEach) verify(graph, "the input to pipeline " + name);
         List<PassSummary> summary = new ArrayList<>();
+        for (int round = 0; round < maxRounds; round++) {
+            if (!runOnce(graph, summary)) break;
+        }
+        return summary;
+    }
+
+    /** One run of every pass, appending to {@code summary}; true when any pass changed the graph. */
+    private boolean runOnce(Graph graph, List<PassSummary> summary) {
+        boolean any = false;
         for (Pass pass : passes) {
             int before = countOps(graph.body());
             long start = System.nanoTime();
             boolean changed = pass.run(graph);
+            any |= changed;
             Duration time = Duration.ofNanos(System.nanoTime() - start);
             summary.add(new PassSummary(pass.name(), changed, before, countOps(graph.body()), time));
             if (dump != null) {
@@ -88,7 +131,7 @@ public final class PassManager {
             }
             if (verifyEach) verify(graph, "the graph after pass '" + pass.name() + "' in pipeline " + name);
         }
-        return summary;
+        return any;
     }
 
     private static void verify(Graph graph, String what) {

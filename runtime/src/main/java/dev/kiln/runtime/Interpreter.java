@@ -71,6 +71,7 @@ public final class Interpreter {
                 case "item" -> env.put(op.result(), item((NDArray) lookup(op.operand(0))));
                 case "if" -> runIf(op);
                 case "loop" -> runLoop(op);
+                case "fused_elementwise" -> runFused(op);
                 default -> {
                     if (ScalarOpsEval.handles(op.name())) {
                         bind(op.result(), ScalarOpsEval.eval(op, op.operands().stream().map(this::lookup).toArray()), "result of " + op.name());
@@ -129,6 +130,13 @@ public final class Interpreter {
             carried = new ArrayList<>(yielded.subList(1, yielded.size()));
         }
         bindAll(op.results(), carried, "result of loop");
+    }
+
+    /** A fused group: binds the region's arguments to the operands and runs its ops with their own kernels. */
+    private void runFused(Op op) {
+        Block body = op.region(0);
+        for (int i = 0; i < op.operandCount(); i++) bind(body.argument(i), lookup(op.operand(i)), "fused input " + i);
+        bindAll(op.results(), runBlock(body), "result of fused_elementwise");
     }
 
     private Object lookup(Value v) {

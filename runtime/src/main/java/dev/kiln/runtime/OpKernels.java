@@ -24,7 +24,7 @@ public final class OpKernels {
     private static final Map<String, Kernel> KERNELS = new HashMap<>();
 
     static {
-        for (Map<String, Kernel> table : List.of(MathKernels.entries(), ShapeKernels.entries(), NnKernels.entries())) {
+        for (Map<String, Kernel> table : List.of(MathKernels.entries(), ShapeKernels.entries(), NnKernels.entries(), FusionKernels.entries())) {
             table.forEach((op, kernel) -> {
                 if (KERNELS.putIfAbsent(op, kernel) != null) throw new IllegalStateException("kernel declared twice: " + op);
             });

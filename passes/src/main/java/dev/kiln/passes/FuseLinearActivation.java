@@ -1,0 +1,124 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.Block;
+import dev.kiln.ir.Builder;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Value;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fuses an activation into the linear or convolution that feeds it:
+ * <ul>
+ *   <li>{@code act(linear(x, w, b?))} becomes {@code linear_act(x, w, b?) {activation}};</li>
+ *   <li>{@code act(add(matmul(x, w), b))} (either operand order of the add) with {@code w} 2-D
+ *       {@code [in, out]} and {@code b} exactly {@code [out]} becomes
+ *       {@code linear_act(x, permute(w) {perm = [1, 0]}, b) {activation}} (a view: linear's kernel reads
+ *       the transposed weight through BLAS flags without copying);</li>
+ *   <li>{@code act(conv2d(x, w, b?) {geometry})} becomes {@code conv2d_act(x, w, b?) {geometry, activation}}.</li>
+ * </ul>
+ * {@code act} is {@code relu}, {@code sigmoid}, {@code tanh} or {@code gelu} (either approximation). Every
+ * intermediate result must have the activation (or the add) as its only use, and sit in the same block.
+ */
+public final class FuseLinearActivation implements Pass {
+
+    private final List<String> fused = new ArrayList<>();
+
+    @Override
+    public String name() { return "fuse-linear-act"; }
+
+    /** One line per fusion performed, e.g. {@code linear + relu -> linear_act}, in order. */
+    public List<String> fusions() { return List.copyOf(fused); }
+
+    @Override
+    public boolean run(Graph graph) { return runBlock(graph.body()); }
+
+    private boolean runBlock(Block block) {
+        boolean changed = false;
+        for (Op op : List.copyOf(block.ops())) {
+            if (op.parent() != block) continue;
+            for (Block region : op.regions()) changed |= runBlock(region);
+            String act = activation(op);
+            if (act != null) changed |= tryFuse(op, act);
+        }
+        return changed;
+    }
+
+    /** The activation name {@code op} computes, or null when it is not one linear_act supports. */
+    static String activation(Op op) {
+        return switch (op.name()) {
+            case "relu", "sigmoid", "tanh" -> op.name();
+            case "gelu" -> ((Attribute.Str) op.attr("approximate")).value().equals("tanh") ? "gelu_tanh" : "gelu";
+            default -> null;
+        };
+    }
+
+    private boolean tryFuse(Op actOp, String act) {
+        Op producer = singleUseProducer(actOp.operand(0), actOp);
+        if (producer == null) return false;
+        switch (producer.name()) {
+            case "linear" -> {
+                Map<String, Attribute> attrs = Map.of("activation", Attribute.of(act));
+                replace(actOp, List.of(producer), Builder.before(actOp).create("linear_act", producer.operands(), attrs));
+                fused.add("linear + " + actOp.name() + " -> linear_act");
+                return true;
+            }
+            case "conv2d" -> {
+                Map<String, Attribute> attrs = new LinkedHashMap<>(producer.attributes());
+                attrs.put("activation", Attribute.of(act));
+                replace(actOp, List.of(producer), Builder.before(actOp).create("conv2d_act", producer.operands(), attrs));
+                fused.add("conv2d + " + actOp.name() + " -> conv2d_act");
+                return true;
+            }
+            case "add" -> {
+                for (int i = 0; i < 2; i++) {
+                    Op mm = singleUseProducer(producer.operand(i), producer);
+                    if (mm == null || !mm.name().equals("matmul")) continue;
+                    Value x = mm.operand(0), w = mm.operand(1), b = producer.operand(1 - i);
+                    TensorType wt = w.tensorType(), bt = b.tensorType(), xt = x.tensorType();
+                    if (wt.rank() != 2 || xt.rank() < 1 || bt.rank() != 1
+                            || !bt.shape().dim(0).equals(wt.shape().dim(1))
+                            || !producer.result().type().equals(mm.result().type())) {
+                        continue;
+                    }
+                    Builder at = Builder.before(actOp);
+                    Value wT = at.op("permute", Builder.attrs("perm", new long[] {1, 0}), w);
+                    Op la = at.create("linear_act", List.of(x, wT, b), Map.of("activation", Attribute.of(act)));
+                    if (!la.result().type().equals(actOp.result().type())) { // not expected; undo
+                        actOp.parent().erase(la);
+                        actOp.parent().erase(wT.definingOp());
+                        continue;
+                    }
+                    replace(actOp, List.of(producer, mm), la);
+                    fused.add("matmul + add + " + actOp.name() + " -> linear_act");
+                    return true;
+                }
+                return false;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /** The op defining {@code v} when its only use is {@code user} in the same block; otherwise null. */
+    private static Op singleUseProducer(Value v, Op user) {
+        Op def = v.definingOp();
+        if (def == null || def.parent() != user.parent() || def.results().size() != 1 || v.uses().size() != 1) return null;
+        return def;
+    }
+
+    /** Points the activation's uses at {@code replacement}, then erases the activation and the fused ops (consumers first). */
+    private static void replace(Op actOp, List<Op> fusedOps, Op replacement) {
+        actOp.result().replaceAllUsesWith(replacement.result());
+        Block block = actOp.parent();
+        block.erase(actOp);
+        for (Op op : fusedOps) block.erase(op);
+    }
+}

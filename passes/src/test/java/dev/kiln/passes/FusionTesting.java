@@ -1,0 +1,65 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Value;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Shared helpers of the fusion/folding tests: random data, and comparing outputs within f32 tolerance. */
+final class FusionTesting {
+
+    static final double RTOL = 1e-4, ATOL = 1e-5;
+
+    private FusionTesting() {}
+
+    static NDArray randomArray(TensorType type, long symbolicSize, Random random) {
+        long[] shape = type.shape().dims().stream().mapToLong(d -> d.isStatic() ? d.size() : symbolicSize).toArray();
+        NDArray a = NDArray.zeros(type.dtype(), shape);
+        for (long i = 0; i < a.numel(); i++) a.setFlat(i, random.nextGaussian());
+        return a;
+    }
+
+    static List<Object> randomInputs(Graph g, long batch, Random random) {
+        List<Object> inputs = new ArrayList<>();
+        for (Value in : g.inputs()) inputs.add(randomArray(in.tensorType(), batch, random));
+        return inputs;
+    }
+
+    static Map<String, NDArray> randomWeights(Graph g, long batch, Random random) {
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        g.weights().forEach((name, w) -> weights.put(name, randomArray(w.tensorType(), batch, random)));
+        return weights;
+    }
+
+    /** Equal outputs: scalars exactly, tensors by shape and |a - b| <= ATOL + RTOL |a| (NaNs must match). */
+    static void assertClose(List<Object> before, List<Object> after) {
+        assertEquals(before.size(), after.size());
+        for (int i = 0; i < before.size(); i++) {
+            if (before.get(i) instanceof NDArray a) {
+                NDArray b = (NDArray) after.get(i);
+                assertArrayEquals(a.shape(), b.shape(), "shape of output " + i);
+                assertEquals(a.dtype(), b.dtype());
+                double[] x = a.toDoubleArray(), y = b.toDoubleArray();
+                for (int k = 0; k < x.length; k++) {
+                    boolean ok = Double.isNaN(x[k]) ? Double.isNaN(y[k])
+                            : x[k] == y[k] || Math.abs(x[k] - y[k]) <= ATOL + RTOL * Math.abs(x[k]);
+                    int kk = k, ii = i;
+                    assertTrue(ok, () -> "output " + ii + " element " + kk + ": " + x[kk] + " vs " + y[kk]);
+                }
+            } else {
+                assertEquals(before.get(i), after.get(i), "scalar output " + i);
+            }
+        }
+    }
+}
