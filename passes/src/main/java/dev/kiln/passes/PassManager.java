@@ -22,7 +22,7 @@ import java.util.function.Consumer;
 public final class PassManager {
 
     /** The named pipelines, in order of increasing optimisation. */
-    public static final List<String> PIPELINES = List.of("O0", "O1");
+    public static final List<String> PIPELINES = List.of("O0", "O1", "O2");
 
     private final String name;
     private final List<Pass> passes = new ArrayList<>();
@@ -39,13 +39,17 @@ public final class PassManager {
     /**
      * A fresh named pipeline: {@code O0} runs nothing; {@code O1} runs {@link #o1Passes()}
      * (canonicalize, constant-fold, dedupe-constants, cse, dce) repeatedly until a whole round changes
-     * nothing (at most {@link #O1_MAX_ROUNDS} rounds). Throws {@link IllegalArgumentException} listing
-     * the known names otherwise.
+     * nothing (at most {@link #O1_MAX_ROUNDS} rounds); {@code O2} adds BatchNorm folding, linear/conv +
+     * activation fusion and elementwise fusion ({@link Optimize#o2} runs it with the weights' data and
+     * plans memory). Throws {@link IllegalArgumentException} listing the known names otherwise.
      */
     public static PassManager pipeline(String level) {
         return switch (level) {
             case "O0" -> new PassManager("O0");
             case "O1" -> addAll(new PassManager("O1"), o1Passes()).untilFixedPoint(O1_MAX_ROUNDS);
+            // Without weight data BatchNorm folds only into constants; Optimize.o2 passes the weights.
+            case "O2" -> addAll(new PassManager("O2"), Optimize.o2Passes(new FoldConvBatchNorm(java.util.Map.of()),
+                    new FuseLinearActivation(), new FuseElementwise())).untilFixedPoint(Optimize.MAX_ROUNDS);
             default -> throw new IllegalArgumentException("unknown pipeline '" + level + "'; known: " + PIPELINES);
         };
     }

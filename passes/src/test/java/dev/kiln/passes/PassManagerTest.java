@@ -49,7 +49,7 @@ class PassManagerTest {
     @Test
     void unknownPipelineListsTheKnownOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PassManager.pipeline("O9"));
-        assertEquals("unknown pipeline 'O9'; known: [O0, O1]", e.getMessage());
+        assertEquals("unknown pipeline 'O9'; known: [O0, O1, O2]", e.getMessage());
     }
 
     @Test

@@ -330,6 +330,19 @@ public final class NDArray {
     }
 
     /**
+     * The elements as little-endian bytes in row-major order, the layout of IR constants, ONNX raw
+     * data and safetensors; a copy.
+     */
+    public byte[] toLittleEndianBytes() {
+        if (java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) {
+            throw new UnsupportedOperationException("toLittleEndianBytes: big-endian platforms are not supported");
+        }
+        NDArray c = contiguous();
+        int size = dtype.byteSize();
+        return c.segment.asSlice(c.offset * size, c.numel * size).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    }
+
+    /**
      * Writes {@code src} (same dtype, broadcastable to this shape) into this tensor's storage, through
      * any strides: the in-place primitive. Views of the same storage see the new values.
      */

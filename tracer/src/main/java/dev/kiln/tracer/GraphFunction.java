@@ -59,6 +59,19 @@ public abstract class GraphFunction {
         }
     }
 
+    /**
+     * Runs O2 on a copy of this function's graph (this function is unchanged) and returns the result:
+     * ops before and after each pass, the folds and fusion groups formed, and the memory plan, with
+     * {@code bindings} giving sizes for symbolic dims. {@code result.explain()} is the readable report.
+     */
+    public dev.kiln.passes.Optimize.Result optimize(Map<String, Long> bindings) {
+        Graph copy = dev.kiln.ir.IrParser.parse(IrPrinter.print(graph));
+        return dev.kiln.passes.Optimize.o2(copy, weights, bindings, false);
+    }
+
+    /** The O2 explain report for this function; see {@link #optimize(Map)}. */
+    public String explain(Map<String, Long> bindings) { return optimize(bindings).explain(); }
+
     /** What to do about inputs of another type (trace or capture again, or mark dims dynamic). */
     protected abstract String mismatchAdvice();
 

@@ -84,7 +84,7 @@ final class GraphRecorder implements OpRecorder {
             v = graph.addWeight(weightName, type);
             usedWeights.put(weightName, data);
         } else {
-            v = builder.constant(new Attribute.Tensor(type, Weights.littleEndianBytes(data)));
+            v = builder.constant(new Attribute.Tensor(type, data.toLittleEndianBytes()));
         }
         values.put(t, v);
         return v;

@@ -9,7 +9,6 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
-import dev.kiln.tracer.Weights;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -103,7 +102,7 @@ final class CaptureRecorder implements OpRecorder {
             weightValues.put(t, v);
             return v;
         }
-        v = builder().constant(new Attribute.Tensor(type, Weights.littleEndianBytes(data)));
+        v = builder().constant(new Attribute.Tensor(type, data.toLittleEndianBytes()));
         bind(t, v);
         return v;
     }
