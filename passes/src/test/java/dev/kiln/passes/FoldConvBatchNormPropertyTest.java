@@ -47,14 +47,14 @@ class FoldConvBatchNormPropertyTest {
         }
         Graph original = IrParser.parse(text);
         Graph folded = IrParser.parse(text);
-        List<Object> inputs = FusionTesting.randomInputs(original, n, r);
-        Map<String, NDArray> weights = new java.util.LinkedHashMap<>(FusionTesting.randomWeights(original, n, r));
+        List<Object> inputs = GraphTesting.randomInputs(original, n, r);
+        Map<String, NDArray> weights = new java.util.LinkedHashMap<>(GraphTesting.randomWeights(original, n, r));
         NDArray var = weights.get("var");
         for (long i = 0; i < var.numel(); i++) var.setFlat(i, 0.1 + Math.abs(var.getFlat(i)));
 
         FoldConvBatchNorm pass = new FoldConvBatchNorm(weights);
         assertTrue(new PassManager("fold").add(pass).verifyEach(true).run(folded).get(0).changed(), text);
         assertEquals(2, folded.body().ops().size(), "one conv/linear and the return are left");
-        FusionTesting.assertClose(Interpreter.run(original, inputs, weights), Interpreter.run(folded, inputs, pass.weights()));
+        GraphTesting.assertClose(Interpreter.run(original, inputs, weights), Interpreter.run(folded, inputs, pass.weights()));
     }
 }

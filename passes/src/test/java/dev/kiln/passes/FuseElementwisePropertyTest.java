@@ -40,8 +40,8 @@ class FuseElementwisePropertyTest {
 
         Random random = new Random(tape.hashCode());
         long batch = 1 + random.nextInt(3);
-        List<Object> inputs = FusionTesting.randomInputs(original, batch, random);
-        Map<String, NDArray> weights = FusionTesting.randomWeights(original, batch, random);
-        FusionTesting.assertClose(Interpreter.run(original, inputs, weights), Interpreter.run(optimised, inputs, weights));
+        List<Object> inputs = GraphTesting.randomInputs(original, batch, random);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(original, batch, random);
+        GraphTesting.assertClose(Interpreter.run(original, inputs, weights), Interpreter.run(optimised, inputs, weights));
     }
 }

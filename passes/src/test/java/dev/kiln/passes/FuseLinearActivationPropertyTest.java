@@ -51,8 +51,8 @@ class FuseLinearActivationPropertyTest {
         Graph original = IrParser.parse(text);
         Graph optimised = IrParser.parse(text);
         assertTrue(new PassManager("fuse").add(new FuseLinearActivation()).verifyEach(true).run(optimised).get(0).changed(), text);
-        List<Object> inputs = FusionTesting.randomInputs(original, n, r);
-        Map<String, NDArray> weights = FusionTesting.randomWeights(original, n, r);
-        FusionTesting.assertClose(Interpreter.run(original, inputs, weights), Interpreter.run(optimised, inputs, weights));
+        List<Object> inputs = GraphTesting.randomInputs(original, n, r);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(original, n, r);
+        GraphTesting.assertClose(Interpreter.run(original, inputs, weights), Interpreter.run(optimised, inputs, weights));
     }
 }

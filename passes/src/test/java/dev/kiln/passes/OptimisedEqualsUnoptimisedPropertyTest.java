@@ -82,10 +82,8 @@ class OptimisedEqualsUnoptimisedPropertyTest {
     private static void compare(List<Integer> tape, Graph original, Graph optimised, boolean bitExact) {
         Random random = new Random(tape.hashCode());
         long batch = 1 + random.nextInt(3);
-        List<NDArray> inputs = new ArrayList<>();
-        for (Value in : original.inputs()) inputs.add(randomArray(in.tensorType(), batch, random));
-        Map<String, NDArray> weights = new LinkedHashMap<>();
-        original.weights().forEach((name, w) -> weights.put(name, randomArray(w.tensorType(), batch, random)));
+        List<Object> inputs = GraphTesting.randomInputs(original, batch, random);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(original, batch, random);
 
         List<Object> before = Interpreter.run(original, inputs, weights);
         List<Object> after = Interpreter.run(optimised, inputs, weights);
@@ -106,12 +104,5 @@ class OptimisedEqualsUnoptimisedPropertyTest {
                 assertEquals(before.get(i), after.get(i), "scalar output " + i);
             }
         }
-    }
-
-    private static NDArray randomArray(TensorType type, long symbolicSize, Random random) {
-        long[] shape = type.shape().dims().stream().mapToLong(d -> d.isStatic() ? d.size() : symbolicSize).toArray();
-        NDArray a = NDArray.zeros(type.dtype(), shape);
-        for (long i = 0; i < a.numel(); i++) a.setFlat(i, random.nextGaussian());
-        return a;
     }
 }

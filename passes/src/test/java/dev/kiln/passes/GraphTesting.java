@@ -16,12 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Shared helpers of the fusion/folding tests: random data, and comparing outputs within f32 tolerance. */
-final class FusionTesting {
+/** Shared helpers of the pass tests: random inputs and weights for a graph, and comparing outputs within f32 tolerance. */
+final class GraphTesting {
 
     static final double RTOL = 1e-4, ATOL = 1e-5;
 
-    private FusionTesting() {}
+    private GraphTesting() {}
 
     static NDArray randomArray(TensorType type, long symbolicSize, Random random) {
         long[] shape = type.shape().dims().stream().mapToLong(d -> d.isStatic() ? d.size() : symbolicSize).toArray();
