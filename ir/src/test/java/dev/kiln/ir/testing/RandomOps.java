@@ -68,12 +68,17 @@ final class RandomOps {
         return b.op(s.c.pick(UNARY), x);
     }
 
-    /** A partner for {@code x}: a value of the same type, x itself, or a constant that broadcasts. */
+    /**
+     * A partner for {@code x}: a value of the same type, x itself, or a constant that broadcasts. Two
+     * values typed with an unknown dim ({@code f32[?]}) may still differ in size at run time, so such
+     * a type only partners with x itself.
+     */
     private static Value partner(GenState s, Builder b, List<Value> pool, Value x) {
         TensorType t = tensor(x);
+        boolean sizesKnown = t.shape().dims().stream().noneMatch(d -> d instanceof dev.kiln.ir.Dim.Unknown);
         return switch (s.c.next(4)) {
             case 0 -> {
-                Value same = pick(s, pool, v -> v.type().equals(t));
+                Value same = sizesKnown ? pick(s, pool, v -> v.type().equals(t)) : null;
                 yield same != null ? same : x;
             }
             case 1 -> x;
