@@ -42,6 +42,37 @@ final class GraphTesting {
         return weights;
     }
 
+    /**
+     * Runs both graphs on the same random inputs and weights (seeded by {@code seed}, symbolic dims 1-3)
+     * and requires identical outputs: same dtype, shape and values, bit for bit, except that +0 and -0
+     * compare equal unless {@code signedZerosMatter}.
+     */
+    static void assertSameResults(long seed, Graph original, Graph optimised, boolean signedZerosMatter) {
+        Random random = new Random(seed);
+        long batch = 1 + random.nextInt(3);
+        List<Object> inputs = randomInputs(original, batch, random);
+        Map<String, NDArray> weights = randomWeights(original, batch, random);
+        List<Object> before = Interpreter.run(original, inputs, weights);
+        List<Object> after = Interpreter.run(optimised, inputs, weights);
+        assertEquals(before.size(), after.size());
+        for (int i = 0; i < before.size(); i++) {
+            if (before.get(i) instanceof NDArray a) {
+                NDArray b = (NDArray) after.get(i);
+                assertEquals(a.dtype(), b.dtype(), "dtype of output " + i);
+                assertArrayEquals(a.shape(), b.shape(), "shape of output " + i);
+                double[] x = a.toDoubleArray(), y = b.toDoubleArray();
+                if (!signedZerosMatter) {
+                    for (int k = 0; k < x.length; k++) {
+                        if (x[k] == 0 && y[k] == 0) x[k] = y[k] = 0.0;
+                    }
+                }
+                assertArrayEquals(x, y, "output " + i);
+            } else {
+                assertEquals(before.get(i), after.get(i), "scalar output " + i);
+            }
+        }
+    }
+
     /** Equal outputs: scalars exactly, tensors by shape and |a - b| <= ATOL + RTOL |a| (NaNs must match). */
     static void assertClose(List<Object> before, List<Object> after) {
         assertEquals(before.size(), after.size());

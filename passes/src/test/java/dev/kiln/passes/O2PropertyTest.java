@@ -2,8 +2,6 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrParser;
-import dev.kiln.ir.TensorType;
-import dev.kiln.ir.Value;
 import dev.kiln.ir.testing.RandomGraphs;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
@@ -13,13 +11,10 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**

@@ -3,25 +3,16 @@ package dev.kiln.passes;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrParser;
 import dev.kiln.ir.IrPrinter;
-import dev.kiln.ir.TensorType;
-import dev.kiln.ir.Value;
 import dev.kiln.ir.testing.RandomGraphs;
-import dev.kiln.runtime.Interpreter;
-import dev.kiln.runtime.NDArray;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.statistics.Statistics;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.function.Supplier;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +56,7 @@ class OptimisedEqualsUnoptimisedPropertyTest {
         PassManager.pipeline("O1").verifyEach(true).run(optimised);
         assertTrue(PassManager.countOps(optimised.body()) <= PassManager.countOps(original.body()));
         for (Pass p : PassManager.o1Passes()) assertFalse(p.run(optimised), p.name() + " finds more after O1's fixed point");
-        compare(tape, original, optimised, false);
+        GraphTesting.assertSameResults(tape.hashCode(), original, optimised, false);
     }
 
     private static void check(List<Integer> tape, Supplier<Pass> pass, boolean bitExact) {
@@ -76,33 +67,6 @@ class OptimisedEqualsUnoptimisedPropertyTest {
         assertFalse(pass.get().run(optimised), "a second run finds nothing");
         String text = IrPrinter.print(optimised);
         assertEquals(text, IrPrinter.print(IrParser.parse(text)));
-        compare(tape, original, optimised, bitExact);
-    }
-
-    private static void compare(List<Integer> tape, Graph original, Graph optimised, boolean bitExact) {
-        Random random = new Random(tape.hashCode());
-        long batch = 1 + random.nextInt(3);
-        List<Object> inputs = GraphTesting.randomInputs(original, batch, random);
-        Map<String, NDArray> weights = GraphTesting.randomWeights(original, batch, random);
-
-        List<Object> before = Interpreter.run(original, inputs, weights);
-        List<Object> after = Interpreter.run(optimised, inputs, weights);
-        assertEquals(before.size(), after.size());
-        for (int i = 0; i < before.size(); i++) {
-            if (before.get(i) instanceof NDArray a) {
-                NDArray b = (NDArray) after.get(i);
-                assertEquals(a.dtype(), b.dtype(), "dtype of output " + i);
-                assertArrayEquals(a.shape(), b.shape(), "shape of output " + i);
-                double[] x = a.toDoubleArray(), y = b.toDoubleArray();
-                if (!bitExact) {
-                    for (int k = 0; k < x.length; k++) {
-                        if (x[k] == 0 && y[k] == 0) x[k] = y[k] = 0.0; // +0 and -0 compare equal here
-                    }
-                }
-                assertArrayEquals(x, y, "output " + i);
-            } else {
-                assertEquals(before.get(i), after.get(i), "scalar output " + i);
-            }
-        }
+        GraphTesting.assertSameResults(tape.hashCode(), original, optimised, bitExact);
     }
 }
