@@ -53,20 +53,8 @@ public final class OnnxImporter {
     public static ImportedModel load(Path modelFile) { return load(modelFile, ImportOptions.defaults()); }
 
     public static ImportedModel load(Path modelFile, ImportOptions options) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(modelFile);
-        } catch (IOException e) {
-            throw new OnnxImportException("cannot read ONNX model " + modelFile + ": " + e.getMessage(), e);
-        }
-        ModelProto model;
-        try {
-            model = ModelProto.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw new OnnxImportException(modelFile + " is not a valid ONNX model (protobuf parse failed: " + e.getMessage() + ")", e);
-        }
-        Path dir = modelFile.toAbsolutePath().getParent();
-        return fromProto(model, dir, options);
+        ModelProto model = OnnxFiles.load(modelFile);
+        return fromProto(model, modelFile.toAbsolutePath().getParent(), options);
     }
 
     public static ImportedModel fromProto(ModelProto model, Path baseDir) { return fromProto(model, baseDir, ImportOptions.defaults()); }

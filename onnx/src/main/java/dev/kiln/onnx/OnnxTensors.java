@@ -9,7 +9,6 @@ import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -79,7 +78,9 @@ public final class OnnxTensors {
         TensorType type = new TensorType(dtype, Shape.of(shape));
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             MemorySegment seg = ExternalData.read(t, baseDir, bytes);
-            return Interpreter.fromBytes(type, seg.toArray(ValueLayout.JAVA_BYTE));
+            NDArray out = NDArray.zeros(dtype, shape);
+            MemorySegment.copy(seg, 0, out.segment(), 0, bytes);
+            return out;
         }
         if (t.hasRawData()) {
             ByteString raw = t.getRawData();

@@ -242,7 +242,7 @@ class OnnxImporterTest {
         TensorProto fewer = TensorProto.newBuilder().setDataType(FLOAT).addDims(3).addFloatData(1f).build();
         assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(fewer, null));
         TensorProto external = floats.toBuilder().setDataLocation(TensorProto.DataLocation.EXTERNAL).build();
-        assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(external, null));
+        assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(external, Path.of("no-such-model-dir").toAbsolutePath()));
         TensorProto uint32 = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT32.getNumber()).addDims(1).addUint64Data(1).build();
         assertThrows(ImportUnsupportedException.class, () -> OnnxTensors.toArray(uint32, null));
     }
