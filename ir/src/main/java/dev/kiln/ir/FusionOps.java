@@ -60,7 +60,8 @@ public final class FusionOps {
     private static OpSchema fusedElementwise() {
         return OpSchema.define("fused_elementwise")
                 .summary("a group of elementwise ops run as one: the region maps its arguments (the operands) to one yielded value")
-                .variadic("inputs").regions(1).traits(PURE).infer(ctx -> {
+                // storage-only dtypes are accepted here because the region's own ops (a cast from f8, say) check them
+                .variadic("inputs").regions(1).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> {
                     if (ctx.regions().isEmpty()) throw ctx.error("the result type comes from the region, which is missing");
                     Block body = ctx.regions().get(0);
                     List<Type> args = body.arguments().stream().map(Value::type).toList();

@@ -11,5 +11,10 @@ public enum Trait {
     /** Ends a block: must be last, and only there. */
     TERMINATOR,
     /** Owns nested regions (blocks). */
-    HAS_REGIONS
+    HAS_REGIONS,
+    /**
+     * Accepts tensors of storage-only dtypes ({@link DType#isStorageOnly()}): the op only converts or moves
+     * elements (cast, views, concat, gather, where, structure). Inference for every other op rejects them.
+     */
+    ACCEPTS_STORAGE_DTYPES
 }
