@@ -24,6 +24,11 @@ final class ElementwiseLowering {
         };
     }
 
+    /** A binary ONNX op that takes every numeric type at opset 13 (Max, Min, Pow). */
+    static Lowering binary(String onnxOp) {
+        return (op, e) -> e.node(onnxOp, List.of(e.ref(op.operand(0)), e.ref(op.operand(1))), List.of(e.define(op.result())));
+    }
+
     static Lowering unary(String onnxOp) {
         return (op, e) -> e.node(onnxOp, List.of(e.ref(op.operand(0))), List.of(e.define(op.result())));
     }

@@ -81,6 +81,15 @@ public final class OnnxExporter {
         return m.build();
     }
 
+    /**
+     * The registry ops that have no ONNX export, each with the reason (training-only backward ops,
+     * random ops, ...). Every other op in {@code OpRegistry.all()} exports.
+     */
+    public static Map<String, String> notExported() { return OnnxOpTable.NOT_EXPORTED; }
+
+    /** Whether {@code opName} has an ONNX lowering. */
+    public static boolean canExport(String opName) { return OnnxOpTable.has(opName); }
+
     /** Writes {@code model} to {@code file} in the ONNX protobuf format. */
     public static void save(ModelProto model, Path file) {
         try (OutputStream out = Files.newOutputStream(file)) {
@@ -96,7 +105,10 @@ public final class OnnxExporter {
         collectUnmapped(graph.body(), missing);
         if (missing.isEmpty()) return;
         List<String> parts = new ArrayList<>();
-        missing.forEach((op, n) -> parts.add("'" + op + "' (" + n + (n == 1 ? " use)" : " uses)")));
+        missing.forEach((op, n) -> {
+            String reason = OnnxOpTable.NOT_EXPORTED.get(op);
+            parts.add("'" + op + "' (" + n + (n == 1 ? " use" : " uses") + (reason != null ? "; " + reason : "") + ")");
+        });
         throw new OnnxExportException("cannot export graph '" + graph.name() + "': "
                 + (missing.size() == 1 ? "op " : "ops ") + String.join(", ", parts)
                 + (missing.size() == 1 ? " has" : " have") + " no ONNX mapping");
