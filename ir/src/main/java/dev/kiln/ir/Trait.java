@@ -6,6 +6,11 @@ public enum Trait {
     PURE,
     /** Applies per element, with NumPy broadcasting of tensor operands. */
     ELEMENTWISE,
+    /**
+     * Reduces its one tensor operand over some axes to one smaller tensor result (sum, mean, amax, argmax, ...);
+     * elementwise fusion may end a group with such an op.
+     */
+    REDUCTION,
     /** Operand order of the two inputs does not matter. */
     COMMUTATIVE,
     /** Ends a block: must be last, and only there. */

@@ -61,6 +61,11 @@ final class OnnxOpTable {
             entry("matmul", NnLowering::matmul),
             entry("linear", NnLowering::linear),
             entry("conv2d", NnLowering::conv2d),
+            entry("linear_act", FusionLowering::linearAct),
+            entry("conv2d_act", FusionLowering::conv2dAct),
+            entry("fused_elementwise", FusionLowering::fusedElementwise),
+            entry("bias_gelu", FusionLowering::biasGelu),
+            entry("skip_layer_norm", FusionLowering::skipLayerNorm),
             entry("softmax", NnLowering.softmax("Softmax")),
             entry("log_softmax", NnLowering.softmax("LogSoftmax")),
             entry("max_pool2d", PoolLowering::maxPool2d),
@@ -119,7 +124,6 @@ final class OnnxOpTable {
             entry("tensor_from_scalar", ScalarLowering.simple("Identity")));
 
     private static final String BACKWARD = "training-only backward op: gradients are not part of an exported inference model";
-    private static final String FUSED = "mapped by FusionLowering (pending)";
 
     /**
      * The registry ops deliberately left without an ONNX mapping, each with the reason. Every other
@@ -137,10 +141,7 @@ final class OnnxOpTable {
             entry("adaptive_avg_pool2d_grad", BACKWARD),
             entry("layer_norm_grad", BACKWARD),
             entry("group_norm_grad", BACKWARD),
-            entry("embedding_grad", BACKWARD),
-            entry("linear_act", FUSED),
-            entry("conv2d_act", FUSED),
-            entry("fused_elementwise", FUSED));
+            entry("embedding_grad", BACKWARD));
 
     static boolean has(String opName) { return TABLE.containsKey(opName); }
 
