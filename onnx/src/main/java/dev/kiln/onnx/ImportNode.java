@@ -156,6 +156,13 @@ final class ImportNode {
     NDArray constant(int i) {
         Value v = in(i);
         NDArray a = session.evaluate(v);
+        ImportSymbolicShape.ShapeValue sizes = session.shapeValue(v);
+        if (sizes != null) {
+            throw new ImportNeedsConstantException(describe() + ": input " + i + " ('" + node.getInput(i)
+                    + "') must be known at import time, but it holds the run-time sizes " + sizes + " read with Shape from graph inputs "
+                    + sizes.graphInputs() + ", which " + op() + " cannot take here; binding those inputs with "
+                    + "ImportOptions.withConstantInputs makes them static", sizes.graphInputs());
+        }
         if (a == null) {
             throw new ImportNeedsConstantException(describe() + ": input " + i + " ('" + node.getInput(i)
                     + "') must be known at import time (a constant, an initializer or computed from them), but it depends on "

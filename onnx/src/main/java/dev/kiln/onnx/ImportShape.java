@@ -50,34 +50,16 @@ final class ImportShape {
         t.put("Gather", one(ImportShape::gather));
         t.put("Split", ImportShape::split);
         t.put("Pad", one(ImportShape::pad));
-        t.put("Expand", one(n -> {
-            Shape target = Shape.of(n.constLongs(1));
-            Shape out = ShapeRules.broadcast("Expand", n.type(0).shape(), target);
-            Value x = n.in(0);
-            if (n.type(x).rank() < out.rank()) {
-                List<Dim> dims = new ArrayList<>();
-                for (int i = n.type(x).rank(); i < out.rank(); i++) dims.add(Dim.of(1));
-                dims.addAll(n.type(x).shape().dims());
-                x = n.reshape(x, dims);
-            }
-            long[] sizes = new long[out.rank()];
-            for (int i = 0; i < sizes.length; i++) sizes[i] = out.dims().get(i).isStatic() ? out.dims().get(i).size() : -1;
-            return n.op("expand", Builder.attrs("shape", sizes), x);
-        }));
-        t.put("Shape", one(n -> {
-            long[] shape = n.staticShape(n.in(0), "Shape");
-            int rank = shape.length;
-            long start = clampAxis(n.attrInt("start", 0), rank), end = clampAxis(n.attrInt("end", rank), rank);
-            return n.longs(Arrays.copyOfRange(shape, (int) start, (int) Math.max(start, end)));
-        }));
-        t.put("Size", one(n -> n.scalar(DType.I64, ShapeRules.product(n.type(0).shape().dims()).size())));
+        t.put("Expand", one(n -> ImportSymbolicShape.expand(n, n.in(0), ImportSymbolicShape.sizes(n, 1))));
+        t.put("Shape", one(ImportSymbolicShape::shape));
+        t.put("Size", one(ImportSymbolicShape::size));
         t.put("Constant", one(ImportShape::constant));
         t.put("ConstantOfShape", one(n -> {
-            long[] shape = n.constLongs(0);
             TensorProto value = n.attrTensor("value");
             NDArray v = value == null ? NDArray.zeros(DType.F32, 1) : OnnxTensors.toArray(value, n.session.baseDir());
             if (v.numel() != 1) throw n.error("attribute 'value' must hold one element, got " + v.numel());
-            return n.constant(NDArray.full(v.dtype(), v.getFlat(0), shape));
+            if (n.session.shapeValue(n.in(0)) != null) return ImportSymbolicShape.constantOfShape(n, v, ImportSymbolicShape.sizes(n, 0));
+            return n.constant(NDArray.full(v.dtype(), v.getFlat(0), n.constLongs(0)));
         }));
         reduction(t, "ReduceSum", "sum", 13);
         reduction(t, "ReduceMean", "mean", 18);
@@ -88,45 +70,11 @@ final class ImportShape {
         t.put("ArgMin", one(n -> argReduce(n, "argmin")));
     }
 
-    private static long clampAxis(long a, int rank) {
-        if (a < 0) a += rank;
-        return Math.max(0, Math.min(rank, a));
-    }
-
     private static Value reshape(ImportNode n) {
-        Value x = n.in(0);
-        long[] target = n.opset < 5 ? n.attrInts("shape") : n.constLongs(1);
-        boolean allowZero = n.attrInt("allowzero", 0) != 0;
-        List<Dim> in = n.type(x).shape().dims();
-        List<Dim> out = new ArrayList<>();
-        int infer = -1;
-        for (int i = 0; i < target.length; i++) {
-            long s = target[i];
-            if (s == 0 && !allowZero) {
-                if (i >= in.size()) throw n.error("shape entry " + i + " is 0 (copy) but the input has rank " + in.size());
-                out.add(in.get(i));
-            } else if (s == -1) {
-                if (infer >= 0) throw n.error("shape " + Arrays.toString(target) + " has more than one -1");
-                infer = i;
-                out.add(Dim.UNKNOWN);
-            } else if (s < 0) {
-                throw n.error("shape entry " + s + " is invalid");
-            } else {
-                out.add(Dim.of(s));
-            }
-        }
-        if (infer >= 0) {
-            List<Dim> rest = new ArrayList<>(out);
-            rest.remove(infer);
-            Dim total = ShapeRules.product(in), known = ShapeRules.product(rest);
-            if (total.isStatic() && known.isStatic()) {
-                if (known.size() == 0 || total.size() % known.size() != 0) {
-                    throw n.error("cannot reshape " + n.type(x) + " to " + Arrays.toString(target));
-                }
-                out.set(infer, Dim.of(total.size() / known.size()));
-            }
-        }
-        return n.reshape(x, out);
+        List<ImportSymbolicShape.Size> target = n.opset < 5
+                ? Arrays.stream(n.attrInts("shape")).mapToObj(ImportSymbolicShape.Size::of).toList()
+                : ImportSymbolicShape.sizes(n, 1);
+        return ImportSymbolicShape.reshape(n, n.in(0), target, n.attrInt("allowzero", 0) != 0);
     }
 
     private static Value flatten(ImportNode n) {
@@ -168,8 +116,8 @@ final class ImportShape {
             steps = null;
         } else {
             starts = n.constLongs(1);
-            ends = n.constLongs(2);
             axes = n.has(3) ? n.constLongs(3) : null;
+            ends = n.session.shapeValue(n.in(2)) != null ? runTimeEnds(n, x, axes) : n.constLongs(2);
             steps = n.has(4) ? n.constLongs(4) : null;
         }
         if (starts == null || ends == null || starts.length != ends.length) throw n.error("starts and ends must be given with equal lengths");
@@ -179,6 +127,31 @@ final class ImportShape {
             x = sliceAxis(n, x, axis, starts[k], ends[k], step);
         }
         return x;
+    }
+
+    /**
+     * Slice ends read with Shape ({@code x[:, :y.shape[1]]}): Kiln's slice bounds are integers, so an
+     * end must be static or exactly the sliced dim (a symbol, which then means "to the end").
+     */
+    private static long[] runTimeEnds(ImportNode n, Value x, long[] axes) {
+        List<ImportSymbolicShape.Size> sizes = ImportSymbolicShape.sizes(n, 2);
+        int rank = n.type(x).rank();
+        long[] ends = new long[sizes.size()];
+        for (int k = 0; k < ends.length; k++) {
+            ImportSymbolicShape.Size e = sizes.get(k);
+            int axis = axes == null ? k : n.axis(axes[k], rank);
+            Dim d = n.type(x).shape().dims().get(axis);
+            if (e.isStatic()) {
+                ends[k] = e.coeff();
+            } else if (d.equals(e.toDim())) {
+                ends[k] = Long.MAX_VALUE;
+            } else {
+                throw ImportSymbolicShape.needsConstant(n, "slices axis " + axis + " of " + n.type(x) + " to the run-time end " + e
+                        + ", but Kiln's slice bounds are integers (only an end equal to the sliced dim can be followed)",
+                        n.session.dependsOn(n.in(2)));
+            }
+        }
+        return ends;
     }
 
     /** One axis of an ONNX Slice, with ONNX's clamping; a negative step is a flip then a forward slice. */
@@ -220,7 +193,8 @@ final class ImportShape {
                 if (!size.isStatic()) throw n.unsupported("negative Gather indices on dynamic dim " + size);
                 for (int i = 0; i < v.length; i++) if (v[i] < 0) v[i] += size.size();
             }
-            idx = n.constant(NDArray.of(v, known.shape()));
+            // NDArray.of reads an empty shape as 1-D, so 0-d indices are built with full
+            idx = n.constant(known.rank() == 0 ? NDArray.full(DType.I64, v[0]) : NDArray.of(v, known.shape()));
         } else {
             idx = n.cast(idx, DType.I64);
             if (size.isStatic()) {
@@ -229,7 +203,8 @@ final class ImportShape {
             }
         }
         TensorType it = n.type(idx);
-        if (it.rank() <= 1) return n.op("index_select", Builder.attrs("axis", axis), x, idx);
+        if (it.rank() == 1) return n.op("index_select", Builder.attrs("axis", axis), x, idx);
+        // 0-d indices drop the axis; higher ranks replace it with the indices' dims
         Value flat = n.reshape(idx, List.of(ShapeRules.product(it.shape().dims())));
         Value picked = n.op("index_select", Builder.attrs("axis", axis), x, flat);
         List<Dim> out = new ArrayList<>(xt.shape().dims().subList(0, axis));

@@ -115,6 +115,9 @@ public final class OnnxImporter {
         private final Graph graph;
         private final Map<String, NDArray> weightData = new LinkedHashMap<>();
         private final Map<Value, NDArray> folded = new IdentityHashMap<>();
+        /** Values that stand for run-time sizes (see {@link ImportSymbolicShape}), each a constant in a detached scratch graph. */
+        private final Map<Value, ImportSymbolicShape.ShapeValue> shapeValues = new IdentityHashMap<>();
+        private final Builder shapeValueScratch = Builder.atEnd(new Graph("import_shape_values").body());
         private int nodeCounter;
 
         Session(ModelProto model, Path baseDir, ImportOptions options, int opset, Map<String, Long> opsets) {
@@ -188,13 +191,15 @@ public final class OnnxImporter {
                 ImportNode node = new ImportNode(this, n, index, opset, b, inputs);
                 List<Value> results;
                 try {
-                    results = ImportConverters.get(n.getOpType()).convert(node, scope);
+                    results = ImportSymbolicShape.handles(node) ? ImportSymbolicShape.convert(node)
+                            : ImportConverters.get(n.getOpType()).convert(node, scope);
                 } catch (OnnxImportException e) {
                     throw e;
                 } catch (IllegalArgumentException | IllegalStateException | ArithmeticException
                          | UnsupportedOperationException e) {
                     throw node.error(e.getMessage() == null ? e.toString() : e.getMessage());
                 }
+                checkShapeValuesUnused(node, inputs);
                 for (int i = 0; i < n.getOutputCount(); i++) {
                     String name = n.getOutput(i);
                     if (name.isEmpty()) continue;
@@ -206,6 +211,12 @@ public final class OnnxImporter {
             for (ValueInfoProto o : g.getOutputList()) {
                 Value v = scope.get(o.getName());
                 if (v == null) throw new OnnxImportException("graph output '" + o.getName() + "' is not produced by any node");
+                ImportSymbolicShape.ShapeValue sv = shapeValues.get(v);
+                if (sv != null) {
+                    throw new ImportNeedsConstantException("graph output '" + o.getName() + "' is the run-time size list " + sv
+                            + ", which a Kiln graph cannot compute as a tensor; binding graph inputs " + sv.graphInputs()
+                            + " with ImportOptions.withConstantInputs makes it static", sv.graphInputs());
+                }
                 if (o.hasType() && o.getType().hasTensorType() && o.getType().getTensorType().hasElemType()
                         && v.type() instanceof TensorType tt) {
                     var declared = OnnxTensors.dtype(o.getType().getTensorType().getElemType(), "graph output '" + o.getName() + "'");
@@ -224,6 +235,7 @@ public final class OnnxImporter {
          * run with the reference kernels); null when it depends on graph inputs.
          */
         NDArray evaluate(Value v) {
+            if (shapeValues.containsKey(v)) return null;
             NDArray memo = folded.get(v);
             if (memo != null) return memo;
             NDArray out = null;
@@ -247,6 +259,34 @@ public final class OnnxImporter {
             return out;
         }
 
+        /** The run-time sizes {@code v} stands for, or null when it is an ordinary value. */
+        ImportSymbolicShape.ShapeValue shapeValue(Value v) { return shapeValues.get(v); }
+
+        /**
+         * A value of type {@code dtype[shape]} standing for the run-time sizes {@code sv}. It is a
+         * placeholder in a scratch graph: only shape-value ops and size-list consumers read it, and
+         * {@link #checkShapeValuesUnused} rejects any node that builds an op on it.
+         */
+        Value shapeValue(ImportSymbolicShape.ShapeValue sv, dev.kiln.ir.DType dtype, long[] shape) {
+            Value v = shapeValueScratch.constant(Attribute.Tensor.fromDoubles(dtype, shape, new double[(int) Shape.of(shape).numel()]));
+            shapeValues.put(v, sv);
+            return v;
+        }
+
+        /** A node whose converter used a run-time size list as tensor data, which the graph cannot compute. */
+        private void checkShapeValuesUnused(ImportNode node, List<Value> inputs) {
+            for (int i = 0; i < inputs.size(); i++) {
+                Value v = inputs.get(i);
+                ImportSymbolicShape.ShapeValue sv = v == null ? null : shapeValues.get(v);
+                if (sv == null || !v.hasUses()) continue;
+                throw new ImportNeedsConstantException(node.describe() + ": input " + i + " ('" + node.node.getInput(i)
+                        + "') holds the run-time sizes " + sv + " (read with Shape from graph inputs " + sv.graphInputs()
+                        + "); Kiln takes such sizes only as Reshape, Expand or ConstantOfShape targets and through "
+                        + "Gather, Slice, Concat, Unsqueeze, Squeeze, Cast and size arithmetic, not as tensor data of "
+                        + node.op() + "; binding those inputs with ImportOptions.withConstantInputs makes them static", sv.graphInputs());
+            }
+        }
+
         /** The graph inputs {@code v} is computed from. */
         Set<String> dependsOn(Value v) {
             Set<String> out = new LinkedHashSet<>();
@@ -256,6 +296,11 @@ public final class OnnxImporter {
 
         private void collectInputs(Value v, Set<String> out, Set<Value> seen) {
             if (!seen.add(v)) return;
+            ImportSymbolicShape.ShapeValue sv = shapeValues.get(v);
+            if (sv != null) {
+                out.addAll(sv.graphInputs());
+                return;
+            }
             if (v.kind() == Value.Kind.BLOCK_ARGUMENT) {
                 if (v.ownerBlock() == graph.body()) out.add(v.name());
             } else if (v.kind() == Value.Kind.OP_RESULT) {
