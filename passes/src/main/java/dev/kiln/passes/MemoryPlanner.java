@@ -7,6 +7,7 @@ import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Trait;
 import dev.kiln.ir.Value;
+import dev.kiln.runtime.ResultStorage;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,16 +24,26 @@ import java.util.Map;
  * <ul>
  *   <li>size = numel * dtype size, rounded up to {@value #ALIGNMENT} bytes; symbolic dims take their
  *       size from the bindings, an unknown ({@code ?}) or unbound dim is an error;</li>
- *   <li>live range = [def step, last use step]; a use inside a region counts at the step of the
+ *   <li>views, as the runtime's kernels make them ({@link ResultStorage}): a result that is always a
+ *       view of operand 0 ({@code permute}, {@code expand}, {@code slice}, same-dtype {@code cast}),
+ *       or a {@code reshape}/{@code flatten} of an operand known to be contiguous (a planned new
+ *       tensor, or such a reshape of one), gets no bytes of its own (it is in {@link MemoryPlan#views});
+ *       a {@code reshape}/{@code flatten} of anything else may or may not copy, so it gets bytes and
+ *       still counts as a view for liveness;</li>
+ *   <li>live range = [def step, last use step], where the uses of a tensor's bytes are its own uses
+ *       and those of every view of it, transitively; a use inside a region counts at the step of the
  *       top-level op that encloses it; graph outputs live to the last step ({@code return});</li>
  *   <li>in place (optional): the result of an {@code ELEMENTWISE} op reuses the bytes of an operand
- *       that is planned, dies at that op, is not a graph output, and has exactly the result's dtype
- *       and shape; each operand is donated at most once;</li>
+ *       that has bytes of its own, dies (with its views) at that op, is not a graph output, has exactly
+ *       the result's dtype and shape, and is not viewed by another operand of the op (the kernel reads
+ *       each element just before writing the same element, so only same-index reads are safe); each
+ *       operand is donated at most once;</li>
  *   <li>offsets: greedy by size: tensors (in-place chains as one) largest first, each at the lowest
  *       offset that overlaps no already placed tensor whose live range intersects its own.</li>
  * </ul>
  *
- * Graph inputs, weights, host scalars and values defined inside regions are not planned.
+ * Graph inputs, weights, host scalars and values defined inside regions are not planned; an
+ * {@code if}/{@code loop} is one step, and what its regions allocate is not in the plan.
  */
 public final class MemoryPlanner {
 
@@ -56,20 +67,40 @@ public final class MemoryPlanner {
         Map<Value, Boolean> isOutput = new IdentityHashMap<>();
         for (Value v : graph.outputs()) isOutput.put(v, true);
 
-        // Sizes and live ranges, in program order.
-        List<Value> values = new ArrayList<>();
-        Map<Value, long[]> info = new IdentityHashMap<>(); // size, def, lastUse
+        // Sizes, own live ranges and aliasing, in program order.
+        List<Value> results = new ArrayList<>();
+        Map<Value, long[]> info = new IdentityHashMap<>(); // size, def, lastUse (own uses, then with views')
+        Map<Value, Value> viewOf = new IdentityHashMap<>(); // any result that may share operand 0's bytes
+        Map<Value, Value> views = new IdentityHashMap<>(); // results that surely do: no bytes of their own
+        Map<Value, Boolean> contiguous = new IdentityHashMap<>();
         for (int i = 0; i < ops.size(); i++) {
-            for (Value r : ops.get(i).results()) {
+            Op op = ops.get(i);
+            for (Value r : op.results()) {
                 if (!(r.type() instanceof TensorType tt)) continue;
                 long size = alignedBytes(tt, bindings, r);
                 int lastUse = i;
                 for (Value.Use u : r.uses()) lastUse = Math.max(lastUse, stepOf.get(topLevel(u.user(), body)));
                 if (isOutput.containsKey(r)) lastUse = last;
-                values.add(r);
+                results.add(r);
                 info.put(r, new long[] {size, i, lastUse});
+                ResultStorage storage = ResultStorage.of(op);
+                Value src = storage == ResultStorage.NEW ? null : op.operand(0);
+                if (src != null) viewOf.put(r, src);
+                if (storage == ResultStorage.VIEW || storage == ResultStorage.VIEW_IF_STRIDES_ALLOW && contiguous.containsKey(src)) {
+                    views.put(r, src);
+                }
+                // Kernels return new tensors contiguous; reshape, flatten and cast keep a contiguous layout.
+                boolean keepsLayout = op.name().equals("reshape") || op.name().equals("flatten") || op.name().equals("cast");
+                if (storage == ResultStorage.NEW || keepsLayout && contiguous.containsKey(src)) contiguous.put(r, true);
             }
         }
+        // A tensor's bytes live as long as any view of it (views come later, so walk backwards).
+        for (int k = results.size() - 1; k >= 0; k--) {
+            Value r = results.get(k);
+            Value src = viewOf.get(r);
+            if (src != null && info.containsKey(src)) info.get(src)[2] = Math.max(info.get(src)[2], info.get(r)[2]);
+        }
+        List<Value> values = results.stream().filter(v -> !views.containsKey(v)).toList();
 
         // In-place chains: a group shares one offset; its live range is the union of its members'.
         Map<Value, Value> donor = new IdentityHashMap<>();
@@ -82,9 +113,10 @@ public final class MemoryPlanner {
             if (inPlace && def.has(Trait.ELEMENTWISE) && def.results().size() == 1 && def.regions().isEmpty()) {
                 for (Value x : def.operands()) {
                     long[] xi = info.get(x);
-                    if (xi == null || donor.containsValue(x) || isOutput.containsKey(x)) continue;
+                    if (xi == null || views.containsKey(x) || donor.containsValue(x) || isOutput.containsKey(x)) continue;
                     if (xi[2] != vi[1] || xi[0] != vi[0]) continue;
                     if (!x.type().equals(v.type())) continue;
+                    if (viewedByAnotherOperand(def, x, viewOf)) continue;
                     taken = x;
                     break;
                 }
@@ -137,7 +169,16 @@ public final class MemoryPlanner {
             naive += vi[0];
             buffers.add(new MemoryPlan.Buffer(v, group.get(v).offset, vi[0], (int) vi[1], (int) vi[2], donor.get(v)));
         }
-        return new MemoryPlan(buffers, peak, lower, naive, ops.size());
+        return new MemoryPlan(buffers, views, bindings, peak, lower, naive, ops.size());
+    }
+
+    /** Whether an operand of {@code op} other than {@code x} itself is a view of {@code x}, directly or through views. */
+    static boolean viewedByAnotherOperand(Op op, Value x, Map<Value, Value> viewOf) {
+        for (Value o : op.operands()) {
+            if (o == x) continue;
+            for (Value v = viewOf.get(o); v != null; v = viewOf.get(v)) if (v == x) return true;
+        }
+        return false;
     }
 
     /** One line: {@code planned peak X KiB vs lower bound Y KiB vs naive Z KiB}, for {@code graph} planned with in-place reuse. */

@@ -33,14 +33,23 @@ public final class Optimize {
             if (!fusions.isEmpty()) sb.append("fusions:\n").append(lines(fusions));
             if (!groups.isEmpty()) sb.append("elementwise fusion groups:\n").append(lines(groups.stream().map(Object::toString).toList()));
             if (plan != null) {
-                sb.append(String.format("memory: planned peak %s vs lower bound %s vs naive %s (peak/lower %.2f, peak/naive %.2f; %d tensors, %d in place)%n",
+                sb.append(String.format("memory: planned peak %s vs lower bound %s vs naive %s (peak/lower %.2f, peak/naive %.2f; %d tensors, %d in place, %d views)%n",
                         kib(plan.peakBytes()), kib(plan.lowerBound()), kib(plan.naiveBytes()),
                         (double) plan.peakBytes() / Math.max(1, plan.lowerBound()), (double) plan.peakBytes() / Math.max(1, plan.naiveBytes()),
-                        plan.buffers().size(), plan.inPlaceCount()));
+                        plan.buffers().size(), plan.inPlaceCount(), plan.views().size()));
             } else {
                 sb.append("memory: not planned (").append(planProblem).append(")\n");
             }
             return sb.toString();
+        }
+
+        /**
+         * The optimised graph ready to run inside its memory plan, with a new arena (run it with
+         * {@link #weights()}); an error saying why when the graph could not be planned.
+         */
+        public PlannedExecutable executable() {
+            if (plan == null) throw new IllegalStateException("O2 result for @" + graph.name() + " has no memory plan: " + planProblem);
+            return PlannedExecutable.of(graph, plan);
         }
 
         private static String lines(List<String> items) {

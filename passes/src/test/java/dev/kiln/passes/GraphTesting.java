@@ -52,8 +52,14 @@ final class GraphTesting {
         long batch = 1 + random.nextInt(3);
         List<Object> inputs = randomInputs(original, batch, random);
         Map<String, NDArray> weights = randomWeights(original, batch, random);
-        List<Object> before = Interpreter.run(original, inputs, weights);
-        List<Object> after = Interpreter.run(optimised, inputs, weights);
+        assertSameOutputs(Interpreter.run(original, inputs, weights), Interpreter.run(optimised, inputs, weights), signedZerosMatter);
+    }
+
+    /**
+     * Identical outputs: same dtype, shape and values, bit for bit (NaN equals NaN), except that +0 and
+     * -0 compare equal unless {@code signedZerosMatter}; scalars equal.
+     */
+    static void assertSameOutputs(List<Object> before, List<Object> after, boolean signedZerosMatter) {
         assertEquals(before.size(), after.size());
         for (int i = 0; i < before.size(); i++) {
             if (before.get(i) instanceof NDArray a) {

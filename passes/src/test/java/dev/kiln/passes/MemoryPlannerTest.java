@@ -3,6 +3,8 @@ package dev.kiln.passes;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrParser;
 import dev.kiln.ir.Value;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -170,7 +172,7 @@ class MemoryPlannerTest {
         List<MemoryPlan.Buffer> bs = new java.util.ArrayList<>(good.buffers());
         MemoryPlan.Buffer b = bs.get(1);
         bs.set(1, new MemoryPlan.Buffer(b.value(), 0, b.size(), b.defStep(), b.lastUse(), null)); // b onto a
-        MemoryPlan bad = new MemoryPlan(bs, good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
+        MemoryPlan bad = new MemoryPlan(bs, good.views(), good.bindings(), good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryPlanChecker.check(g, Map.of(), bad));
         assertTrue(e.getMessage().contains("%a") && e.getMessage().contains("%b") && e.getMessage().contains("overlap"), e.getMessage());
     }
@@ -183,15 +185,113 @@ class MemoryPlannerTest {
         MemoryPlan.Buffer b = bs.get(1);
         // b claims to reuse a in place, but a is still used by c after b is made.
         bs.set(1, new MemoryPlan.Buffer(b.value(), 0, b.size(), b.defStep(), b.lastUse(), bs.get(0).value()));
-        MemoryPlan bogus = new MemoryPlan(bs, good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
+        MemoryPlan bogus = new MemoryPlan(bs, good.views(), good.bindings(), good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
         assertThrows(IllegalStateException.class, () -> MemoryPlanChecker.check(g, Map.of(), bogus));
 
         List<MemoryPlan.Buffer> cs = new java.util.ArrayList<>(good.buffers());
         MemoryPlan.Buffer a = cs.get(0);
         cs.set(0, new MemoryPlan.Buffer(a.value(), a.offset(), a.size(), a.defStep(), 1, null)); // a really lives to 2
-        MemoryPlan shortRange = new MemoryPlan(cs, good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
+        MemoryPlan shortRange = new MemoryPlan(cs, good.views(), good.bindings(), good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryPlanChecker.check(g, Map.of(), shortRange));
         assertTrue(e.getMessage().contains("%a") && e.getMessage().contains("is live over [0, 2] but planned only over [0, 1]"), e.getMessage());
+    }
+
+    @Test
+    void viewsHaveNoBytesAndKeepTheirOperandsAlive() {
+        Graph g = IrParser.parse("""
+                graph @views(%x: f32[4, 8]) {
+                  %a = exp(%x) : f32[4, 8]
+                  %v = reshape(%a) {shape = [32]} : f32[32]
+                  %b = neg(%x) : f32[4, 8]
+                  %c = flatten(%b) : f32[32]
+                  %d = add(%v, %c) : f32[32]
+                  return(%d)
+                }
+                """);
+        MemoryPlan plan = checked(g, Map.of(), true);
+        // v and c are views of a and b (contiguous new tensors), so a and b live until d reads the views.
+        assertEquals(List.of("a@0+128[0,4]", "b@128+128[2,4]", "d@256+128[4,5]"), layout(plan));
+        assertEquals(Map.of("v", "a", "c", "b"), names(plan.views()));
+        assertEquals(384, plan.naiveBytes());
+    }
+
+    @Test
+    void aReshapeOfAStridedViewGetsBytesAndStillKeepsItsSourceAlive() {
+        Graph g = IrParser.parse("""
+                graph @strided(%x: f32[4, 8]) {
+                  %a = exp(%x) : f32[4, 8]
+                  %p = permute(%a) {perm = [1, 0]} : f32[8, 4]
+                  %r = reshape(%p) {shape = [32]} : f32[32]
+                  %n = neg(%r) : f32[32]
+                  return(%n)
+                }
+                """);
+        MemoryPlan plan = checked(g, Map.of(), true);
+        // The reshape of a permuted tensor copies at run time, but the planner only knows it may: r gets
+        // bytes, and a (viewed by p, which r may view) stays live until r's last use.
+        assertEquals(List.of("a@0+128[0,3]", "r@128+128[2,3]", "n@128+128[3,4]<r"), layout(plan));
+        assertEquals(Map.of("p", "a"), names(plan.views()));
+        assertEquals(dev.kiln.runtime.ArenaLayout.Kind.MAYBE_VIEW, plan.arenaLayout().slots().get(named(g, "r")).kind());
+    }
+
+    private static final String VIEWED_DONOR = """
+            graph @viewed(%x: f32[4, 4]) {
+              %a = exp(%x) : f32[4, 4]
+              %t = permute(%a) {perm = [1, 0]} : f32[4, 4]
+              %s = add(%a, %t) : f32[4, 4]
+              return(%s)
+            }
+            """;
+
+    /** a + a^T cannot overwrite a in place: writing s[0][1] would clobber a[0][1] before it is read as t[1][0]. */
+    @Test
+    void noInPlaceOverAnOperandThatAnotherOperandViews() {
+        Graph g = IrParser.parse(VIEWED_DONOR);
+        MemoryPlan plan = checked(g, Map.of(), true);
+        assertEquals(List.of("a@0+64[0,2]", "s@64+64[2,3]"), layout(plan));
+        NDArray x = NDArray.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 4, 4);
+        GraphTesting.assertSameOutputs(Interpreter.run(g, List.of(x), Map.of()), PlannedExecutable.of(g, plan).run(List.of(x), Map.of()), true);
+
+        List<MemoryPlan.Buffer> bs = new java.util.ArrayList<>(plan.buffers());
+        MemoryPlan.Buffer s = bs.get(1);
+        bs.set(1, new MemoryPlan.Buffer(s.value(), 0, s.size(), s.defStep(), s.lastUse(), bs.get(0).value()));
+        MemoryPlan inPlace = new MemoryPlan(bs, plan.views(), plan.bindings(), 64, 64, plan.naiveBytes(), plan.steps());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryPlanChecker.check(g, Map.of(), inPlace));
+        assertTrue(e.getMessage().contains("%a") && e.getMessage().contains("%s") && e.getMessage().contains("overlap"), e.getMessage());
+    }
+
+    @Test
+    void checkerRejectsViewsOfOpsThatCopyAndViewsWithoutALiveSource() {
+        Graph g = IrParser.parse(DIAMOND);
+        MemoryPlan good = MemoryPlanner.plan(g, Map.of(), false);
+        List<MemoryPlan.Buffer> bs = new java.util.ArrayList<>(good.buffers());
+        MemoryPlan.Buffer b = bs.remove(1);
+        MemoryPlan bogus = new MemoryPlan(bs, Map.of(b.value(), named(g, "a")), Map.of(), good.peakBytes(), good.lowerBound(),
+                good.naiveBytes() - b.size(), good.steps());
+        IllegalStateException copy = assertThrows(IllegalStateException.class, () -> MemoryPlanChecker.check(g, Map.of(), bogus));
+        assertTrue(copy.getMessage().contains("%b") && copy.getMessage().contains("is planned as a view but neg returns new storage"), copy.getMessage());
+
+        Graph v = IrParser.parse("""
+                graph @v(%x: f32[8]) {
+                  %a = exp(%x) : f32[8]
+                  %r = reshape(%a) {shape = [2, 4]} : f32[2, 4]
+                  %n = neg(%r) : f32[2, 4]
+                  return(%n)
+                }
+                """);
+        MemoryPlan ok = MemoryPlanner.plan(v, Map.of(), false);
+        List<MemoryPlan.Buffer> cs = new java.util.ArrayList<>(ok.buffers());
+        MemoryPlan.Buffer a = cs.get(0);
+        cs.set(0, new MemoryPlan.Buffer(a.value(), a.offset(), a.size(), a.defStep(), 1, null)); // as if r did not need a
+        MemoryPlan early = new MemoryPlan(cs, ok.views(), ok.bindings(), ok.peakBytes(), ok.lowerBound(), ok.naiveBytes(), ok.steps());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryPlanChecker.check(v, Map.of(), early));
+        assertTrue(e.getMessage().contains("%a") && e.getMessage().contains("is live over [0, 2] but planned only over [0, 1]"), e.getMessage());
+    }
+
+    private static Map<String, String> names(Map<Value, Value> views) {
+        Map<String, String> out = new java.util.HashMap<>();
+        views.forEach((k, v) -> out.put(k.name(), v.name()));
+        return out;
     }
 
     @Test

@@ -35,11 +35,20 @@ public final class NDArray {
 
     // ---------------------------------------------------------------- creation
 
-    /** A new contiguous tensor of zeros. */
+    /**
+     * A new contiguous tensor of zeros. Memory comes from the slot the interpreter's planned mode
+     * offered for the running op's result when dtype and element count match (see {@link Allocations});
+     * otherwise it is fresh memory from the current {@link MemoryScope}, counted in {@link Allocations}.
+     */
     public static NDArray zeros(DType dtype, long... shape) {
         long[] dims = shape.clone();
-        long bytes = Math.multiplyExact(Shapes.numel(dims), (long) dtype.byteSize());
-        MemorySegment seg = MemoryScope.currentArena().allocate(bytes, ALIGNMENT);
+        long numel = Shapes.numel(dims);
+        long bytes = Math.multiplyExact(numel, (long) dtype.byteSize());
+        MemorySegment seg = Placement.claim(dtype, numel);
+        if (seg == null) {
+            seg = MemoryScope.currentArena().allocate(bytes, ALIGNMENT);
+            Allocations.record(bytes);
+        }
         return new NDArray(seg, dtype, dims, Shapes.contiguousStrides(dims), 0);
     }
 

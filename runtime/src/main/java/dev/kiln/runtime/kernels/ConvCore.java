@@ -3,8 +3,8 @@ package dev.kiln.runtime.kernels;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.Scratch;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -32,9 +32,9 @@ final class ConvCore {
         Checks.toInt(op, "input plane size", g.h() * g.w());
         long chunk = chunk(op, rows, cols, bytes, n);
         long xImage = x.dim(1) * g.h() * g.w();
-        try (Arena scratch = Arena.ofShared()) {
-            MemorySegment col = scratch.allocate(Math.max(1, rows * chunk * cols * bytes), 64);
-            MemorySegment tmp = scratch.allocate(Math.max(1, m * chunk * cols * bytes), 64);
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment col = scratch.allocate(Math.max(1, rows * chunk * cols * bytes));
+            MemorySegment tmp = scratch.allocate(Math.max(1, m * chunk * cols * bytes));
             for (long b0 = 0; b0 < n; b0 += chunk) {
                 long images = Math.min(chunk, n - b0);
                 int ld = Checks.toInt(op, "output positions", images * cols);
@@ -62,9 +62,9 @@ final class ConvCore {
         Checks.toInt(op, "input plane size", g.h() * g.w());
         long chunk = chunk(op, rows, cols, bytes, n);
         long xImage = groups * g.channels() * g.h() * g.w();
-        try (Arena scratch = Arena.ofShared()) {
-            MemorySegment col = scratch.allocate(rows * chunk * cols * bytes, 64);
-            MemorySegment packed = scratch.allocate(m * chunk * cols * bytes, 64);
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment col = scratch.allocate(rows * chunk * cols * bytes);
+            MemorySegment packed = scratch.allocate(m * chunk * cols * bytes);
             for (long b0 = 0; b0 < n; b0 += chunk) {
                 long images = Math.min(chunk, n - b0);
                 int ld = Checks.toInt(op, "output positions", images * cols);
@@ -92,9 +92,9 @@ final class ConvCore {
         Checks.toInt(op, "input plane size", g.h() * g.w());
         long chunk = chunk(op, rows, cols, bytes, n);
         long xImage = x.dim(1) * g.h() * g.w();
-        try (Arena scratch = Arena.ofShared()) {
-            MemorySegment col = scratch.allocate(rows * chunk * cols * bytes, 64);
-            MemorySegment packed = scratch.allocate(m * chunk * cols * bytes, 64);
+        try (Scratch scratch = Scratch.open()) {
+            MemorySegment col = scratch.allocate(rows * chunk * cols * bytes);
+            MemorySegment packed = scratch.allocate(m * chunk * cols * bytes);
             for (long b0 = 0; b0 < n; b0 += chunk) {
                 long images = Math.min(chunk, n - b0);
                 int ld = Checks.toInt(op, "output positions", images * cols);

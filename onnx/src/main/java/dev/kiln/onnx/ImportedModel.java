@@ -1,0 +1,38 @@
+package dev.kiln.onnx;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An imported ONNX model: the Kiln graph (inputs named as in ONNX, initializers as weights), the
+ * weights' data by name, and what the model says about itself.
+ */
+public record ImportedModel(Graph graph, Map<String, NDArray> weights, Info info) {
+
+    /** The model's metadata; {@code opsetImports} maps domain ("" for ONNX) to version. */
+    public record Info(long irVersion, Map<String, Long> opsetImports, String producerName, String producerVersion,
+                       String docString, String graphName, List<String> inputNames, List<String> outputNames) {
+        public Info {
+            opsetImports = Map.copyOf(opsetImports);
+            inputNames = List.copyOf(inputNames);
+            outputNames = List.copyOf(outputNames);
+        }
+    }
+
+    public ImportedModel {
+        weights = Map.copyOf(weights);
+    }
+
+    /** Runs the graph on the reference interpreter; inputs in the order of {@link Info#inputNames}. */
+    public List<NDArray> run(List<NDArray> inputs) {
+        if (inputs.size() != info.inputNames().size()) {
+            throw new IllegalArgumentException("model takes " + info.inputNames().size() + " inputs " + info.inputNames()
+                    + ", got " + inputs.size());
+        }
+        return Interpreter.runTensors(graph, inputs, weights);
+    }
+}

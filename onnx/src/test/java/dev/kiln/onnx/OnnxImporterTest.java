@@ -1,0 +1,249 @@
+package dev.kiln.onnx;
+
+import com.google.protobuf.ByteString;
+import dev.kiln.ir.Builder;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Dim;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Value;
+import dev.kiln.onnx.proto.OnnxProtos.AttributeProto;
+import dev.kiln.onnx.proto.OnnxProtos.GraphProto;
+import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
+import dev.kiln.onnx.proto.OnnxProtos.NodeProto;
+import dev.kiln.onnx.proto.OnnxProtos.OperatorSetIdProto;
+import dev.kiln.onnx.proto.OnnxProtos.TensorProto;
+import dev.kiln.onnx.proto.OnnxProtos.TypeProto;
+import dev.kiln.onnx.proto.OnnxProtos.ValueInfoProto;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The importer's contract: round trips through the exporter, dynamic dims, error reports and tensor decoding. */
+class OnnxImporterTest {
+
+    private static NDArray random(long seed, long... shape) {
+        Random r = new Random(seed);
+        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        return NDArray.of(v, shape);
+    }
+
+    private static Map<String, ByteBuffer> buffers(Map<String, NDArray> weights) {
+        Map<String, ByteBuffer> out = new LinkedHashMap<>();
+        weights.forEach((k, v) -> out.put(k, ByteBuffer.wrap(v.toLittleEndianBytes()).order(ByteOrder.LITTLE_ENDIAN)));
+        return out;
+    }
+
+    private static void assertSame(NDArray want, NDArray got) {
+        assertEquals(want.dtype(), got.dtype());
+        assertArrayEquals(want.shape(), got.shape());
+        assertNull(OnnxConformanceTest.compare(got, want));
+    }
+
+    /** Exports {@code g}, imports it back and checks both run to the same outputs on {@code inputs}. */
+    private static ImportedModel roundTrip(Graph g, Map<String, NDArray> weights, Path dir, List<List<NDArray>> inputSets) throws Exception {
+        Path file = dir.resolve(g.name() + ".onnx");
+        OnnxExporter.save(OnnxExporter.export(g, buffers(weights), ExportOptions.defaults()), file);
+        ImportedModel m = OnnxImporter.load(file);
+        for (List<NDArray> inputs : inputSets) {
+            List<NDArray> want = Interpreter.runTensors(g, inputs, weights);
+            List<NDArray> got = m.run(inputs);
+            assertEquals(want.size(), got.size());
+            for (int i = 0; i < want.size(); i++) assertSame(want.get(i), got.get(i));
+        }
+        return m;
+    }
+
+    @Test
+    void mlpRoundTripsWithADynamicBatch(@TempDir Path dir) throws Exception {
+        Graph g = new Graph("mlp");
+        Value x = g.addInput("x", TensorType.of(DType.F32, Dim.sym("N"), Dim.of(4)));
+        Value w1 = g.addWeight("fc1.weight", TensorType.of(DType.F32, 8, 4));
+        Value b1 = g.addWeight("fc1.bias", TensorType.of(DType.F32, 8));
+        Value w2 = g.addWeight("fc2.weight", TensorType.of(DType.F32, 3, 8));
+        Builder b = Builder.atEnd(g.body());
+        b.ret(b.op("softmax", b.op("linear", b.op("relu", b.op("linear", x, w1, b1)), w2)));
+        Map<String, NDArray> weights = Map.of("fc1.weight", random(1, 8, 4), "fc1.bias", random(2, 8), "fc2.weight", random(3, 3, 8));
+        ImportedModel m = roundTrip(g, weights, dir, List.of(List.of(random(4, 1, 4)), List.of(random(5, 3, 4)), List.of(random(6, 7, 4))));
+        assertEquals(TensorType.of(DType.F32, Dim.sym("N"), Dim.of(4)), m.graph().inputs().get(0).type());
+        assertEquals(List.of("x"), m.info().inputNames());
+        assertEquals("kiln", m.info().producerName());
+        assertEquals(Long.valueOf(ExportOptions.defaults().opset()), m.info().opsetImports().get(""));
+        assertEquals(weights.keySet(), m.weights().keySet());
+    }
+
+    @Test
+    void leNetRoundTrips(@TempDir Path dir) throws Exception {
+        Graph g = new Graph("lenet");
+        Value x = g.addInput("x", TensorType.of(DType.F32, Dim.sym("N"), Dim.of(1), Dim.of(12), Dim.of(12)));
+        Value cw = g.addWeight("conv.weight", TensorType.of(DType.F32, 4, 1, 3, 3));
+        Value cb = g.addWeight("conv.bias", TensorType.of(DType.F32, 4));
+        Value fw = g.addWeight("fc.weight", TensorType.of(DType.F32, 10, 100));
+        Value fb = g.addWeight("fc.bias", TensorType.of(DType.F32, 10));
+        Builder b = Builder.atEnd(g.body());
+        Value c = b.op("relu", b.op("conv2d", Builder.attrs("padding", new long[] {0, 0}), x, cw, cb));
+        Value p = b.op("max_pool2d", Builder.attrs("kernel_size", new long[] {2, 2}, "stride", new long[] {2, 2}), c);
+        b.ret(b.op("log_softmax", b.op("linear", b.op("flatten", Builder.attrs("start_dim", 1L), p), fw, fb)));
+        Map<String, NDArray> weights = Map.of("conv.weight", random(1, 4, 1, 3, 3), "conv.bias", random(2, 4),
+                "fc.weight", random(3, 10, 100), "fc.bias", random(4, 10));
+        roundTrip(g, weights, dir, List.of(List.of(random(5, 2, 1, 12, 12)), List.of(random(6, 5, 1, 12, 12))));
+    }
+
+    // ---- hand-built models
+
+    private static ValueInfoProto info(String name, int elemType, Object... dims) {
+        var shape = dev.kiln.onnx.proto.OnnxProtos.TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            if (d instanceof String s) shape.addDimBuilder().setDimParam(s);
+            else shape.addDimBuilder().setDimValue(((Number) d).longValue());
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+    }
+
+    private static NodeProto node(String op, List<String> in, List<String> out) {
+        return NodeProto.newBuilder().setOpType(op).setName(op.toLowerCase() + "_node").addAllInput(in).addAllOutput(out).build();
+    }
+
+    private static ModelProto model(GraphProto g) {
+        return ModelProto.newBuilder().setIrVersion(8).addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17)).setGraph(g).build();
+    }
+
+    private static final int FLOAT = TensorProto.DataType.FLOAT.getNumber(), INT64 = TensorProto.DataType.INT64.getNumber();
+
+    @Test
+    void everyUnsupportedOpIsListedInOneError() {
+        GraphProto branch = GraphProto.newBuilder().setName("b").addNode(node("Frobnicate", List.of("x"), List.of("y")))
+                .addOutput(info("y", FLOAT, 3)).build();
+        NodeProto ifNode = node("If", List.of("c"), List.of("z")).toBuilder()
+                .addAttribute(AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH).setG(branch))
+                .addAttribute(AttributeProto.newBuilder().setName("else_branch").setType(AttributeProto.AttributeType.GRAPH).setG(branch))
+                .build();
+        GraphProto g = GraphProto.newBuilder().setName("g")
+                .addInput(info("x", FLOAT, 3)).addInput(info("c", TensorProto.DataType.BOOL.getNumber()))
+                .addNode(node("Relu", List.of("x"), List.of("r")))
+                .addNode(node("Zorp", List.of("r"), List.of("s")))
+                .addNode(node("Custom", List.of("s"), List.of("t")).toBuilder().setDomain("com.example").build())
+                .addNode(ifNode)
+                .addOutput(info("z", FLOAT, 3)).build();
+        ImportUnsupportedException e = assertThrows(ImportUnsupportedException.class, () -> OnnxImporter.fromProto(model(g), null));
+        assertTrue(e.getMessage().startsWith("the model uses 3 unsupported ops:"), e.getMessage());
+        assertTrue(e.getMessage().contains("Zorp [domain '', opset 17] (first at node 1 'zorp_node')"), e.getMessage());
+        assertTrue(e.getMessage().contains("com.example:Custom [domain 'com.example', opset -1]"), e.getMessage());
+        assertTrue(e.getMessage().contains("Frobnicate [domain '', opset 17] (first at node 3 'if_node' If.then_branch > node 0 'frobnicate_node')"), e.getMessage());
+    }
+
+    @Test
+    void malformedFilesAreImportErrors(@TempDir Path dir) throws Exception {
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(info("x", FLOAT, 3))
+                .addNode(node("Relu", List.of("x"), List.of("y"))).addOutput(info("y", FLOAT, 3)).build();
+        byte[] good = model(g).toByteArray();
+        Path truncated = dir.resolve("truncated.onnx");
+        Files.write(truncated, Arrays.copyOf(good, good.length - 5));
+        assertThrows(OnnxImportException.class, () -> OnnxImporter.load(truncated));
+        Path garbage = dir.resolve("garbage.onnx");
+        Files.write(garbage, new byte[] {(byte) 0xff, (byte) 0xff, 0x12, 0x7f, 0x00, 0x01});
+        assertThrows(OnnxImportException.class, () -> OnnxImporter.load(garbage));
+        OnnxImportException missing = assertThrows(OnnxImportException.class,
+                () -> OnnxImporter.fromProto(model(g).toBuilder().clearGraph().build(), dir));
+        assertTrue(missing.getMessage().contains("no graph"), missing.getMessage());
+        OnnxImportException noFile = assertThrows(OnnxImportException.class, () -> OnnxImporter.load(dir.resolve("absent.onnx")));
+        assertTrue(noFile.getMessage().contains("absent.onnx"), noFile.getMessage());
+
+        GraphProto badType = g.toBuilder().setInput(0, info("x", 99, 3)).build();
+        OnnxImportException dtype = assertThrows(OnnxImportException.class, () -> OnnxImporter.fromProto(model(badType), dir));
+        assertTrue(dtype.getMessage().contains("unknown ONNX element type 99"), dtype.getMessage());
+
+        GraphProto dangling = g.toBuilder().setNode(0, node("Relu", List.of("nope"), List.of("y"))).build();
+        OnnxImportException undefined = assertThrows(OnnxImportException.class, () -> OnnxImporter.fromProto(model(dangling), dir));
+        assertTrue(undefined.getMessage().contains("node 0 'relu_node' (Relu): input 'nope' is not defined"), undefined.getMessage());
+
+        GraphProto wrongArity = g.toBuilder().setNode(0, node("Add", List.of("x"), List.of("y"))).build();
+        OnnxImportException arity = assertThrows(OnnxImportException.class, () -> OnnxImporter.fromProto(model(wrongArity), dir));
+        assertTrue(arity.getMessage().contains("node 0 'add_node' (Add): input 1 is required but missing"), arity.getMessage());
+
+        ImportedModel ok = OnnxImporter.fromProto(model(g), dir);
+        assertThrows(IllegalArgumentException.class, () -> ok.run(List.of()));
+    }
+
+    @Test
+    void shapeInputsMustBeKnownAtImportTimeOrBoundAsConstants() {
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(info("x", FLOAT, "N", 6)).addInput(info("shape", INT64, 2))
+                .addNode(node("Reshape", List.of("x", "shape"), List.of("y"))).addOutput(info("y", FLOAT)).build();
+        ImportNeedsConstantException e = assertThrows(ImportNeedsConstantException.class, () -> OnnxImporter.fromProto(model(g), null));
+        assertEquals(java.util.Set.of("shape"), e.graphInputs());
+        assertTrue(e.getMessage().contains("node 0 'reshape_node' (Reshape): input 1 ('shape') must be known at import time"), e.getMessage());
+
+        ImportedModel m = OnnxImporter.fromProto(model(g), null,
+                ImportOptions.defaults().withConstantInputs(Map.of("shape", NDArray.of(new long[] {0, -1, 2}, 3))));
+        assertEquals(List.of("x"), m.info().inputNames());
+        NDArray x = random(1, 2, 6);
+        NDArray y = m.run(List.of(x)).get(0);
+        assertArrayEquals(new long[] {2, 3, 2}, y.shape());
+        assertArrayEquals(x.toFloatArray(), y.toFloatArray());
+    }
+
+    @Test
+    void shapeComputedFromAStaticShapeFoldsAtImportTime() {
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(info("x", FLOAT, 2, 3, 4))
+                .addNode(node("Shape", List.of("x"), List.of("s")))
+                .addNode(node("ReduceProd", List.of("s"), List.of("n")).toBuilder()
+                        .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(1)).build())
+                .addNode(node("Reshape", List.of("x", "n"), List.of("y")))
+                .addOutput(info("y", FLOAT, 24)).build();
+        ImportedModel m = OnnxImporter.fromProto(model(g), null);
+        NDArray x = random(2, 2, 3, 4);
+        assertArrayEquals(x.toFloatArray(), m.run(List.of(x)).get(0).toFloatArray());
+        assertArrayEquals(new long[] {24}, m.run(List.of(x)).get(0).shape());
+    }
+
+    @Test
+    void tensorsDecodeFromRawAndTypedFields() {
+        NDArray a = NDArray.of(new int[] {1, -2, 3, 4, 5, 6}, 2, 3);
+        NDArray back = OnnxTensors.toArray(OnnxTensors.fromArray("a", a), null);
+        assertArrayEquals(a.toLongArray(), back.toLongArray());
+        assertArrayEquals(new long[] {2, 3}, back.shape());
+
+        TensorProto floats = TensorProto.newBuilder().setDataType(FLOAT).addDims(2).addFloatData(1.5f).addFloatData(-2f).build();
+        assertArrayEquals(new float[] {1.5f, -2f}, OnnxTensors.toArray(floats, null).toFloatArray());
+        TensorProto halves = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT16.getNumber()).addDims(1)
+                .addInt32Data(Float.floatToFloat16(0.5f)).build();
+        assertEquals(0.5, OnnxTensors.toArray(halves, null).getFlat(0));
+        TensorProto bools = TensorProto.newBuilder().setDataType(TensorProto.DataType.BOOL.getNumber()).addDims(3)
+                .addInt32Data(1).addInt32Data(0).addInt32Data(1).build();
+        assertArrayEquals(new boolean[] {true, false, true}, OnnxTensors.toArray(bools, null).toBooleanArray());
+        TensorProto longs = TensorProto.newBuilder().setDataType(INT64).addDims(2).addInt64Data(Long.MAX_VALUE).addInt64Data(-7).build();
+        assertArrayEquals(new long[] {Long.MAX_VALUE, -7}, OnnxTensors.toArray(longs, null).toLongArray());
+
+        TensorProto shortRaw = TensorProto.newBuilder().setName("w").setDataType(FLOAT).addDims(4).setRawData(ByteString.copyFrom(new byte[12])).build();
+        OnnxImportException e = assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(shortRaw, null));
+        assertEquals("tensor 'w': raw_data has 12 bytes but f32 [4] needs 16", e.getMessage());
+        TensorProto huge = TensorProto.newBuilder().setDataType(FLOAT).addDims(1L << 40).addDims(1L << 40).build();
+        assertThrows(ArithmeticException.class, () -> OnnxTensors.toArray(huge, null));
+        TensorProto fewer = TensorProto.newBuilder().setDataType(FLOAT).addDims(3).addFloatData(1f).build();
+        assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(fewer, null));
+        TensorProto external = floats.toBuilder().setDataLocation(TensorProto.DataLocation.EXTERNAL).build();
+        assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(external, Path.of("no-such-model-dir").toAbsolutePath()));
+        TensorProto uint32 = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT32.getNumber()).addDims(1).addUint64Data(1).build();
+        assertThrows(ImportUnsupportedException.class, () -> OnnxTensors.toArray(uint32, null));
+    }
+}

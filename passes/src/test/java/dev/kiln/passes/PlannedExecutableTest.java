@@ -1,0 +1,188 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.IrParser;
+import dev.kiln.ir.Op;
+import dev.kiln.runtime.Allocations;
+import dev.kiln.runtime.InputMismatchException;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.MemoryScope;
+import dev.kiln.runtime.NDArray;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Running LeNet- and MLP-shaped graphs inside their memory plans: no fresh tensor memory per op
+ * (counted by {@link Allocations}), results identical to the interpreter's, outputs that outlive the
+ * next run, and clear errors for sizes or scopes the executable cannot serve.
+ */
+class PlannedExecutableTest {
+
+    static final String LENET = """
+            graph @lenet(%x: f32[N, 1, 28, 28]) weights(@c1.weight: f32[6, 1, 5, 5], @c1.bias: f32[6], @c2.weight: f32[16, 6, 5, 5], @c2.bias: f32[16], @f1.weight: f32[120, 400], @f1.bias: f32[120], @f2.weight: f32[84, 120], @f2.bias: f32[84], @f3.weight: f32[10, 84], @f3.bias: f32[10]) {
+              %0 = conv2d(%x, @c1.weight, @c1.bias) {padding = [2, 2]} : f32[N, 6, 28, 28]
+              %1 = relu(%0) : f32[N, 6, 28, 28]
+              %2 = max_pool2d(%1) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 6, 14, 14]
+              %3 = conv2d(%2, @c2.weight, @c2.bias) : f32[N, 16, 10, 10]
+              %4 = relu(%3) : f32[N, 16, 10, 10]
+              %5 = max_pool2d(%4) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 16, 5, 5]
+              %6 = flatten(%5) {start_dim = 1} : f32[N, 400]
+              %7 = linear(%6, @f1.weight, @f1.bias) : f32[N, 120]
+              %8 = relu(%7) : f32[N, 120]
+              %9 = linear(%8, @f2.weight, @f2.bias) : f32[N, 84]
+              %10 = relu(%9) : f32[N, 84]
+              %11 = linear(%10, @f3.weight, @f3.bias) : f32[N, 10]
+              %12 = log_softmax(%11) {axis = 1} : f32[N, 10]
+              return(%12)
+            }
+            """;
+
+    static final String MLP = """
+            graph @mlp(%x: f32[N, 784]) weights(@fc1.weight: f32[512, 784], @fc1.bias: f32[512], @fc2.weight: f32[512, 512], @fc2.bias: f32[512], @fc3.weight: f32[10, 512], @fc3.bias: f32[10]) {
+              %0 = linear(%x, @fc1.weight, @fc1.bias) : f32[N, 512]
+              %1 = relu(%0) : f32[N, 512]
+              %2 = linear(%1, @fc2.weight, @fc2.bias) : f32[N, 512]
+              %3 = relu(%2) : f32[N, 512]
+              %4 = linear(%3, @fc3.weight, @fc3.bias) : f32[N, 10]
+              return(%4)
+            }
+            """;
+
+    private static final long BATCH = 4;
+
+    /** Runs the graph planned for N = BATCH twice; the second run allocates only its output copy. */
+    private static PlannedExecutable runsWithoutAllocating(String text, int expectedViews) {
+        Graph g = IrParser.parse(text);
+        Random random = new Random(42);
+        List<Object> inputs = GraphTesting.randomInputs(g, BATCH, random);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(g, BATCH, random);
+        PlannedExecutable exe = PlannedExecutable.plan(g, Map.of("N", BATCH));
+        List<Object> warmUp = exe.run(inputs, weights);
+        long count = Allocations.count(), bytes = Allocations.bytes();
+        List<Object> out = exe.run(inputs, weights);
+        long fresh = Allocations.count() - count, freshBytes = Allocations.bytes() - bytes;
+        assertEquals(1, fresh, "the output copy is the only fresh tensor memory of a warm run, got " + fresh + " (" + freshBytes + " bytes)");
+        assertEquals(BATCH * 10 * 4, freshBytes);
+        Interpreter.ArenaRun run = exe.lastRun();
+        assertEquals(exe.plan().buffers().size(), run.placed(), "every planned result is written by its kernel into its slot");
+        assertEquals(expectedViews, run.views());
+        assertEquals(0, run.copied() + run.relocated() + run.unplanned());
+        List<Object> expected = Interpreter.run(g, inputs, weights);
+        GraphTesting.assertSameOutputs(expected, warmUp, true);
+        GraphTesting.assertSameOutputs(expected, out, true);
+        System.out.println(g.name() + " planned for N=" + BATCH + ": " + exe.plan().summary() + "; arena with scratch "
+                + exe.arenaBytes() + " bytes (scratch " + run.scratchBytes() + ")");
+        return exe;
+    }
+
+    @Test
+    void lenetRunsInItsArenaWithNoPerOpAllocation() {
+        PlannedExecutable exe = runsWithoutAllocating(LENET, 1);
+        assertTrue(exe.arenaBytes() > exe.plan().peakBytes(), "the arena grew to hold the convolutions' im2col scratch");
+        assertEquals(4, exe.plan().inPlaceCount(), "every relu overwrites its producer's output in place");
+    }
+
+    @Test
+    void mlpRunsInItsArenaWithNoPerOpAllocation() {
+        PlannedExecutable exe = runsWithoutAllocating(MLP, 0);
+        assertEquals(2, exe.plan().inPlaceCount());
+        assertEquals(exe.plan().peakBytes(), exe.arenaBytes(), "GEMM needs no Kiln scratch (OpenBLAS packs in its own buffers)");
+    }
+
+    /**
+     * The O2 result runs in its plan too; fused {@code linear_act}/{@code conv2d_act} apply the
+     * activation with its own kernel after the GEMM, so each still allocates its activation's output.
+     */
+    @Test
+    void o2ResultRunsInItsPlan() {
+        Graph g = IrParser.parse(LENET);
+        Random random = new Random(7);
+        List<Object> inputs = GraphTesting.randomInputs(g, BATCH, random);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(g, BATCH, random);
+        List<Object> expected = Interpreter.run(g, inputs, weights);
+        Optimize.Result o2 = Optimize.o2(IrParser.parse(LENET), weights, Map.of("N", BATCH), true);
+        PlannedExecutable exe = o2.executable();
+        exe.run(inputs, o2.weights());
+        long count = Allocations.count();
+        List<Object> out = exe.run(inputs, o2.weights());
+        long fresh = Allocations.count() - count;
+        GraphTesting.assertSameOutputs(expected, out, true);
+        long activations = o2.graph().body().ops().stream().filter(PlannedExecutableTest::fusedWithActivation).count();
+        System.out.println("O2 lenet planned: " + o2.plan().summary() + "; fresh tensors per warm run " + fresh
+                + " (1 output copy, " + activations + " fused ops with an activation)");
+        assertTrue(activations > 0 && fresh <= 1 + activations, fresh + " fresh tensors");
+        assertEquals(0, exe.lastRun().relocated());
+    }
+
+    private static boolean fusedWithActivation(Op op) {
+        return (op.name().equals("linear_act") || op.name().equals("conv2d_act"))
+                && !((Attribute.Str) op.attr("activation")).value().equals("none");
+    }
+
+    @Test
+    void runsReuseTheArenaAndEarlierOutputsStayValid() {
+        Graph g = IrParser.parse(MLP);
+        Random random = new Random(3);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(g, 2, random);
+        List<Object> a = GraphTesting.randomInputs(g, 2, random), b = GraphTesting.randomInputs(g, 2, random);
+        PlannedExecutable exe = PlannedExecutable.plan(g, Map.of("N", 2L));
+        NDArray first = (NDArray) exe.run(a, weights).get(0);
+        float[] firstValues = first.toFloatArray();
+        NDArray second = (NDArray) exe.run(b, weights).get(0);
+        NDArray third = (NDArray) exe.run(a, weights).get(0);
+        assertArrayEquals(firstValues, first.toFloatArray(), "a later run must not change an earlier run's output");
+        assertArrayEquals(firstValues, third.toFloatArray());
+        GraphTesting.assertSameOutputs(Interpreter.run(g, b, weights), List.of(second), true);
+    }
+
+    @Test
+    void inputsOfOtherSizesAreRefusedWithTheSizesPlanned() {
+        Graph g = IrParser.parse(MLP);
+        Random random = new Random(4);
+        PlannedExecutable exe = PlannedExecutable.plan(g, Map.of("N", 2L));
+        InputMismatchException e = assertThrows(InputMismatchException.class,
+                () -> exe.run(GraphTesting.randomInputs(g, 3, random), GraphTesting.randomWeights(g, 3, random)));
+        assertTrue(e.getMessage().contains("input 0 expected f32[N, 784], got f32[3, 784]")
+                && e.getMessage().contains("planned for sizes {N=2}: plan again"), e.getMessage());
+    }
+
+    @Test
+    void anExecutableWhoseScopeClosedRefusesToRun() {
+        Graph g = IrParser.parse(MLP);
+        PlannedExecutable exe;
+        try (MemoryScope _ = MemoryScope.open()) {
+            exe = PlannedExecutable.plan(g, Map.of("N", 1L));
+        }
+        Random random = new Random(5);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> exe.run(GraphTesting.randomInputs(g, 1, random), GraphTesting.randomWeights(g, 1, random)));
+        assertTrue(e.getMessage().contains("MemoryScope that has closed"), e.getMessage());
+    }
+
+    @Test
+    void anO2ResultWithoutAPlanSaysWhy() {
+        Optimize.Result o2 = Optimize.o2(IrParser.parse(MLP), Map.of(), Map.of(), false);
+        IllegalStateException e = assertThrows(IllegalStateException.class, o2::executable);
+        assertTrue(e.getMessage().contains("has no memory plan") && e.getMessage().contains("symbolic dim N"), e.getMessage());
+    }
+
+    @Test
+    void anUnsoundPlanIsRefused() {
+        Graph g = IrParser.parse(MLP);
+        MemoryPlan good = MemoryPlanner.plan(g, Map.of("N", 1L));
+        List<MemoryPlan.Buffer> bs = new java.util.ArrayList<>(good.buffers());
+        MemoryPlan.Buffer first = bs.get(0), second = bs.get(2);
+        bs.set(2, new MemoryPlan.Buffer(second.value(), first.offset(), second.size(), second.defStep(), second.lastUse(), null));
+        MemoryPlan bad = new MemoryPlan(bs, good.views(), good.bindings(), good.peakBytes(), good.lowerBound(), good.naiveBytes(), good.steps());
+        assertThrows(IllegalStateException.class, () -> PlannedExecutable.of(g, bad));
+    }
+}
