@@ -62,7 +62,7 @@ class KilnCliTest {
         assertTrue(o.out().contains("opset ai.onnx 17"), o.out());
         assertTrue(o.out().matches("(?s).*inputs:\\n  \\S+  float\\[N, 1, 28, 28\\].*"), o.out());
         assertTrue(o.out().matches("(?s).*\\n  Conv +2\\n.*"), o.out());
-        assertTrue(o.out().contains("producer Kiln"), o.out());
+        assertTrue(o.out().contains("producer kiln"), o.out());
     }
 
     @Test
