@@ -32,6 +32,11 @@ public final class Promotion {
     /** {@code torch.promote_types}: the smallest dtype both can be converted to without losing category. */
     public static DType promoteTypes(DType a, DType b) {
         if (a == b) return a;
+        if (a.isStorageOnly() || b.isStorageOnly()) {
+            DType storage = a.isStorageOnly() ? a : b;
+            throw new IllegalArgumentException("no type promotion between " + a + " and " + b + ": " + storage
+                    + " is a storage-only dtype; cast it explicitly, e.g. to(DType.F32)");
+        }
         if (a == DType.BOOL) return b;
         if (b == DType.BOOL) return a;
         if (a.isFloatingPoint() || b.isFloatingPoint()) {

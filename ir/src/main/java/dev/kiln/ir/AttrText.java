@@ -68,6 +68,9 @@ final class AttrText {
                 case I8 -> Byte.toString(b.get(at));
                 case U8 -> Integer.toString(b.get(at) & 0xff);
                 case BOOL -> Boolean.toString(b.get(at) != 0);
+                case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 ->
+                        formatFloat((float) LowPrecision.decode(t.type().dtype(), b.get(at)));
+                case I4, U4, I2, U2 -> Long.toString((long) LowPrecision.decode(t.type().dtype(), b.get(at)));
             });
         }
         return sb.append("]>").toString();

@@ -155,10 +155,15 @@ public sealed interface Attribute {
                 case I8 -> b.get(at);
                 case U8 -> b.get(at) & 0xff;
                 case BOOL -> b.get(at) != 0 ? 1 : 0;
+                case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0, I4, U4, I2, U2 ->
+                        LowPrecision.decode(type.dtype(), b.get(at));
             };
         }
 
-        /** Builds a constant by encoding each double as {@code dtype} (rounding floats, truncating ints). */
+        /**
+         * Builds a constant by encoding each double as {@code dtype} (rounding floats, truncating ints; storage-only
+         * dtypes as {@link LowPrecision#encode}).
+         */
         public static Tensor fromDoubles(DType dtype, long[] shape, double[] values) {
             ByteBuffer b = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
             for (double v : values) {
@@ -172,6 +177,8 @@ public sealed interface Attribute {
                     case I16 -> b.putShort((short) v);
                     case I8, U8 -> b.put((byte) (long) v);
                     case BOOL -> b.put((byte) (v != 0 ? 1 : 0));
+                    case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0, I4, U4, I2, U2 ->
+                            b.put(LowPrecision.encode(dtype, v));
                 }
             }
             return new Tensor(new TensorType(dtype, Shape.of(shape)), b.array());

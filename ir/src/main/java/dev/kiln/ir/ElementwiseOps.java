@@ -36,11 +36,8 @@ final class ElementwiseOps {
                 logical("logical_or", "a || b"),
                 where(),
                 OpSchema.define("clone").summary("a copy of x with its own storage")
-                        .tensor("x").traits(PURE, ELEMENTWISE).infer(ctx -> List.of(ctx.tensor(0))).build(),
-                OpSchema.define("cast").summary("converts elements to another dtype (floats to ints truncate toward zero)")
-                        .tensor("x").attr("dtype", AttrKind.DTYPE).traits(PURE, ELEMENTWISE)
-                        .infer(ctx -> List.of(ctx.tensor(0).withDType(((Attribute.DTypeAttr) ctx.attr("dtype")).value())))
-                        .build()));
+                        .tensor("x").traits(PURE, ELEMENTWISE, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> List.of(ctx.tensor(0))).build(),
+                cast()));
         ops.addAll(UnaryMathOps.all());
         return List.copyOf(ops);
     }
@@ -77,9 +74,31 @@ final class ElementwiseOps {
                 }).build();
     }
 
+    /**
+     * cast: floats to ints truncate toward zero, ints wrap. {@code saturate} (ONNX Cast's attribute) only matters
+     * for the float8 and f8e8m0 targets: out-of-range values become ±max instead of inf/NaN. {@code round_mode}
+     * ({@code up}, {@code down}, {@code nearest}) only matters for the f8e8m0 target; see {@link LowPrecision}.
+     */
+    private static OpSchema cast() {
+        return OpSchema.define("cast").summary("converts elements to another dtype (floats to ints truncate toward zero)")
+                .tensor("x").attr("dtype", AttrKind.DTYPE)
+                .attr("saturate", AttrKind.BOOL, new Attribute.Bool(true))
+                .attr("round_mode", AttrKind.STRING, new Attribute.Str("up"))
+                .traits(PURE, ELEMENTWISE, Trait.ACCEPTS_STORAGE_DTYPES)
+                .infer(ctx -> {
+                    String mode = ((Attribute.Str) ctx.attr("round_mode")).value();
+                    try {
+                        LowPrecision.RoundMode.of(mode);
+                    } catch (IllegalArgumentException e) {
+                        throw ctx.error(e.getMessage());
+                    }
+                    return List.of(ctx.tensor(0).withDType(((Attribute.DTypeAttr) ctx.attr("dtype")).value()));
+                }).build();
+    }
+
     private static OpSchema where() {
         return OpSchema.define("where").summary("cond ? a : b, broadcasting all three").tensor("cond").tensor("a").tensor("b")
-                .traits(PURE, ELEMENTWISE).infer(ctx -> {
+                .traits(PURE, ELEMENTWISE, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> {
                     TensorType cond = ctx.tensor(0), a = ctx.tensor(1), b = ctx.tensor(2);
                     if (cond.dtype() != DType.BOOL) throw ctx.error("cond must be a bool tensor, got " + cond);
                     DType dtype = ShapeRules.sameDType("where", a, b);

@@ -17,7 +17,7 @@ final class IndexOps {
     static List<OpSchema> all() {
         return List.of(
                 OpSchema.define("gather").summary("out[i][j] = x[index[i][j]][j] for axis 0, and so on; index is i64 of x's rank")
-                        .tensor("x").tensor("index").attr("axis", INT).traits(PURE)
+                        .tensor("x").tensor("index").attr("axis", INT).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> {
                             TensorType x = ctx.tensor(0), index = ctx.tensor(1);
                             requireIndex(ctx, "index", index, false);
@@ -25,7 +25,7 @@ final class IndexOps {
                         })
                         .build(),
                 OpSchema.define("index_select").summary("entries index (0-D or 1-D, i64 or i32) of x along axis")
-                        .tensor("x").tensor("index").attr("axis", INT).traits(PURE)
+                        .tensor("x").tensor("index").attr("axis", INT).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> {
                             TensorType x = ctx.tensor(0), index = ctx.tensor(1);
                             requireIndex(ctx, "index", index, true);

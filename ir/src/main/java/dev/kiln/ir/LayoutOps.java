@@ -16,7 +16,7 @@ final class LayoutOps {
     static List<OpSchema> all() {
         return List.of(
                 OpSchema.define("cat").summary("joins tensors of one dtype along an existing axis")
-                        .operand("xs", OperandSpec.Kind.TENSOR, OperandSpec.Arity.VARIADIC).attr("axis", INT).traits(PURE)
+                        .operand("xs", OperandSpec.Kind.TENSOR, OperandSpec.Arity.VARIADIC).attr("axis", INT).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> {
                             if (ctx.operandCount() == 0) throw ctx.error("needs at least one tensor");
                             List<Shape> shapes = new ArrayList<>();
@@ -39,14 +39,14 @@ final class LayoutOps {
                                 ShapeRules.pad("pad", ctx.tensor(0).shape(), ctx.intsAttr("pads")))))
                         .build(),
                 OpSchema.define("flip").summary("reverses the order of elements along axes")
-                        .tensor("x").attr("axes", INTS).traits(PURE)
+                        .tensor("x").attr("axes", INTS).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> {
                             ShapeRules.flipAxes("flip", ctx.tensor(0).rank(), ctx.intsAttr("axes"));
                             return List.of(ctx.tensor(0));
                         })
                         .build(),
                 OpSchema.define("repeat").summary("tiles x repeats[i] times along each dim (extra counts add leading dims)")
-                        .tensor("x").attr("repeats", INTS).traits(PURE)
+                        .tensor("x").attr("repeats", INTS).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
                                 ShapeRules.repeat("repeat", ctx.tensor(0).shape(), ctx.intsAttr("repeats")))))
                         .build(),

@@ -140,7 +140,21 @@ public record OpSchema(
 
         public OpSchema build() {
             if (inference == null) throw new IllegalStateException("op " + name + " declares no type inference");
-            return new OpSchema(name, summary, operands, attributes, traits, regions, inference);
+            TypeInference rule = traits.contains(Trait.ACCEPTS_STORAGE_DTYPES) ? inference : rejectingStorageDTypes(inference);
+            return new OpSchema(name, summary, operands, attributes, traits, regions, rule);
+        }
+
+        /** {@code rule}, after checking that no tensor operand has a storage-only dtype (arithmetic needs a cast first). */
+        private static TypeInference rejectingStorageDTypes(TypeInference rule) {
+            return ctx -> {
+                for (Type t : ctx.operandTypes()) {
+                    if (t instanceof TensorType tt && tt.dtype().isStorageOnly()) {
+                        throw ctx.error("does not accept " + tt.dtype() + " tensors (" + tt.dtype()
+                                + " is a storage-only dtype); cast to f32 first");
+                    }
+                }
+                return rule.infer(ctx);
+            };
         }
     }
 }

@@ -7,6 +7,7 @@ import static dev.kiln.ir.AttrKind.BOOL;
 import static dev.kiln.ir.AttrKind.INT;
 import static dev.kiln.ir.AttrKind.INTS;
 import static dev.kiln.ir.Trait.PURE;
+import static dev.kiln.ir.Trait.REDUCTION;
 
 /**
  * Reductions over axes (all axes when {@code axes} is empty), with or without kept dims, and
@@ -42,7 +43,7 @@ final class ReductionOps {
     private static OpSchema reduction(String name, String summary, Result result) {
         return OpSchema.define(name).summary(summary).tensor("x")
                 .attr("axes", INTS, Attribute.ints(new long[0])).attr("keepdim", BOOL, Attribute.of(false))
-                .traits(PURE).infer(ctx -> {
+                .traits(PURE, REDUCTION).infer(ctx -> {
                     TensorType x = ctx.tensor(0);
                     if (x.dtype() == DType.BOOL) throw ctx.error("does not accept bool tensors");
                     long[] axes = ctx.intsAttr("axes");
@@ -65,7 +66,7 @@ final class ReductionOps {
     private static OpSchema argReduction(String name, String summary) {
         return OpSchema.define(name).summary(summary).tensor("x")
                 .attr("axis", INT).attr("keepdim", BOOL, Attribute.of(false))
-                .traits(PURE).infer(ctx -> {
+                .traits(PURE, REDUCTION).infer(ctx -> {
                     TensorType x = ctx.tensor(0);
                     if (x.dtype() == DType.BOOL) throw ctx.error("does not accept bool tensors");
                     long axis = ctx.intAttr("axis");

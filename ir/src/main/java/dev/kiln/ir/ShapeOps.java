@@ -19,19 +19,19 @@ final class ShapeOps {
     static List<OpSchema> all() {
         List<OpSchema> ops = new ArrayList<>(List.of(
                 OpSchema.define("reshape").summary("same elements in a new shape; one target dim may be -1")
-                        .tensor("x").attrOneOf("shape", INTS, DIMS).traits(PURE)
+                        .tensor("x").attrOneOf("shape", INTS, DIMS).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
                                 ShapeRules.reshape("reshape", ctx.tensor(0).shape(), ctx.sizesAttr("shape"),
                                         ctx.sizeSymbolsAttr("shape")))))
                         .build(),
                 OpSchema.define("permute").summary("reorders dims: result dim i is input dim perm[i]")
-                        .tensor("x").attr("perm", INTS).traits(PURE)
+                        .tensor("x").attr("perm", INTS).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
                                 ShapeRules.permute("permute", ctx.tensor(0).shape(), ctx.intsAttr("perm")))))
                         .build(),
                 OpSchema.define("flatten").summary("collapses dims start_dim..end_dim into one")
                         .tensor("x").attr("start_dim", INT, Attribute.of(0L)).attr("end_dim", INT, Attribute.of(-1L))
-                        .traits(PURE)
+                        .traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(ShapeRules.flatten("flatten", ctx.tensor(0).shape(),
                                 ctx.intAttr("start_dim"), ctx.intAttr("end_dim")))))
                         .build()));

@@ -17,14 +17,14 @@ final class StructureOps {
     static List<OpSchema> all() {
         return List.of(constant(), item(), ifOp(), loop(),
                 OpSchema.define("yield").summary("ends an if branch or loop body, passing values out")
-                        .variadic("values").traits(TERMINATOR).infer(ctx -> List.of()).build(),
+                        .variadic("values").traits(TERMINATOR, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> List.of()).build(),
                 OpSchema.define("return").summary("ends the graph body; its operands are the graph outputs")
-                        .variadic("values").traits(TERMINATOR).infer(ctx -> List.of()).build());
+                        .variadic("values").traits(TERMINATOR, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> List.of()).build());
     }
 
     private static OpSchema constant() {
         return OpSchema.define("constant").summary("a constant tensor, or a host int/float/bool scalar")
-                .attrOneOf("value", TENSOR, INT, FLOAT, BOOL).traits(PURE).infer(ctx -> List.of(
+                .attrOneOf("value", TENSOR, INT, FLOAT, BOOL).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> List.of(
                         switch (ctx.attr("value")) {
                             case Attribute.Tensor t -> t.type();
                             case Attribute.Int i -> ScalarType.INT;
@@ -37,7 +37,7 @@ final class StructureOps {
 
     private static OpSchema item() {
         return OpSchema.define("item").summary("reads a one-element tensor as a host scalar")
-                .tensor("x").traits(PURE).infer(ctx -> {
+                .tensor("x").traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> {
                     TensorType x = ctx.tensor(0);
                     if (x.shape().isStatic() && x.shape().numel() != 1) {
                         throw ctx.error("needs a one-element tensor, got " + x);
@@ -52,7 +52,7 @@ final class StructureOps {
      */
     private static OpSchema ifOp() {
         return OpSchema.define("if").summary("runs the then or else region by a bool condition")
-                .scalar("cond").regions(2).infer(ctx -> {
+                .scalar("cond").regions(2).traits(Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> {
                     if (ctx.type(0) != ScalarType.BOOL) throw ctx.error("condition must be bool, got " + ctx.type(0));
                     if (ctx.regions().isEmpty()) throw ctx.error("result types come from the regions, which are missing");
                     return yieldedTypes(ctx, ctx.regions().get(0), "then");
@@ -66,7 +66,7 @@ final class StructureOps {
      */
     private static OpSchema loop() {
         return OpSchema.define("loop").summary("a loop with a trip count and a condition, carrying values")
-                .scalar("trip_count").scalar("cond").variadic("initial").regions(1).infer(ctx -> {
+                .scalar("trip_count").scalar("cond").variadic("initial").regions(1).traits(Trait.ACCEPTS_STORAGE_DTYPES).infer(ctx -> {
                     if (ctx.type(0) != ScalarType.INT) throw ctx.error("trip count must be int, got " + ctx.type(0));
                     if (ctx.type(1) != ScalarType.BOOL) throw ctx.error("condition must be bool, got " + ctx.type(1));
                     return ctx.operandTypes().subList(2, ctx.operandCount());

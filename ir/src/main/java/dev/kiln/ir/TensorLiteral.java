@@ -11,7 +11,8 @@ import java.util.function.BiFunction;
 /**
  * Encodes the element tokens of a {@code dense<...>} literal as little-endian bytes of a dtype.
  * Floats are parsed at their own precision ({@link Float#parseFloat} for f32/f16/bf16), so printed
- * values read back bit-exactly; integers are range-checked for the dtype.
+ * values read back bit-exactly; integers are range-checked for the dtype. Storage-only floats round as
+ * ONNX's Cast does by default ({@link LowPrecision#encodeLiteral}); printed values are exact, so they read back too.
  */
 final class TensorLiteral {
 
@@ -30,6 +31,12 @@ final class TensorLiteral {
                 case I16 -> b.putShort((short) intValue(e, dtype, Short.MIN_VALUE, Short.MAX_VALUE, error));
                 case I8 -> b.put((byte) intValue(e, dtype, Byte.MIN_VALUE, Byte.MAX_VALUE, error));
                 case U8 -> b.put((byte) intValue(e, dtype, 0, 255, error));
+                case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 ->
+                        b.put(LowPrecision.encodeLiteral(dtype, Double.parseDouble(numberText(e, dtype, error))));
+                case I4 -> b.put((byte) intValue(e, dtype, -8, 7, error));
+                case U4 -> b.put((byte) intValue(e, dtype, 0, 15, error));
+                case I2 -> b.put((byte) intValue(e, dtype, -2, 1, error));
+                case U2 -> b.put((byte) intValue(e, dtype, 0, 3, error));
                 case BOOL -> {
                     if (e.is(Kind.IDENT, "true")) b.put((byte) 1);
                     else if (e.is(Kind.IDENT, "false")) b.put((byte) 0);

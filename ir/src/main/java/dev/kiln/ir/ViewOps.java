@@ -16,7 +16,7 @@ final class ViewOps {
         return List.of(
                 OpSchema.define("expand")
                         .summary("broadcasts size-1 dims (and new leading dims) to shape without copying; -1 keeps a dim")
-                        .tensor("x").attrOneOf("shape", INTS, DIMS).traits(PURE)
+                        .tensor("x").attrOneOf("shape", INTS, DIMS).traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(
                                 ShapeRules.expand("expand", ctx.tensor(0).shape(), ctx.sizesAttr("shape"),
                                         ctx.sizeSymbolsAttr("shape")))))
@@ -24,7 +24,7 @@ final class ViewOps {
                 OpSchema.define("slice")
                         .summary("elements start..end (exclusive) by step along axis; Python clamping, negatives count from the end")
                         .tensor("x").attr("axis", INT).attr("start", INT).attr("end", INT).attr("step", INT, Attribute.of(1L))
-                        .traits(PURE)
+                        .traits(PURE, Trait.ACCEPTS_STORAGE_DTYPES)
                         .infer(ctx -> List.of(ctx.tensor(0).withShape(ShapeRules.slice("slice", ctx.tensor(0).shape(),
                                 ctx.intAttr("axis"), ctx.intAttr("start"), ctx.intAttr("end"), ctx.intAttr("step")))))
                         .build());

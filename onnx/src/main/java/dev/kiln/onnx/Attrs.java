@@ -17,6 +17,10 @@ final class Attrs {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
     }
 
+    static AttributeProto f(String name, double v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF((float) v).build();
+    }
+
     static AttributeProto ints(String name, long... v) {
         AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
         for (long x : v) b.addInts(x);

@@ -2,6 +2,7 @@ package dev.kiln.onnx;
 
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
+import dev.kiln.onnx.proto.OnnxProtos.NodeProto;
 
 import java.util.List;
 import java.util.Set;
@@ -22,6 +23,11 @@ final class ElementwiseLowering {
             requireOpset14ForSmallInts(op, e, onnxOp);
             e.node(onnxOp, List.of(e.ref(op.operand(0)), e.ref(op.operand(1))), List.of(e.define(op.result())));
         };
+    }
+
+    /** A binary ONNX op that takes every numeric type at opset 13 (Max, Min, Pow). */
+    static Lowering binary(String onnxOp) {
+        return (op, e) -> e.node(onnxOp, List.of(e.ref(op.operand(0)), e.ref(op.operand(1))), List.of(e.define(op.result())));
     }
 
     static Lowering unary(String onnxOp) {
@@ -69,7 +75,10 @@ final class ElementwiseLowering {
 
     /** cast as ONNX Cast to the target dtype (floats to ints truncate toward zero in both). */
     static void cast(Op op, Emitter e) {
-        e.cast(e.ref(op.operand(0)), op.result().tensorType().dtype(), e.define(op.result()));
+        DType to = op.result().tensorType().dtype();
+        NodeProto.Builder n = e.node("Cast", List.of(e.ref(op.operand(0))), List.of(e.define(op.result())));
+        n.addAttribute(Attrs.i("to", OnnxTypes.elemType(to).getNumber()));
+        OnnxTypes.castAttributes(op, e.opset()).forEach(n::addAttribute);
     }
 
     /** Greater/Less/Equal; Greater and Less take no bool, so bool operands are compared as uint8. */

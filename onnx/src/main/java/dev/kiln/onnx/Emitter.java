@@ -1,5 +1,7 @@
 package dev.kiln.onnx;
 
+import com.google.protobuf.ByteString;
+import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Block;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
@@ -27,6 +29,8 @@ final class Emitter {
     private final Map<Value, String> preassigned = new IdentityHashMap<>();
     private Scope scope;
     private int nodeCount;
+    /** The Kiln op being lowered; its name becomes the doc_string of every node it writes. */
+    private Op current;
 
     /** One graph being written: its proto, the Kiln block it comes from, and fixed output names (main graph only). */
     private record Scope(GraphProto.Builder graph, Block block, List<String> outputNames) {}
@@ -130,6 +134,7 @@ final class Emitter {
     NodeProto.Builder node(String opType, List<String> inputs, List<String> outputs) {
         NodeProto.Builder n = scope.graph().addNodeBuilder().setOpType(opType).setName(opType + "_" + nodeCount++);
         n.addAllInput(inputs).addAllOutput(outputs);
+        if (current != null) n.setDocString("kiln op " + current.name());
         return n;
     }
 
@@ -149,6 +154,47 @@ final class Emitter {
 
     /** A Constant node holding a 1-D int64 tensor (shapes, axes, pads). */
     String int64s(String hint, long... values) { return constant(OnnxTypes.int64s(values), hint); }
+
+    /** A Constant node holding a tensor of {@code dtype} and {@code shape} (values rounded to the dtype). */
+    String constant(DType dtype, long[] shape, double[] values, String hint) {
+        return constant(tensorProto(dtype, shape, values), hint);
+    }
+
+    /** A tensor proto of {@code dtype} and {@code shape} (values rounded to the dtype). */
+    TensorProto tensorProto(DType dtype, long[] shape, double[] values) {
+        Attribute.Tensor c = Attribute.Tensor.fromDoubles(dtype, shape, values);
+        return OnnxTypes.tensor(null, c.type(), ByteString.copyFrom(c.data()));
+    }
+
+    /** A Constant node holding a 0-d tensor of {@code dtype} (for broadcasting against a tensor of that dtype). */
+    String scalar(DType dtype, double value, String hint) {
+        return constant(dtype, new long[0], new double[] {value}, hint);
+    }
+
+    /** Unsqueeze with its axes as an input (the form of every supported opset, 13 on). */
+    String unsqueeze(String x, String hint, long... axes) { return helper("Unsqueeze", hint, x, int64s("axes", axes)); }
+
+    /**
+     * A Reduce* node in this opset's form: ReduceSum takes axes as an input from opset 13, the other
+     * reductions only from opset 18 (an attribute before). Empty axes reduce every axis.
+     */
+    void reduce(String onnxOp, String x, long[] axes, boolean keepdims, String output) {
+        boolean axesAsInput = onnxOp.equals("ReduceSum") || opset >= 18;
+        List<String> inputs = new java.util.ArrayList<>(List.of(x));
+        if (axes.length > 0 && axesAsInput) inputs.add(int64s("axes", axes));
+        NodeProto.Builder n = node(onnxOp, inputs, List.of(output)).addAttribute(Attrs.i("keepdims", keepdims ? 1 : 0));
+        if (axes.length > 0 && !axesAsInput) n.addAttribute(Attrs.ints("axes", axes));
+    }
+
+    /** {@link #reduce} into a fresh helper value; returns its name. */
+    String reduce(String onnxOp, String hint, String x, long[] axes, boolean keepdims) {
+        String out = temp(hint);
+        reduce(onnxOp, x, axes, keepdims, out);
+        return out;
+    }
+
+    /** A 1-D int64 tensor: the run-time shape of {@code x}. */
+    String shapeOf(String x) { return helper("Shape", x + "_shape", x); }
 
     /** A Cast of {@code input} to {@code dtype}, written to {@code output}. */
     void cast(String input, DType dtype, String output) {
@@ -185,7 +231,15 @@ final class Emitter {
     }
 
     private void emitOps(Block block) {
-        for (Op op : block.ops()) OnnxOpTable.lowering(op.name()).lower(op, this);
+        Op outer = current;
+        try {
+            for (Op op : block.ops()) {
+                current = op;
+                OnnxOpTable.lowering(op.name()).lower(op, this);
+            }
+        } finally {
+            current = outer;
+        }
     }
 
     /**

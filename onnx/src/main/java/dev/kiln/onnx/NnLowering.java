@@ -6,7 +6,7 @@ import dev.kiln.ir.TensorType;
 import java.util.ArrayList;
 import java.util.List;
 
-/** matmul, linear, conv2d, softmax and log_softmax. */
+/** matmul, linear, conv2d, conv_transpose2d, softmax and log_softmax. */
 final class NnLowering {
 
     private NnLowering() {}
@@ -54,13 +54,39 @@ final class NnLowering {
                 .addAttribute(Attrs.i("group", op.intAttr("groups")));
     }
 
-    /** Softmax/LogSoftmax over one axis: from opset 13 ONNX normalises along {@code axis} alone, as PyTorch does. */
+    /**
+     * PyTorch conv_transpose2d and ONNX ConvTranspose agree when no output_shape is given: weight
+     * [C, O/groups, kH, kW], pads [pH, pW, pH, pW] and output_padding added at the end of each dim.
+     */
+    static void convTranspose2d(Op op, Emitter e) {
+        TensorType w = op.operand(1).tensorType();
+        long[] pad = op.intsAttr("padding");
+        List<String> in = new ArrayList<>();
+        for (var v : op.operands()) in.add(e.ref(v));
+        e.node("ConvTranspose", in, List.of(e.define(op.result())))
+                .addAttribute(Attrs.ints("kernel_shape", w.shape().dim(2).size(), w.shape().dim(3).size()))
+                .addAttribute(Attrs.ints("pads", pad[0], pad[1], pad[0], pad[1]))
+                .addAttribute(Attrs.ints("strides", op.intsAttr("stride")))
+                .addAttribute(Attrs.ints("dilations", op.intsAttr("dilation")))
+                .addAttribute(Attrs.ints("output_padding", op.intsAttr("output_padding")))
+                .addAttribute(Attrs.i("group", op.intAttr("groups")));
+    }
+
+    /**
+     * Softmax/LogSoftmax over one axis: from opset 13 ONNX normalises along {@code axis} alone, as
+     * PyTorch does. A 0-d input (Kiln allows it, as PyTorch) goes through a Reshape to [1] and back.
+     */
     static Lowering softmax(String onnxOp) {
         return (op, e) -> {
             int rank = op.operand(0).tensorType().rank();
-            if (rank == 0) throw Emitter.error(op, "a 0-d input has no axis for ONNX " + onnxOp + "; reshape it to [1] first");
+            String x = e.ref(op.operand(0));
+            if (rank == 0) {
+                String y = e.helper(onnxOp, "softmax_1d", e.helper("Reshape", x + "_1d", x, e.int64s("shape", 1)));
+                e.node("Reshape", List.of(y, e.int64s("scalar_shape")), List.of(e.define(op.result())));
+                return;
+            }
             long axis = op.intAttr("axis");
-            e.node(onnxOp, List.of(e.ref(op.operand(0))), List.of(e.define(op.result())))
+            e.node(onnxOp, List.of(x), List.of(e.define(op.result())))
                     .addAttribute(Attrs.i("axis", axis < 0 ? axis + rank : axis));
         };
     }

@@ -10,11 +10,7 @@ import dev.kiln.onnx.proto.OnnxProtos.GraphProto;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.onnx.proto.OnnxProtos.OperatorSetIdProto;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,6 +38,7 @@ public final class OnnxExporter {
      */
     public static ModelProto export(Graph graph, Map<String, ByteBuffer> weights, ExportOptions options) {
         checkMapped(graph);
+        OnnxTypes.requireOpset(graph, options.opset());
         if (!(graph.body().terminator() instanceof Op t && t.name().equals("return"))) {
             throw new OnnxExportException("graph '" + graph.name() + "' does not end in return, so it has no outputs to export");
         }
@@ -81,13 +78,23 @@ public final class OnnxExporter {
         return m.build();
     }
 
-    /** Writes {@code model} to {@code file} in the ONNX protobuf format. */
+    /**
+     * The registry ops that have no ONNX export, each with the reason (training-only backward ops,
+     * random ops, ...). Every other op in {@code OpRegistry.all()} exports.
+     */
+    public static Map<String, String> notExported() { return OnnxOpTable.NOT_EXPORTED; }
+
+    /** Whether {@code opName} has an ONNX lowering. */
+    public static boolean canExport(String opName) { return OnnxOpTable.has(opName); }
+
+    /**
+     * Writes {@code model} to {@code file} in the ONNX protobuf format, replacing an existing file
+     * (never through a symbolic link: that is an {@link OnnxExportException}); a model that would
+     * reach protobuf's 2 GiB limit keeps its large tensors in {@code <file>.data} beside it. See
+     * {@link OnnxFiles#save} for the other choices.
+     */
     public static void save(ModelProto model, Path file) {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            model.writeTo(out);
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot write ONNX model to " + file + ": " + ex.getMessage(), ex);
-        }
+        OnnxFiles.save(model, file, ExternalDataOptions.defaults().withOverwrite(true));
     }
 
     /** Fails listing every op (recursively, in first-use order) that has no ONNX mapping. */
@@ -96,7 +103,10 @@ public final class OnnxExporter {
         collectUnmapped(graph.body(), missing);
         if (missing.isEmpty()) return;
         List<String> parts = new ArrayList<>();
-        missing.forEach((op, n) -> parts.add("'" + op + "' (" + n + (n == 1 ? " use)" : " uses)")));
+        missing.forEach((op, n) -> {
+            String reason = OnnxOpTable.NOT_EXPORTED.get(op);
+            parts.add("'" + op + "' (" + n + (n == 1 ? " use" : " uses") + (reason != null ? "; " + reason : "") + ")");
+        });
         throw new OnnxExportException("cannot export graph '" + graph.name() + "': "
                 + (missing.size() == 1 ? "op " : "ops ") + String.join(", ", parts)
                 + (missing.size() == 1 ? " has" : " have") + " no ONNX mapping");

@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * max_pool2d and avg_pool2d. PyTorch and ONNX differ in two places, handled here:
+ * max_pool2d, avg_pool2d and adaptive_avg_pool2d. PyTorch and ONNX differ in two places, handled here:
  * <ul>
  * <li>ceil_mode: PyTorch drops a last window that would start in the right padding. ONNX states
  *     that rule only from opset 19 (ONNX Runtime applies it at every opset), so with static sizes a
@@ -110,6 +110,53 @@ final class PoolLowering {
         Attribute.Tensor c = Attribute.Tensor.fromDoubles(x.dtype(), out, scale);
         String factor = e.constant(OnnxTypes.tensor(null, c.type(), ByteString.copyFrom(c.data())), "avgpool_rescale");
         e.node("Mul", List.of(avg, factor), List.of(e.define(op.result())));
+    }
+
+    /**
+     * adaptive_avg_pool2d: GlobalAveragePool for a 1x1 output; with static H and W, AveragePool when
+     * each output size divides its input size (equal windows), otherwise the exact window means as
+     * {@code A_h @ x @ A_w^T} with averaging matrices (window i spans [floor(i*H/out), ceil((i+1)*H/out))).
+     */
+    static void adaptiveAvgPool2d(Op op, Emitter e) {
+        long[] out = op.intsAttr("output_size");
+        String x = e.ref(op.operand(0));
+        if (out[0] == 1 && out[1] == 1) {
+            e.node("GlobalAveragePool", List.of(x), List.of(e.define(op.result())));
+            return;
+        }
+        if (!spatialStatic(op)) {
+            throw Emitter.error(op, "output size " + Arrays.toString(out) + " other than [1, 1] is exported only for static H and W, but the input is "
+                    + op.operand(0).type() + "; give the input static spatial sizes");
+        }
+        TensorType t = op.operand(0).tensorType();
+        long[] in = {t.shape().dim(2).size(), t.shape().dim(3).size()};
+        if (in[0] % out[0] == 0 && in[1] % out[1] == 0 && out[0] > 0 && out[1] > 0) {
+            long[] k = {in[0] / out[0], in[1] / out[1]};
+            e.node("AveragePool", List.of(x), List.of(e.define(op.result())))
+                    .addAttribute(Attrs.ints("kernel_shape", k))
+                    .addAttribute(Attrs.ints("strides", k));
+            return;
+        }
+        String rows = e.constant(t.dtype(), new long[] {out[0], in[0]}, averaging(out[0], in[0]), "adaptive_rows");
+        String cols = e.constant(t.dtype(), new long[] {in[1], out[1]}, transpose(averaging(out[1], in[1]), out[1], in[1]), "adaptive_cols");
+        String pooledRows = e.helper("MatMul", "adaptive_pooled_rows", rows, x);
+        e.node("MatMul", List.of(pooledRows, cols), List.of(e.define(op.result())));
+    }
+
+    /** The [out, in] matrix whose row i averages adaptive window i. */
+    private static double[] averaging(long out, long in) {
+        double[] m = new double[(int) (out * in)];
+        for (long i = 0; i < out; i++) {
+            long start = Math.floorDiv(i * in, out), end = Math.ceilDiv((i + 1) * in, out);
+            for (long j = start; j < end; j++) m[(int) (i * in + j)] = 1.0 / (end - start);
+        }
+        return m;
+    }
+
+    private static double[] transpose(double[] m, long rows, long cols) {
+        double[] t = new double[m.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[(int) (c * rows + r)] = m[(int) (r * cols + c)];
+        return t;
     }
 
     private static boolean spatialStatic(Op op) {

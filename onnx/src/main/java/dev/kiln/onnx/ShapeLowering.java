@@ -9,9 +9,11 @@ import dev.kiln.ir.TensorType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
-/** reshape, permute, flatten, sum and mean. */
+/**
+ * Shape and layout ops: reshape, expand, permute, flatten, slice, flip, cat, pad, repeat, tril, triu.
+ * Sizes that come from symbolic dims are computed in the graph (Shape, Gather, Concat), never frozen.
+ */
 final class ShapeLowering {
 
     private ShapeLowering() {}
@@ -104,29 +106,93 @@ final class ShapeLowering {
         }
     }
 
-    /** ReduceSum-13/ReduceMean-13 have no 8- or 16-bit integer types. */
-    private static final Set<DType> NO_REDUCE = Set.of(DType.I8, DType.I16, DType.U8);
-
-    /**
-     * ReduceSum/ReduceMean with keepdims; empty axes reduce everything in both. ReduceSum takes its
-     * axes as an input from opset 13, ReduceMean only from opset 18 (an attribute before).
-     */
-    static Lowering reduce(String onnxOp) {
-        return (op, e) -> {
-            TensorType x = op.operand(0).tensorType();
-            if (NO_REDUCE.contains(x.dtype())) {
-                throw Emitter.error(op, "ONNX " + onnxOp + " has no " + x.dtype() + " version; cast to i32 or i64 before reducing");
-            }
-            long[] axes = Arrays.stream(op.intsAttr("axes")).map(a -> norm(a, x.rank())).toArray();
-            boolean axesAsInput = onnxOp.equals("ReduceSum") || e.opset() >= 18;
-            List<String> inputs = new ArrayList<>(List.of(e.ref(op.operand(0))));
-            if (axes.length > 0 && axesAsInput) inputs.add(e.int64s("axes", axes));
-            var node = e.node(onnxOp, inputs, List.of(e.define(op.result())))
-                    .addAttribute(Attrs.i("keepdims", op.boolAttr("keepdim") ? 1 : 0));
-            if (axes.length > 0 && !axesAsInput) node.addAttribute(Attrs.ints("axes", axes));
-        };
-    }
-
     private static long norm(long axis, int rank) { return axis < 0 ? axis + rank : axis; }
 
+
+    /** Python slicing along one axis: ONNX Slice clamps negative and out-of-range starts and ends the same way (step >= 1). */
+    static void slice(Op op, Emitter e) {
+        e.node("Slice", List.of(e.ref(op.operand(0)), e.int64s("starts", op.intAttr("start")), e.int64s("ends", op.intAttr("end")),
+                e.int64s("axes", norm(op.intAttr("axis"), op.operand(0).tensorType().rank())), e.int64s("steps", op.intAttr("step"))),
+                List.of(e.define(op.result())));
+    }
+
+    /** Slice with step -1 from the last element to before the first (an end of INT64_MIN clamps to -1). */
+    static void flip(Op op, Emitter e) {
+        int rank = op.operand(0).tensorType().rank();
+        long[] axes = Arrays.stream(op.intsAttr("axes")).map(a -> norm(a, rank)).toArray();
+        long[] starts = new long[axes.length], ends = new long[axes.length], steps = new long[axes.length];
+        Arrays.fill(starts, -1);
+        Arrays.fill(ends, Long.MIN_VALUE);
+        Arrays.fill(steps, -1);
+        if (axes.length == 0) {
+            e.node("Identity", List.of(e.ref(op.operand(0))), List.of(e.define(op.result())));
+            return;
+        }
+        e.node("Slice", List.of(e.ref(op.operand(0)), e.int64s("starts", starts), e.int64s("ends", ends),
+                e.int64s("axes", axes), e.int64s("steps", steps)), List.of(e.define(op.result())));
+    }
+
+    static void cat(Op op, Emitter e) {
+        int rank = op.operand(0).tensorType().rank();
+        e.node("Concat", op.operands().stream().map(e::ref).toList(), List.of(e.define(op.result())))
+                .addAttribute(Attrs.i("axis", norm(op.intAttr("axis"), rank)));
+    }
+
+    /**
+     * Constant padding. Kiln's pads are (before, after) pairs from the last dim backwards (negative
+     * pads crop); ONNX Pad takes all begins then all ends, first dim first, and also crops on negatives.
+     */
+    static void pad(Op op, Emitter e) {
+        TensorType x = op.operand(0).tensorType();
+        int rank = x.rank();
+        long[] pads = op.intsAttr("pads"), onnx = new long[2 * rank];
+        for (int p = 0; p < pads.length / 2; p++) {
+            int axis = rank - 1 - p;
+            onnx[axis] = pads[2 * p];
+            onnx[rank + axis] = pads[2 * p + 1];
+        }
+        String value = e.scalar(x.dtype(), op.floatAttr("value"), "pad_value");
+        e.node("Pad", List.of(e.ref(op.operand(0)), e.int64s("pads", onnx), value), List.of(e.define(op.result())))
+                .addAttribute(Attrs.s("mode", "constant"));
+    }
+
+    /** Tile; extra leading counts first add leading size-1 dims with Unsqueeze. */
+    static void repeat(Op op, Emitter e) {
+        long[] repeats = op.intsAttr("repeats");
+        String x = e.ref(op.operand(0));
+        int lead = repeats.length - op.operand(0).tensorType().rank();
+        if (repeats.length == 0) {
+            e.node("Identity", List.of(x), List.of(e.define(op.result())));
+            return;
+        }
+        if (lead > 0) x = e.unsqueeze(x, x + "_unsqueezed", java.util.stream.LongStream.range(0, lead).toArray());
+        e.node("Tile", List.of(x, e.int64s("repeats", repeats)), List.of(e.define(op.result())));
+    }
+
+    /**
+     * tril/triu: Trilu (opset 14 on); at opset 13 a mask {@code j - i <= k} (tril) or {@code >= k}
+     * (triu) built with Range from the run-time sizes of the last two dims, then Where.
+     */
+    static Lowering triangular(boolean upper) {
+        return (op, e) -> {
+            String x = e.ref(op.operand(0));
+            long k = op.intAttr("diagonal");
+            if (e.opset() >= 14) {
+                e.node("Trilu", List.of(x, e.scalar(DType.I64, k, "diagonal")), List.of(e.define(op.result())))
+                        .addAttribute(Attrs.i("upper", upper ? 1 : 0));
+                return;
+            }
+            TensorType t = op.operand(0).tensorType();
+            int rank = t.rank();
+            String shape = e.shapeOf(x);
+            String zero = e.scalar(DType.I64, 0, "zero"), one = e.scalar(DType.I64, 1, "one");
+            String rows = e.helper("Gather", "rows", shape, e.scalar(DType.I64, rank - 2, "row_axis"));
+            String cols = e.helper("Gather", "cols", shape, e.scalar(DType.I64, rank - 1, "col_axis"));
+            String i = e.unsqueeze(e.helper("Range", "row_index", zero, rows, one), "row_index_column", 1);
+            String j = e.helper("Range", "col_index", zero, cols, one);
+            String offset = e.helper("Sub", "diagonal_offset", j, i);
+            String keep = e.helper(upper ? "GreaterOrEqual" : "LessOrEqual", "keep", offset, e.scalar(DType.I64, k, "diagonal"));
+            e.node("Where", List.of(keep, x, e.scalar(t.dtype(), 0, "zero")), List.of(e.define(op.result())));
+        };
+    }
 }

@@ -60,14 +60,34 @@ final class StructureLowering {
         if (cast) e.cast(scalar, want, e.define(op.result()));
     }
 
-    /** If with then/else subgraphs whose outputs are each branch's yielded values. */
+    /**
+     * If with then/else subgraphs whose outputs are each branch's yielded values. ONNX If needs at
+     * least one output, so an if without results gets an unused bool output from both branches.
+     */
     static void ifOp(Op op, Emitter e) {
         String cond = e.ref(op.operand(0));
         GraphProto thenBranch = e.subgraph("then_branch", op.region(0), List.of());
         GraphProto elseBranch = e.subgraph("else_branch", op.region(1), List.of());
-        e.node("If", List.of(cond), defineAll(op, e))
+        List<String> outputs = defineAll(op, e);
+        if (outputs.isEmpty()) {
+            thenBranch = withUnusedOutput(e, thenBranch);
+            elseBranch = withUnusedOutput(e, elseBranch);
+            outputs = List.of(e.temp("if_unused"));
+        }
+        e.node("If", List.of(cond), outputs)
                 .addAttribute(Attrs.graph("then_branch", thenBranch))
                 .addAttribute(Attrs.graph("else_branch", elseBranch));
+    }
+
+    /** {@code g} with one more output: a bool constant computed inside it. */
+    private static GraphProto withUnusedOutput(Emitter e, GraphProto g) {
+        String name = e.temp("unused");
+        GraphProto.Builder b = g.toBuilder();
+        b.addNodeBuilder().setOpType("Constant").setName(name + "_node").addOutput(name)
+                .addAttribute(Attrs.tensor("value", OnnxTypes.tensor(null, new TensorType(DType.BOOL, Shape.SCALAR),
+                        ByteString.copyFrom(new byte[1]))));
+        b.addOutput(OnnxTypes.valueInfo(name, ScalarType.BOOL));
+        return b.build();
     }
 
     /**
@@ -87,7 +107,20 @@ final class StructureLowering {
             bodyInputs.add(OnnxTypes.valueInfo(e.bindFresh(arg, "carried"), arg.type()));
         }
         GraphProto g = e.subgraph("loop_body", body, bodyInputs);
-        e.node("Loop", inputs, defineAll(op, e)).addAttribute(Attrs.graph("body", g));
+        List<String> outputs = defineAll(op, e);
+        if (outputs.isEmpty()) {
+            // ONNX Loop needs at least one output: carry an unused bool through the body unchanged.
+            String carried = e.temp("unused_carried"), next = e.temp("unused_next");
+            GraphProto.Builder gb = g.toBuilder();
+            gb.addInput(OnnxTypes.valueInfo(carried, ScalarType.BOOL));
+            gb.addNodeBuilder().setOpType("Identity").setName(next + "_node").addInput(carried).addOutput(next);
+            gb.addOutput(OnnxTypes.valueInfo(next, ScalarType.BOOL));
+            g = gb.build();
+            inputs.add(e.constant(OnnxTypes.tensor(null, new TensorType(DType.BOOL, Shape.SCALAR), ByteString.copyFrom(new byte[1])),
+                    "unused_initial"));
+            outputs = List.of(e.temp("loop_unused"));
+        }
+        e.node("Loop", inputs, outputs).addAttribute(Attrs.graph("body", g));
     }
 
     /** return and yield: their operands become the outputs of the graph or subgraph being written. */

@@ -2,6 +2,7 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Block;
 import dev.kiln.ir.Builder;
+import dev.kiln.ir.Dim;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
@@ -18,9 +19,18 @@ import java.util.Set;
 /**
  * Groups trees of elementwise ops into one {@code fused_elementwise} op. An op joins a group when it has the
  * {@link Trait#ELEMENTWISE} and {@link Trait#PURE} traits, one tensor result, and every use of that result is an
- * op of the group in the same block (diamonds inside a group are fine); broadcasting is allowed (each op keeps its own operand shapes inside the
- * region). A group grows backwards from its root (the op whose result leaves the group), so a value used twice
- * is never recomputed: it becomes an input of the group instead. Groups of one op are left alone.
+ * op of the group in the same block (diamonds inside a group are fine); broadcasting is allowed (each op keeps its
+ * own operand shapes inside the region). A group grows backwards from its root (the op whose result leaves the
+ * group), so a value used twice is never recomputed: it becomes an input of the group instead. Groups of one op
+ * are left alone.
+ *
+ * <p><b>Trailing reduction.</b> A {@link Trait#REDUCTION} op ({@code sum}, {@code mean}, {@code amax}, {@code argmax},
+ * ...) whose operand is produced by a fusable op used by nothing else is the root of a group: the group's elementwise
+ * ops then feed the reduction inside the region, and the full-size intermediate is never materialised. This pays
+ * whenever the reduction really reduces, so that is the rule: the reduction's result must have fewer elements than
+ * its operand (fewer static elements, or fewer symbolic/unknown dims). A reduction over size-1 axes (or nothing)
+ * does not join; its producer forms an ordinary group instead. A single elementwise op before a real reduction is
+ * worth fusing ({@code sum(mul(x, y))} never writes {@code x * y}), so such a pair forms a group of two.
  *
  * <p>The fused op's operands are the group's external inputs in order of first use; its region takes one
  * argument per input, holds copies of the group's ops in their original order, and yields the root's value.
@@ -59,7 +69,7 @@ public final class FuseElementwise implements Pass {
         for (int i = ops.size() - 1; i >= 0; i--) {
             if (i >= ops.size()) continue;
             Op root = ops.get(i);
-            if (!fusable(root)) continue;
+            if (!fusable(root) && !trailingReduction(root)) continue;
             List<Op> group = grow(root);
             if (group.size() < 2) continue;
             fuse(graph, block, group);
@@ -72,6 +82,33 @@ public final class FuseElementwise implements Pass {
     static boolean fusable(Op op) {
         return op.has(Trait.ELEMENTWISE) && op.has(Trait.PURE) && op.regions().isEmpty()
                 && op.results().size() == 1 && op.result().type() instanceof TensorType;
+    }
+
+    /** A reduction that really reduces a value only it uses, produced by a fusable op of the same block. */
+    static boolean trailingReduction(Op op) {
+        if (!op.has(Trait.REDUCTION) || !op.has(Trait.PURE) || !op.regions().isEmpty() || op.operandCount() != 1
+                || op.results().size() != 1 || !(op.result().type() instanceof TensorType out)) {
+            return false;
+        }
+        Value in = op.operand(0);
+        Op def = in.definingOp();
+        if (def == null || def.parent() != op.parent() || !fusable(def) || in.uses().size() != 1) return false;
+        return reduces(in.tensorType(), out);
+    }
+
+    /** Whether {@code out} has fewer elements than {@code in}: a smaller static product, or fewer non-static dims. */
+    private static boolean reduces(TensorType in, TensorType out) {
+        return staticNumel(in) > staticNumel(out) || nonStaticDims(in) > nonStaticDims(out);
+    }
+
+    private static long staticNumel(TensorType t) {
+        long n = 1;
+        for (Dim d : t.shape().dims()) if (d.isStatic()) n *= d.size();
+        return n;
+    }
+
+    private static long nonStaticDims(TensorType t) {
+        return t.shape().dims().stream().filter(d -> !d.isStatic()).count();
     }
 
     /** The root and every producer reachable through single-use fusable results, in block order. */

@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * The O2 pipeline with the graph's weight data (so BatchNorm can be folded into convolutions and
  * linear layers), followed by memory planning, and a readable account of what happened: ops before
- * and after each pass, the folds and fusions formed, and planned versus lower-bound versus naive
- * bytes.
+ * and after each pass, the folds and fusions formed (transformer patterns, then linear/conv +
+ * activation), the elementwise groups, and planned versus lower-bound versus naive bytes.
  */
 public final class Optimize {
 
@@ -66,10 +66,17 @@ public final class Optimize {
 
     private Optimize() {}
 
-    /** The O2 passes in order; BatchNorm folding uses {@code weights}' data (an empty map folds constants only). */
-    static List<Pass> o2Passes(FoldConvBatchNorm fold, FuseLinearActivation fuseLinear, FuseElementwise fuseElementwise) {
+    /** The O2 passes in order, with a fresh {@link FuseTransformerPatterns}. */
+    /**
+     * The O2 passes in order; BatchNorm folding uses {@code weights}' data (an empty map folds constants only). The
+     * transformer patterns come before linear + activation fusion (BiasGelu takes a linear's bias and gelu) and
+     * both before elementwise fusion, which then groups what is left.
+     */
+    static List<Pass> o2Passes(FoldConvBatchNorm fold, FuseTransformerPatterns fuseTransformer, FuseLinearActivation fuseLinear,
+                               FuseElementwise fuseElementwise) {
         List<Pass> passes = new ArrayList<>(PassManager.o1Passes());
         passes.add(fold);
+        passes.add(fuseTransformer);
         passes.add(fuseLinear);
         passes.add(fuseElementwise);
         passes.add(new DeadCodeElimination());
@@ -82,10 +89,11 @@ public final class Optimize {
      */
     public static Result o2(Graph graph, Map<String, NDArray> weights, Map<String, Long> bindings, boolean verifyEach) {
         FoldConvBatchNorm fold = new FoldConvBatchNorm(weights);
+        FuseTransformerPatterns fuseTransformer = new FuseTransformerPatterns();
         FuseLinearActivation fuseLinear = new FuseLinearActivation();
         FuseElementwise fuseElementwise = new FuseElementwise();
         PassManager pm = new PassManager("O2").untilFixedPoint(MAX_ROUNDS).verifyEach(verifyEach);
-        for (Pass p : o2Passes(fold, fuseLinear, fuseElementwise)) pm.add(p);
+        for (Pass p : o2Passes(fold, fuseTransformer, fuseLinear, fuseElementwise)) pm.add(p);
         int before = countOps(graph);
         long t0 = System.nanoTime();
         List<PassSummary> summaries = pm.run(graph);
@@ -98,7 +106,9 @@ public final class Optimize {
         } catch (IllegalArgumentException e) {
             problem = e.getMessage();
         }
-        return new Result(graph, fold.weights(), summaries, fold.folds(), fuseLinear.fusions(), fuseElementwise.groups(), plan, problem,
+        List<String> fusions = new ArrayList<>(fuseTransformer.fusions());
+        fusions.addAll(fuseLinear.fusions());
+        return new Result(graph, fold.weights(), summaries, fold.folds(), List.copyOf(fusions), fuseElementwise.groups(), plan, problem,
                 before, countOps(graph), time);
     }
 

@@ -39,8 +39,8 @@ public final class PassManager {
     /**
      * A fresh named pipeline: {@code O0} runs nothing; {@code O1} runs {@link #o1Passes()}
      * (canonicalize, constant-fold, dedupe-constants, cse, dce) repeatedly until a whole round changes
-     * nothing (at most {@link #O1_MAX_ROUNDS} rounds); {@code O2} adds BatchNorm folding, linear/conv +
-     * activation fusion and elementwise fusion ({@link Optimize#o2} runs it with the weights' data and
+     * nothing (at most {@link #O1_MAX_ROUNDS} rounds); {@code O2} adds BatchNorm folding, the transformer
+     * patterns (BiasGelu, SkipLayerNorm), linear/conv + activation fusion and elementwise fusion ({@link Optimize#o2} runs it with the weights' data and
      * plans memory). Throws {@link IllegalArgumentException} listing the known names otherwise.
      */
     public static PassManager pipeline(String level) {
@@ -49,7 +49,7 @@ public final class PassManager {
             case "O1" -> addAll(new PassManager("O1"), o1Passes()).untilFixedPoint(O1_MAX_ROUNDS);
             // Without weight data BatchNorm folds only into constants; Optimize.o2 passes the weights.
             case "O2" -> addAll(new PassManager("O2"), Optimize.o2Passes(new FoldConvBatchNorm(java.util.Map.of()),
-                    new FuseLinearActivation(), new FuseElementwise())).untilFixedPoint(Optimize.MAX_ROUNDS);
+                    new FuseTransformerPatterns(), new FuseLinearActivation(), new FuseElementwise())).untilFixedPoint(Optimize.MAX_ROUNDS);
             default -> throw new IllegalArgumentException("unknown pipeline '" + level + "'; known: " + PIPELINES);
         };
     }

@@ -144,4 +144,87 @@ class FuseElementwiseTest {
         List<NDArray> actual = Interpreter.runTensors(g, List.of(x, b), Map.of());
         assertArrayEquals(expected.get(0).toDoubleArray(), actual.get(0).toDoubleArray());
     }
+
+    @Test
+    void aTrailingReductionJoinsTheGroupThatFeedsIt() {
+        FuseElementwise pass = fuse("""
+                graph @g(%x: f32[N, 4], %y: f32[N, 4], %b: f32[4]) {
+                  %0 = mul(%x, %y) : f32[N, 4]
+                  %1 = sum(%0) {axes = [1]} : f32[N]
+                  %2 = sub(%x, %b) : f32[N, 4]
+                  %3 = exp(%2) : f32[N, 4]
+                  %4 = mean(%3) {axes = [0], keepdim = true} : f32[1, 4]
+                  return(%1, %4)
+                }
+                """, """
+                graph @g(%x: f32[N, 4], %y: f32[N, 4], %b: f32[4]) {
+                  %0 = fused_elementwise(%x, %y) : f32[N] {
+                  ^(%1: f32[N, 4], %2: f32[N, 4]):
+                    %3 = mul(%1, %2) : f32[N, 4]
+                    %4 = sum(%3) {axes = [1]} : f32[N]
+                    yield(%4)
+                  }
+                  %5 = fused_elementwise(%x, %b) : f32[1, 4] {
+                  ^(%6: f32[N, 4], %7: f32[4]):
+                    %8 = sub(%6, %7) : f32[N, 4]
+                    %9 = exp(%8) : f32[N, 4]
+                    %10 = mean(%9) {axes = [0], keepdim = true} : f32[1, 4]
+                    yield(%10)
+                  }
+                  return(%0, %5)
+                }
+                """);
+        assertEquals(List.of("sub", "exp", "mean"), pass.groups().get(0).ops());
+        assertEquals("@g: fused_elementwise[mul, sum] (2 inputs) -> f32[N]", pass.groups().get(1).toString());
+    }
+
+    @Test
+    void aReductionThatReducesNothingOrWhoseInputIsSharedStaysOutside() {
+        fuse("""
+                graph @g(%x: f32[N, 1], %y: f32[3, 4]) {
+                  %0 = exp(%x) : f32[N, 1]
+                  %1 = neg(%0) : f32[N, 1]
+                  %2 = sum(%1) {axes = [1]} : f32[N]
+                  %3 = tanh(%y) : f32[3, 4]
+                  %4 = amax(%3) : f32[]
+                  %5 = relu(%y) : f32[3, 4]
+                  return(%2, %4, %3, %5)
+                }
+                """, """
+                graph @g(%x: f32[N, 1], %y: f32[3, 4]) {
+                  %0 = fused_elementwise(%x) : f32[N, 1] {
+                  ^(%1: f32[N, 1]):
+                    %2 = exp(%1) : f32[N, 1]
+                    %3 = neg(%2) : f32[N, 1]
+                    yield(%3)
+                  }
+                  %4 = sum(%0) {axes = [1]} : f32[N]
+                  %5 = tanh(%y) : f32[3, 4]
+                  %6 = amax(%5) : f32[]
+                  %7 = relu(%y) : f32[3, 4]
+                  return(%4, %6, %5, %7)
+                }
+                """);
+    }
+
+    @Test
+    void theInterpreterRunsTrailingReductions() {
+        String text = """
+                graph @g(%x: f32[2, 3, 4], %b: f32[4]) {
+                  %0 = add(%x, %b) : f32[2, 3, 4]
+                  %1 = exp(%0) : f32[2, 3, 4]
+                  %2 = logsumexp(%1) {axes = [0, 2]} : f32[3]
+                  %3 = mul(%x, %x) : f32[2, 3, 4]
+                  %4 = argmax(%3) {axis = 1, keepdim = true} : i64[2, 1, 4]
+                  %5 = sub(%x, %b) : f32[2, 3, 4]
+                  %6 = amin(%5) {axes = [-1]} : f32[2, 3]
+                  return(%2, %4, %6)
+                }
+                """;
+        Graph g = IrParser.parse(text);
+        new FuseElementwise().run(g);
+        Verifier.verify(g);
+        assertEquals(3, g.body().ops().stream().filter(op -> op.name().equals("fused_elementwise")).count(), IrPrinter.print(g));
+        GraphTesting.assertSameResults(3, IrParser.parse(text), g, true);
+    }
 }

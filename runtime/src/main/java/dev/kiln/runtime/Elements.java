@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import dev.kiln.ir.DType;
+import dev.kiln.ir.LowPrecision;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,7 +9,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * Reads and writes single elements of any {@link DType} in a segment, converting through {@code double} or
  * {@code long}. This is the slow, general path kernels use for dtypes without a specialised loop; f16 and bf16
- * are stored in 16 bits and converted to and from f32.
+ * are stored in 16 bits and converted to and from f32. Storage-only dtypes (one byte per element) go through
+ * {@link LowPrecision} with ONNX's default Cast semantics (float8 saturates, f8e8m0 rounds up).
  */
 public final class Elements {
     /** f32 layout used throughout the runtime (native order, no alignment requirement). */
@@ -29,6 +31,7 @@ public final class Elements {
             case F64 -> seg.getAtIndex(F64, index);
             case F16 -> Float.float16ToFloat(seg.getAtIndex(I16, index));
             case BF16 -> bf16ToFloat(seg.getAtIndex(I16, index));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 -> LowPrecision.decode(type, seg.getAtIndex(I8, index));
             default -> getLong(seg, type, index);
         };
     }
@@ -41,6 +44,7 @@ public final class Elements {
             case F16 -> seg.setAtIndex(I16, index, Float.floatToFloat16((float) value));
             case BF16 -> seg.setAtIndex(I16, index, floatToBf16((float) value));
             case BOOL -> seg.setAtIndex(I8, index, (byte) (value != 0 ? 1 : 0));
+            case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 -> seg.setAtIndex(I8, index, LowPrecision.encode(type, value));
             default -> setLong(seg, type, index, (long) value);
         }
     }
@@ -54,6 +58,7 @@ public final class Elements {
             case I8 -> seg.getAtIndex(I8, index);
             case U8 -> seg.getAtIndex(I8, index) & 0xFF;
             case BOOL -> seg.getAtIndex(I8, index) != 0 ? 1 : 0;
+            case I4, U4, I2, U2 -> (long) LowPrecision.decode(type, seg.getAtIndex(I8, index));
             default -> (long) getDouble(seg, type, index);
         };
     }
@@ -66,6 +71,7 @@ public final class Elements {
             case I16 -> seg.setAtIndex(I16, index, (short) value);
             case I8, U8 -> seg.setAtIndex(I8, index, (byte) value);
             case BOOL -> seg.setAtIndex(I8, index, (byte) (value != 0 ? 1 : 0));
+            case I4, U4, I2, U2 -> seg.setAtIndex(I8, index, LowPrecision.wrapInt(type, value));
             default -> setDouble(seg, type, index, (double) value);
         }
     }

@@ -2,6 +2,7 @@ package dev.kiln.runtime;
 
 import dev.kiln.ir.Attribute;
 import dev.kiln.runtime.kernels.Conv;
+import dev.kiln.runtime.kernels.Fused;
 import dev.kiln.runtime.kernels.Gemm;
 
 import java.util.List;
@@ -10,11 +11,17 @@ import java.util.Map;
 import static dev.kiln.runtime.OpKernels.optional;
 
 /**
- * Kernels of the ops fusion passes produce ({@code dev.kiln.ir.FusionOps}): {@code linear_act} and
- * {@code conv2d_act} run the existing GEMM/convolution kernel and then the activation's own kernel on
- * its output, so they agree with the unfused ops exactly. (This saves no memory traffic yet: the
- * activation is not applied inside the GEMM epilogue; codegen is where that belongs.)
- * {@code fused_elementwise} has a region and is run by the {@link Interpreter} itself.
+ * Kernels of the ops fusion passes produce ({@code dev.kiln.ir.FusionOps}):
+ * <ul>
+ *   <li>{@code linear_act} and {@code conv2d_act} run the existing GEMM/convolution kernel and then the
+ *       activation's own kernel on its output, so they agree with the unfused ops exactly. (This saves no memory
+ *       traffic yet: the activation is not applied inside the GEMM epilogue; codegen is where that belongs.)</li>
+ *   <li>{@code bias_gelu} and {@code skip_layer_norm} are one-pass kernels ({@link Fused}) that equal the unfused
+ *       composition; {@code skip_layer_norm} with {@code with_sum} has two results and runs through
+ *       {@link #multiResult}.</li>
+ *   <li>{@code fused_elementwise} has a region and is run by the {@link Interpreter} itself (its ops, a trailing
+ *       reduction included, through their own kernels).</li>
+ * </ul>
  */
 final class FusionKernels {
 
@@ -24,7 +31,37 @@ final class FusionKernels {
         return Map.of(
                 "linear_act", (in, a) -> activate(Gemm.linear(in.get(0), in.get(1), optional(in, 2)), a),
                 "conv2d_act", (in, a) -> activate(Conv.conv2d(in.get(0), in.get(1), optional(in, 2),
-                        a.ints("stride"), a.ints("padding"), a.ints("dilation"), a.intValue("groups")), a));
+                        a.ints("stride"), a.ints("padding"), a.ints("dilation"), a.intValue("groups")), a),
+                "bias_gelu", (in, a) -> Fused.biasGelu(in.get(0), in.get(1), geluTanh(a)),
+                "skip_layer_norm", (in, a) -> {
+                    if (a.bool("with_sum")) {
+                        throw new IllegalArgumentException("skip_layer_norm with with_sum = true has two results; run it through FusionKernels.multiResult");
+                    }
+                    return skipLayerNorm(in, a)[0];
+                });
+    }
+
+    /**
+     * Runs a fusion op with more than one result ({@code skip_layer_norm} with {@code with_sum = true}: the
+     * normalised output, then the sum); any other op is an error naming it.
+     */
+    static List<NDArray> multiResult(String op, List<NDArray> in, OpAttributes a) {
+        if (!op.equals("skip_layer_norm")) throw new UnsupportedOperationException("no CPU kernel for op '" + op + "' with several results");
+        return List.of(skipLayerNorm(in, a));
+    }
+
+    private static NDArray[] skipLayerNorm(List<NDArray> in, OpAttributes a) {
+        return Fused.skipLayerNorm(in.get(0), in.get(1), in.get(2), in.get(3), optional(in, 4),
+                ((Attribute.Float) a.get("eps")).value(), a.bool("with_sum"));
+    }
+
+    private static boolean geluTanh(OpAttributes a) {
+        String mode = ((Attribute.Str) a.get("approximate")).value();
+        return switch (mode) {
+            case "none" -> false;
+            case "tanh" -> true;
+            default -> throw new IllegalArgumentException("bias_gelu: approximate must be 'none' or 'tanh', got '" + mode + "'");
+        };
     }
 
     /** Applies the {@code activation} attribute to {@code y} with the activation op's own kernel. */

@@ -267,6 +267,11 @@ public final class Interpreter {
     private void runKernel(Op op) {
         List<NDArray> args = new ArrayList<>(op.operandCount());
         for (Value v : op.operands()) args.add((NDArray) lookup(v));
+        if (op.results().size() > 1) { // fusion ops such as skip_layer_norm {with_sum}
+            List<Object> results = new ArrayList<>(FusionKernels.multiResult(op.name(), args, new OpAttributes(op.schema(), resolveSymbols(op))));
+            bindAll(op.results(), results, "result of " + op.name());
+            return;
+        }
         NDArray result = OpKernels.get(op.name()).apply(args, new OpAttributes(op.schema(), resolveSymbols(op)));
         bind(op.result(), result, "result of " + op.name());
     }

@@ -1,6 +1,8 @@
 package dev.kiln.runtime;
 
 import dev.kiln.ir.Attribute;
+import dev.kiln.ir.LowPrecision;
+import dev.kiln.runtime.kernels.Cast;
 import dev.kiln.runtime.kernels.Elementwise;
 import dev.kiln.runtime.kernels.Gemm;
 import dev.kiln.runtime.kernels.Logic;
@@ -63,7 +65,8 @@ final class MathKernels {
                 Map.entry("logical_or", (in, a) -> Logic.logicalOr(in.get(0), in.get(1))),
                 Map.entry("logical_not", (in, a) -> Logic.logicalNot(in.get(0))),
                 Map.entry("where", (in, a) -> Logic.where(in.get(0), in.get(1), in.get(2))),
-                Map.entry("cast", (in, a) -> in.get(0).to(a.dtype("dtype"))),
+                Map.entry("cast", (in, a) -> Cast.cast(in.get(0), a.dtype("dtype"), a.bool("saturate"),
+                        LowPrecision.RoundMode.of(((Attribute.Str) a.get("round_mode")).value()))),
                 Map.entry("clone", (in, a) -> in.get(0).copy()),
                 Map.entry("matmul", (in, a) -> Gemm.matmul(in.get(0), in.get(1))),
                 Map.entry("linear", (in, a) -> Gemm.linear(in.get(0), in.get(1), optional(in, 2))),

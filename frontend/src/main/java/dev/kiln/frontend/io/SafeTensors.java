@@ -74,6 +74,10 @@ public final class SafeTensors {
                 throw new IllegalArgumentException("safetensors: '" + name + "' is reserved and cannot name a tensor");
             }
             if (e.getValue() == null) throw new IllegalArgumentException("safetensors: tensor '" + name + "' is null");
+            if (SafeTensorsHeader.code(e.getValue().dtype()) == null) {
+                throw new IllegalArgumentException("safetensors: tensor '" + name + "' has dtype " + e.getValue().dtype()
+                        + ", which the safetensors format cannot store; cast it first");
+            }
             arrays.put(name, e.getValue().data());
         }
         for (Map.Entry<String, String> e : metadata.entrySet()) {

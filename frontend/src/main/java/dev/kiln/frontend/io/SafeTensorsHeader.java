@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The JSON header of a safetensors file: parsing with full validation (against the size of the data buffer
@@ -21,7 +22,10 @@ final class SafeTensorsHeader {
 
     private SafeTensorsHeader() {}
 
-    /** The safetensors dtype code of {@code dtype}, e.g. {@code F32}. */
+    /**
+     * The safetensors dtype code of {@code dtype}, e.g. {@code F32}; null for the storage-only dtypes the format
+     * has no code for (the FNUZ float8s) or stores packed (4- and 2-bit types), which Kiln keeps one per byte.
+     */
     static String code(DType dtype) {
         return switch (dtype) {
             case F32 -> "F32";
@@ -34,12 +38,16 @@ final class SafeTensorsHeader {
             case I8 -> "I8";
             case U8 -> "U8";
             case BOOL -> "BOOL";
+            case F8E4M3FN -> "F8_E4M3";
+            case F8E5M2 -> "F8_E5M2";
+            case F8E8M0 -> "F8_E8M0";
+            case F8E4M3FNUZ, F8E5M2FNUZ, F4E2M1, I4, U4, I2, U2 -> null;
         };
     }
 
     private static DType fromCode(String code) {
         for (DType t : DType.values()) {
-            if (code(t).equals(code)) return t;
+            if (code.equals(code(t))) return t;
         }
         return null;
     }
@@ -105,7 +113,7 @@ final class SafeTensorsHeader {
         DType dtype = fromCode(code);
         if (dtype == null) {
             throw new SafeTensorsFormatException(where + ": unsupported dtype \"" + code + "\" (supported: "
-                    + Arrays.stream(DType.values()).map(SafeTensorsHeader::code).toList() + ")");
+                    + Arrays.stream(DType.values()).map(SafeTensorsHeader::code).filter(Objects::nonNull).toList() + ")");
         }
         long[] shape = longs(require(m, "shape", where), "shape", -1, where);
         long[] offsets = longs(require(m, "data_offsets", where), "data_offsets", 2, where);

@@ -24,7 +24,8 @@ import static dev.kiln.ir.testing.GenState.tensor;
  */
 final class RandomOps {
 
-    private static final List<String> UNARY = List.of("neg", "relu", "sigmoid", "tanh");
+    private static final List<String> UNARY = List.of("neg", "relu", "sigmoid", "tanh", "abs", "sin", "cos", "erf", "silu",
+            "ceil", "elu", "leaky_relu", "softplus", "floor", "round", "sign");
     private static final List<String> BINARY = List.of("add", "sub", "mul", "div");
     private static final List<String> COMPARE = List.of("gt", "lt", "eq");
 
@@ -32,7 +33,7 @@ final class RandomOps {
 
     /** Appends one random op (sometimes with helper constants) and returns its result. */
     static Value any(GenState s, Builder b, List<Value> pool) {
-        Value v = switch (s.c.next(16)) {
+        Value v = switch (s.c.next(17)) {
             case 0, 1 -> unary(s, b, pool);
             case 2, 3 -> binary(s, b, pool);
             case 4 -> compare(s, b, pool);
@@ -46,6 +47,7 @@ final class RandomOps {
             case 12 -> conv2d(s, b, pool);
             case 13 -> pool2d(s, b, pool);
             case 14 -> RandomConstants.any(s, b);
+            case 15 -> layout(s, b, pool);
             default -> item(s, b, pool);
         };
         return v != null ? v : unary(s, b, pool);
@@ -160,6 +162,26 @@ final class RandomOps {
         }
         if (s.c.chance(20)) perm[0] -= rank; // a negative axis is a valid spelling
         return b.op("permute", Builder.attrs("perm", perm), x);
+    }
+
+    /**
+     * A layout op on an f32 value of rank >= 1: slice, flip, cat with itself, pad, or tril/triu (rank >= 2).
+     * Slices are never empty (ONNX Runtime's MatMul rewrite fails on some zero-size inputs).
+     */
+    static Value layout(GenState s, Builder b, List<Value> pool) {
+        Value x = pick(s, pool, f32Rank(1));
+        if (x == null) return null;
+        int rank = tensor(x).rank();
+        long axis = s.c.between(-rank, rank - 1);
+        return switch (s.c.next(5)) {
+            case 0 -> b.op("slice", Builder.attrs("axis", axis, "start", s.c.chance(50) ? 0L : -1L, "end", Long.MAX_VALUE,
+                    "step", (long) s.c.between(1, 2)), x);
+            case 1 -> b.op("flip", Builder.attrs("axes", new long[] {axis}), x);
+            case 2 -> b.op("cat", Builder.attrs("axis", axis), x, x);
+            case 3 -> b.op("pad", Builder.attrs("pads", new long[] {s.c.between(0, 2), s.c.between(0, 1)}, "value", s.c.between(-2, 2) / 2.0), x);
+            default -> rank >= 2 ? b.op(s.c.chance(50) ? "tril" : "triu", Builder.attrs("diagonal", (long) s.c.between(-1, 1)), x)
+                    : b.op("flip", Builder.attrs("axes", new long[] {0}), x);
+        };
     }
 
     static Value flatten(GenState s, Builder b, List<Value> pool) {

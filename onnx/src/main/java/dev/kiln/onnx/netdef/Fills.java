@@ -53,6 +53,7 @@ final class Fills {
             case U8 -> DataType.UINT8;
             case BOOL -> DataType.BOOL;
             case BF16 -> throw new NetDefException("Caffe2 has no bfloat16 data type; cast bf16 tensors to f32 first");
+            default -> throw new NetDefException("Caffe2 has no " + dtype + " data type; cast " + dtype + " tensors to f32 first");
         };
     }
 

@@ -2,13 +2,21 @@ package dev.kiln.runtime.kernels;
 
 /**
  * Scalar functions the JDK lacks or defines differently from C (which PyTorch follows): erf, C's pow,
- * Python's remainder and torch's sign.
+ * Python's remainder and torch's sign; and gelu, shared by the gelu and bias_gelu kernels.
  */
 final class MathFunctions {
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
     private static final double INV_SQRT_PI = 0.5641895835477563;
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+    private static final double SQRT_HALF = Math.sqrt(0.5);
 
     private MathFunctions() {}
+
+    /** {@code x * Phi(x)} with the exact erf form, or PyTorch's tanh approximation when {@code tanh}. */
+    static double gelu(double v, boolean tanh) {
+        return tanh ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
+                : 0.5 * v * (1 + erf(v * SQRT_HALF));
+    }
 
     /**
      * The error function, within a few ulp in double: for |x| < 3 the positive series

@@ -14,8 +14,6 @@ import java.util.function.LongUnaryOperator;
  * tensors; every op rejects bool except {@link Logic#logicalNot}.
  */
 public final class MathUnary {
-    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-    private static final double SQRT_HALF = Math.sqrt(0.5);
 
     private MathUnary() {}
 
@@ -71,10 +69,7 @@ public final class MathUnary {
 
     /** {@code x * Phi(x)} with the exact erf form, or PyTorch's tanh approximation when {@code tanh}. */
     public static NDArray gelu(NDArray x, boolean tanh) {
-        if (tanh) {
-            return map("gelu", x, v -> 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))), null);
-        }
-        return map("gelu", x, v -> 0.5 * v * (1 + MathFunctions.erf(v * SQRT_HALF)), null);
+        return map("gelu", x, v -> MathFunctions.gelu(v, tanh), null);
     }
 
     /** {@code log1p(exp(beta x)) / beta}, or {@code x} where {@code beta x > threshold}. */

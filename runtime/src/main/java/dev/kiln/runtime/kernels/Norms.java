@@ -136,8 +136,8 @@ public final class Norms {
         return dx;
     }
 
-    /** {mean, 1/sqrt(biased var + eps)} of {@code v[0..n)}, two-pass. */
-    private static double[] stats(double[] v, int n, double eps) {
+    /** {mean, 1/sqrt(biased var + eps)} of {@code v[0..n)}, two-pass (shared with {@link Fused#skipLayerNorm}). */
+    static double[] stats(double[] v, int n, double eps) {
         double sum = 0;
         for (int i = 0; i < n; i++) sum += v[i];
         double mean = sum / n, sq = 0;
