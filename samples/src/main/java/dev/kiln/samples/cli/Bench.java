@@ -1,6 +1,8 @@
 package dev.kiln.samples.cli;
 
 import dev.kiln.ir.Graph;
+import dev.kiln.passes.Optimize;
+import dev.kiln.passes.PlannedExecutable;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
 
@@ -11,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code kiln bench}: Kiln's interpreter on the imported graph (O0), on the O2-optimised graph, and
- * ONNX Runtime (all graph optimisations on) on the same file and inputs, repetitions interleaved so
- * that machine noise hits all three alike. Reports min/median latency, the ratios to ONNX Runtime,
+ * {@code kiln bench}: Kiln's interpreter on the imported graph (O0), on the O2-optimised graph, the
+ * O2 graph run inside its planned memory arena, and ONNX Runtime (all graph optimisations on) on the same file and inputs, repetitions interleaved so
+ * that machine noise hits all alike. Reports min/median latency, the ratios to ONNX Runtime,
  * and the largest difference between Kiln's and ONNX Runtime's outputs.
  */
 final class Bench {
@@ -25,17 +27,19 @@ final class Bench {
     private final Map<String, NDArray> o0Weights;
     private final Graph o2;
     private final Map<String, NDArray> o2Weights;
+    private final PlannedExecutable planned;
     private final int threads;
 
     Bench(PrintStream out, Path file, List<NDArray> inputs, Graph o0, Map<String, NDArray> o0Weights,
-          Graph o2, Map<String, NDArray> o2Weights, int threads) {
+          Optimize.Result optimized, int threads) {
         this.out = out;
         this.file = file;
         this.inputs = inputs;
         this.o0 = o0;
         this.o0Weights = o0Weights;
-        this.o2 = o2;
-        this.o2Weights = o2Weights;
+        this.o2 = optimized.graph();
+        this.o2Weights = optimized.weights();
+        this.planned = optimized.executable();
         this.threads = threads;
     }
 
@@ -44,36 +48,42 @@ final class Bench {
             List<NDArray> kilnOut = Interpreter.runTensors(o2, inputs, o2Weights);
             List<NDArray> ortOut = ort.run();
             double diff = maxAbsDiff(kilnOut, ortOut);
+            diff = Math.max(diff, maxAbsDiff(planned.runTensors(inputs, o2Weights), ortOut));
             for (int i = 0; i < warmup; i++) {
                 Interpreter.runTensors(o0, inputs, o0Weights);
                 Interpreter.runTensors(o2, inputs, o2Weights);
+                planned.runTensors(inputs, o2Weights);
                 ort.run();
             }
-            long[] t0 = new long[reps], t2 = new long[reps], tOrt = new long[reps];
+            long[] t0 = new long[reps], t2 = new long[reps], tPlanned = new long[reps], tOrt = new long[reps];
             for (int r = 0; r < reps; r++) {
                 long a = System.nanoTime();
                 Interpreter.runTensors(o0, inputs, o0Weights);
                 long b = System.nanoTime();
                 Interpreter.runTensors(o2, inputs, o2Weights);
                 long c = System.nanoTime();
-                ort.run();
+                planned.runTensors(inputs, o2Weights);
                 long d = System.nanoTime();
+                ort.run();
+                long e = System.nanoTime();
                 t0[r] = b - a;
                 t2[r] = c - b;
-                tOrt[r] = d - c;
+                tPlanned[r] = d - c;
+                tOrt[r] = e - d;
             }
             out.printf("bench %s: inputs %s; %d warm-up + %d interleaved repetitions%n", file, shapes(), warmup, reps);
-            out.printf("  %-22s %10s %10s %14s%n", "engine", "min ms", "median ms", "median / ORT");
+            out.printf("  %-24s %10s %10s %14s%n", "engine", "min ms", "median ms", "median / ORT");
             double ortMedian = median(tOrt);
             row("Kiln interpreter (O0)", t0, ortMedian);
             row("Kiln interpreter (O2)", t2, ortMedian);
+            row("Kiln O2, planned arena", tPlanned, ortMedian);
             row("ONNX Runtime", tOrt, ortMedian);
-            out.printf("  max |Kiln O2 - ORT| over outputs: %.3g%n", diff);
+            out.printf("  max |Kiln O2 - ORT| over outputs: %.3g (planned arena %s)%n", diff, ModelSummary.bytes(planned.arenaBytes()));
         }
     }
 
     private void row(String name, long[] nanos, double ortMedian) {
-        out.printf("  %-22s %10.3f %10.3f %13.2fx%n", name, min(nanos) / 1e6, median(nanos) / 1e6, median(nanos) / ortMedian);
+        out.printf("  %-24s %10.3f %10.3f %13.2fx%n", name, min(nanos) / 1e6, median(nanos) / 1e6, median(nanos) / ortMedian);
     }
 
     private String shapes() {

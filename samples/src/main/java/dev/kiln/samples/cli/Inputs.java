@@ -25,8 +25,11 @@ final class Inputs {
 
     private Inputs() {}
 
-    static List<NDArray> build(String command, Graph graph, Map<String, String> files, Map<String, String> dims, long seed)
-            throws IOException {
+    /**
+     * A size for every symbolic dim of the graph's inputs: those given with {@code --dim NAME=SIZE},
+     * 1 for the rest.
+     */
+    static Map<String, Long> bindings(String command, Graph graph, Map<String, String> dims) {
         Map<String, Long> bindings = new LinkedHashMap<>();
         dims.forEach((name, size) -> {
             try {
@@ -37,6 +40,18 @@ final class Inputs {
                 throw new CliException(command + ": --dim " + name + " needs a non-negative size, got '" + size + "'");
             }
         });
+        for (Value input : graph.inputs()) {
+            if (input.type() instanceof TensorType t) {
+                for (int i = 0; i < t.shape().rank(); i++) {
+                    if (t.shape().dim(i) instanceof Dim.Symbolic sym) bindings.putIfAbsent(sym.name(), 1L);
+                }
+            }
+        }
+        return bindings;
+    }
+
+    static List<NDArray> build(String command, Graph graph, Map<String, String> files, Map<String, Long> bindings, long seed)
+            throws IOException {
         List<String> names = graph.inputs().stream().map(Value::name).toList();
         for (String given : files.keySet()) {
             if (!names.contains(given)) throw new CliException(command + ": --input " + given + ": the model has no input of that name; inputs are " + names);

@@ -1,7 +1,6 @@
 package dev.kiln.samples.cli;
 
 import dev.kiln.ir.Graph;
-import dev.kiln.ir.Value;
 import dev.kiln.onnx.ExportOptions;
 import dev.kiln.onnx.ImportedModel;
 import dev.kiln.onnx.OnnxExporter;
@@ -94,8 +93,8 @@ public final class KilnCli {
         CliArgs a = CliArgs.parse("run", args, Set.of("input", "dim", "seed"), Set.of("O0"));
         Path file = modelFile("run", a.single("run", "model file"));
         ImportedModel model = OnnxImporter.load(file);
-        List<NDArray> inputs = Inputs.build("run", model.graph(), a.pairs("run", "input"), a.pairs("run", "dim"),
-                a.intValue("run", "seed", 0, 0));
+        List<NDArray> inputs = Inputs.build("run", model.graph(), a.pairs("run", "input"),
+                Inputs.bindings("run", model.graph(), a.pairs("run", "dim")), a.intValue("run", "seed", 0, 0));
         Graph graph = model.graph();
         Map<String, NDArray> weights = model.weights();
         if (!a.flag("O0")) {
@@ -107,10 +106,9 @@ public final class KilnCli {
         List<NDArray> outputs = Interpreter.runTensors(graph, inputs, weights);
         long t1 = System.nanoTime();
         out.println("inputs:");
-        for (int i = 0; i < inputs.size(); i++) out.println(Inputs.summary(graph.inputs().get(i).name(), inputs.get(i)));
-        out.printf("outputs (%s, %.2f ms):%n", a.flag("O0") ? "O0" : "O2", (t1 - t0) / 1e6);
-        List<Value> outs = graph.outputs();
-        for (int i = 0; i < outputs.size(); i++) out.println(Inputs.summary(outs.get(i).name(), outputs.get(i)));
+        for (int i = 0; i < inputs.size(); i++) out.println(Inputs.summary(model.info().inputNames().get(i), inputs.get(i)));
+        out.printf("outputs (%s; one cold run, %.1f ms; use kiln bench for timings):%n", a.flag("O0") ? "O0" : "O2", (t1 - t0) / 1e6);
+        for (int i = 0; i < outputs.size(); i++) out.println(Inputs.summary(model.info().outputNames().get(i), outputs.get(i)));
     }
 
     private void bench(List<String> args) throws Exception {
@@ -120,11 +118,10 @@ public final class KilnCli {
         int reps = a.intValue("bench", "reps", 30, 1);
         int threads = a.intValue("bench", "threads", 0, 0);
         ImportedModel model = OnnxImporter.load(file);
-        List<NDArray> inputs = Inputs.build("bench", model.graph(), Map.of(), a.pairs("bench", "dim"), a.intValue("bench", "seed", 0, 0));
-        Graph o0 = model.graph();
-        Graph o2 = OnnxImporter.load(file).graph();
-        Optimize.Result optimized = Optimize.o2(o2, model.weights(), Map.of(), false);
-        new Bench(out, file, inputs, o0, model.weights(), optimized.graph(), optimized.weights(), threads).run(warmup, reps);
+        Map<String, Long> bindings = Inputs.bindings("bench", model.graph(), a.pairs("bench", "dim"));
+        List<NDArray> inputs = Inputs.build("bench", model.graph(), Map.of(), bindings, a.intValue("bench", "seed", 0, 0));
+        Optimize.Result optimized = Optimize.o2(OnnxImporter.load(file).graph(), model.weights(), bindings, false);
+        new Bench(out, file, inputs, model.graph(), model.weights(), optimized, threads).run(warmup, reps);
     }
 
     private void convert(List<String> args) throws IOException {
@@ -153,7 +150,7 @@ public final class KilnCli {
         ImportedModel model = OnnxImporter.load(file);
         Optimize.Result r = Optimize.o2(model.graph(), model.weights(), Map.of(), false);
         ExportOptions.Builder options = ExportOptions.builder()
-                .inputNames(r.graph().inputs().stream().map(Value::name).toList())
+                .inputNames(model.info().inputNames())
                 .outputNames(outputNames(original))
                 .graphName(original.getGraph().getName().isEmpty() ? "kiln" : original.getGraph().getName());
         if (a.value("opset", null) != null) options.opset(a.intValue("optimize", "opset", 17, 1));

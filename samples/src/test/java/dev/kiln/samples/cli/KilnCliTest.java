@@ -1,14 +1,5 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.frontend.Generator;
-import dev.kiln.frontend.Tensor;
-import dev.kiln.onnx.ExportOptions;
-import dev.kiln.onnx.OnnxExporter;
-import dev.kiln.samples.models.LeNet;
-import dev.kiln.samples.models.Mlp;
-import dev.kiln.tracer.Kiln;
-import dev.kiln.tracer.TraceOptions;
-import dev.kiln.tracer.TracedFunction;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,17 +26,10 @@ class KilnCliTest {
     record Outcome(int status, String out, String err) {}
 
     @BeforeAll
-    static void exportModels() {
+    static void exportModels() throws java.io.IOException {
+        dev.kiln.samples.ExportSamples.main(new String[] {dir.toString()});
         lenet = dir.resolve("lenet.onnx");
         mlp = dir.resolve("mlp.onnx");
-        export(new LeNet(), Tensor.randn(new Generator(1), 2, 1, 28, 28), "lenet", lenet);
-        export(new Mlp(), Tensor.randn(new Generator(2), 2, 784), "mlp", mlp);
-    }
-
-    private static void export(dev.kiln.frontend.nn.Module model, Tensor example, String name, Path file) {
-        model.eval();
-        TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().named(name).dynamic(0, 0, "N"), example);
-        OnnxExporter.save(OnnxExporter.export(traced.graph(), traced.weightBuffers(), ExportOptions.defaults()), file);
     }
 
     static Outcome kiln(String... args) {
@@ -69,7 +53,7 @@ class KilnCliTest {
     void runPrintsOutputSummaries() {
         Outcome o = kiln("run", mlp.toString(), "--dim", "N=3");
         assertEquals(0, o.status(), o.err());
-        assertTrue(o.out().matches("(?s).*outputs \\(O2, .*\\n  \\S+  f32\\[3, 10\\]  min .*"), o.out());
+        assertTrue(o.out().matches("(?s).*outputs \\(O2; .*\\n  \\S+  f32\\[3, 10\\]  min .*"), o.out());
     }
 
     @Test
