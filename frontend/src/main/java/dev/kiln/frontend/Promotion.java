@@ -7,7 +7,8 @@ import dev.kiln.ir.DType;
  * lattice decides ({@code u8+i8 -> i16}, {@code f16+bf16 -> f32}, ints with floats -> the float); a
  * 0-d tensor only decides when its category is higher than the dimensioned operands'; a Java scalar
  * only when its category is higher than every tensor's, and then gives the default dtype of its
- * category (f32 or i64).
+ * category (f32 or i64). As in PyTorch, u16, u32 and u64 promote only with their own dtype or a floating-point
+ * one; mixing them with any other integer or bool dtype is an error rather than a guess.
  */
 public final class Promotion {
 
@@ -37,6 +38,13 @@ public final class Promotion {
             throw new IllegalArgumentException("no type promotion between " + a + " and " + b + ": " + storage
                     + " is a storage-only dtype; cast it explicitly, e.g. to(DType.F32)");
         }
+        if (barebonesUnsigned(a) || barebonesUnsigned(b)) {
+            // as torch: u16/u32/u64 promote only to floating-point dtypes
+            if (a.isFloatingPoint()) return a;
+            if (b.isFloatingPoint()) return b;
+            throw new IllegalArgumentException("no type promotion between " + a + " and " + b
+                    + ": u16, u32 and u64 promote only to floating-point dtypes (as in PyTorch); cast one operand explicitly");
+        }
         if (a == DType.BOOL) return b;
         if (b == DType.BOOL) return a;
         if (a.isFloatingPoint() || b.isFloatingPoint()) {
@@ -50,6 +58,10 @@ public final class Promotion {
             return signed == DType.I8 ? DType.I16 : signed;
         }
         return a.byteSize() >= b.byteSize() ? a : b;
+    }
+
+    private static boolean barebonesUnsigned(DType t) {
+        return t == DType.U16 || t == DType.U32 || t == DType.U64;
     }
 
     private static int category(DType t) {

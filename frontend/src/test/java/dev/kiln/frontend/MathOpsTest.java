@@ -17,6 +17,22 @@ class MathOpsTest {
     private static Tensor f32(float... v) { return Tensor.of(v, v.length); }
 
     @Test
+    void wideUnsignedDTypesPromoteOnlyToFloats() {
+        for (DType u : new DType[] {DType.U16, DType.U32, DType.U64}) {
+            assertEquals(u, Promotion.promoteTypes(u, u));
+            assertEquals(DType.F32, Promotion.promoteTypes(u, DType.F32));
+            assertEquals(DType.F64, Promotion.promoteTypes(DType.F64, u));
+            for (DType other : new DType[] {DType.I64, DType.I8, DType.U8, DType.BOOL}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Promotion.promoteTypes(u, other));
+                messageHas(e, "u16, u32 and u64 promote only to floating-point dtypes");
+            }
+        }
+        Tensor big = Tensor.zeros(DType.U32, 2);
+        assertEquals(DType.U32, big.add(3L).dtype(), "an integer Java scalar keeps the tensor's dtype");
+        assertEquals(DType.F32, big.add(Tensor.zeros(DType.F32, 2)).dtype());
+    }
+
+    @Test
     void zeroDimTensorsDecideOnlyWhenTheirCategoryIsHigher() {
         Tensor r = i32(1, 2).add(Tensor.scalar(DType.F32, 0.5));
         assertEquals(DType.F32, r.dtype(), "int tensor + 0-d float -> float");

@@ -67,6 +67,9 @@ final class AttrText {
                 case I16 -> Short.toString(b.getShort(at));
                 case I8 -> Byte.toString(b.get(at));
                 case U8 -> Integer.toString(b.get(at) & 0xff);
+                case U16 -> Integer.toString(b.getShort(at) & 0xffff);
+                case U32 -> Long.toString(b.getInt(at) & 0xffffffffL);
+                case U64 -> Long.toUnsignedString(b.getLong(at));
                 case BOOL -> Boolean.toString(b.get(at) != 0);
                 case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 ->
                         formatFloat((float) LowPrecision.decode(t.type().dtype(), b.get(at)));

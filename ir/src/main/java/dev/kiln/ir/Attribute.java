@@ -154,6 +154,9 @@ public sealed interface Attribute {
                 case I16 -> b.getShort(at);
                 case I8 -> b.get(at);
                 case U8 -> b.get(at) & 0xff;
+                case U16 -> b.getShort(at) & 0xffff;
+                case U32 -> b.getInt(at) & 0xffffffffL;
+                case U64 -> DType.u64ToDouble(b.getLong(at));
                 case BOOL -> b.get(at) != 0 ? 1 : 0;
                 case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0, I4, U4, I2, U2 ->
                         LowPrecision.decode(type.dtype(), b.get(at));
@@ -173,8 +176,9 @@ public sealed interface Attribute {
                     case F16 -> b.putShort(java.lang.Float.floatToFloat16((float) v));
                     case BF16 -> b.putShort(bf16Bits((float) v));
                     case I64 -> b.putLong((long) v);
-                    case I32 -> b.putInt((int) v);
-                    case I16 -> b.putShort((short) v);
+                    case I32, U32 -> b.putInt((int) (long) v);
+                    case I16, U16 -> b.putShort((short) (long) v);
+                    case U64 -> b.putLong(DType.doubleToU64(v));
                     case I8, U8 -> b.put((byte) (long) v);
                     case BOOL -> b.put((byte) (v != 0 ? 1 : 0));
                     case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0, I4, U4, I2, U2 ->

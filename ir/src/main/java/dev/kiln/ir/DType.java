@@ -24,6 +24,15 @@ public enum DType {
     I16("i16", 2, Kind.INT, 16),
     I8("i8", 1, Kind.INT, 8),
     U8("u8", 1, Kind.INT, 8),
+    /** Unsigned 16-bit integer, 0..65535. */
+    U16("u16", 2, Kind.INT, 16),
+    /** Unsigned 32-bit integer, 0..2^32-1. */
+    U32("u32", 4, Kind.INT, 32),
+    /**
+     * Unsigned 64-bit integer, 0..2^64-1, stored as the two's-complement bits of a {@code long}: values from
+     * 2^63 read as negative longs, so kernels compare, divide and convert them with the unsigned operations.
+     */
+    U64("u64", 8, Kind.INT, 64),
     BOOL("bool", 1, Kind.BOOL, 8),
     /** 8-bit float, 4 exponent bits (bias 7), 3 mantissa bits; no infinities, NaN = S.1111.111; max 448. */
     F8E4M3FN("f8e4m3fn", 1, Kind.FLOAT, 8),
@@ -78,11 +87,33 @@ public enum DType {
     /** True for every dtype holding integers, the storage-only {@code i4}, {@code u4}, {@code i2}, {@code u2} included. */
     public boolean isInteger() { return kind == Kind.INT; }
 
+    /** True for the unsigned integer dtypes ({@code u8}, {@code u16}, {@code u32}, {@code u64}, {@code u4}, {@code u2}). */
+    public boolean isUnsigned() {
+        return switch (this) {
+            case U8, U16, U32, U64, U4, U2 -> true;
+            default -> false;
+        };
+    }
+
     /**
      * True for the low-precision formats that Kiln stores, casts and moves but does not compute in
      * (float8 ×4, f4e2m1, f8e8m0, i4, u4, i2, u2); ops without {@link Trait#ACCEPTS_STORAGE_DTYPES} reject them.
      */
     public boolean isStorageOnly() { return ordinal() >= F8E4M3FN.ordinal(); }
+
+    /** The u64 whose bits are {@code bits} as a double, rounded to nearest: 2^64 - 1 for {@code -1L}. */
+    public static double u64ToDouble(long bits) {
+        return bits >= 0 ? (double) bits : (double) (bits >>> 1 | (bits & 1)) * 2.0;
+    }
+
+    /**
+     * A double as u64 bits, truncated toward zero: values from 2^63 keep their top bit, values from 2^64 up
+     * saturate to 2^64 - 1, and negative ones wrap as a C cast through int64 does ({@code -1.0} gives 2^64 - 1).
+     */
+    public static long doubleToU64(double v) {
+        if (v >= 0x1p63) return v >= 0x1p64 ? -1L : (long) (v - 0x1p63) | Long.MIN_VALUE;
+        return (long) v;
+    }
 
     /** Looks a dtype up by its IR name; throws with the list of known names otherwise. */
     public static DType fromIrName(String name) {

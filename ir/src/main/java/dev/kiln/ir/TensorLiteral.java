@@ -31,6 +31,9 @@ final class TensorLiteral {
                 case I16 -> b.putShort((short) intValue(e, dtype, Short.MIN_VALUE, Short.MAX_VALUE, error));
                 case I8 -> b.put((byte) intValue(e, dtype, Byte.MIN_VALUE, Byte.MAX_VALUE, error));
                 case U8 -> b.put((byte) intValue(e, dtype, 0, 255, error));
+                case U16 -> b.putShort((short) intValue(e, dtype, 0, 0xFFFF, error));
+                case U32 -> b.putInt((int) intValue(e, dtype, 0, 0xFFFFFFFFL, error));
+                case U64 -> b.putLong(unsignedValue(e, error));
                 case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 ->
                         b.put(LowPrecision.encodeLiteral(dtype, Double.parseDouble(numberText(e, dtype, error))));
                 case I4 -> b.put((byte) intValue(e, dtype, -8, 7, error));
@@ -66,6 +69,16 @@ final class TensorLiteral {
 
     private static double doubleValue(Token e, BiFunction<Token, String, ParseException> error) {
         return Double.parseDouble(numberText(e, DType.F64, error));
+    }
+
+    /** A u64 literal, 0..2^64-1, as its two's-complement bits. */
+    private static long unsignedValue(Token e, BiFunction<Token, String, ParseException> error) {
+        if (e.kind() != Kind.INT) throw error.apply(e, "expected an integer in a u64 tensor but found " + e.describe());
+        try {
+            return Long.parseUnsignedLong(e.text());
+        } catch (NumberFormatException ex) {
+            throw error.apply(e, "element " + e.text() + " is out of range for u64 [0, 18446744073709551615]");
+        }
     }
 
     private static long intValue(Token e, DType dtype, long min, long max, BiFunction<Token, String, ParseException> error) {

@@ -89,9 +89,17 @@ final class ImportMath {
             return n.op("where", below, n.op("add", x, n.scalar(d, bias)),
                     n.op("where", above, n.op("sub", x, n.scalar(d, bias)), zero));
         }));
-        t.put("Cast", one(n -> n.cast(n.in(0), OnnxTensors.dtype((int) n.attrInt("to", 0), n.describe() + " attribute 'to'"))));
-        t.put("CastLike", one(n -> n.cast(n.in(0), n.type(1).dtype())));
+        t.put("Cast", one(n -> cast(n, OnnxTensors.dtype((int) n.attrInt("to", 0), n.describe() + " attribute 'to'"))));
+        t.put("CastLike", one(n -> cast(n, n.type(1).dtype())));
         t.put("Clip", one(ImportMath::clip));
+    }
+
+    /** Cast/CastLike: Kiln's {@code cast} with ONNX's {@code saturate} (float8 targets) and {@code round_mode} (f8e8m0). */
+    private static Value cast(ImportNode n, DType to) {
+        Value x = n.in(0);
+        if (n.type(x).dtype() == to) return x;
+        boolean saturate = n.attrInt("saturate", 1) != 0;
+        return n.op("cast", Builder.attrs("dtype", to, "saturate", saturate, "round_mode", n.attrString("round_mode", "up")), x);
     }
 
     /** Variadic Max/Min/Sum: the binary op folded left to right, with broadcasting. */

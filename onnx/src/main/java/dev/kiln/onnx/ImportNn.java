@@ -167,14 +167,7 @@ final class ImportNn {
             win = lift(win);
         }
         long[] padding = win.padBegin;
-        long[] spatialIn = spatial(n, x);
-        boolean padsWithinInput = true;
-        for (int i = 0; i < 2; i++) {
-            padsWithinInput &= win.padBegin[i] == 0
-                    || (win.padBegin[i] < (win.kernel[i] - 1) * win.dilations[i] + 1 && win.padBegin[i] < spatialIn[i]);
-        }
-        // pads as wide as the kernel or the input are padded explicitly: conv2d's im2col indexes past its input for them
-        if (!win.symmetric() || !padsWithinInput) {
+        if (!win.symmetric()) {
             x = padSpatial(n, x, win.padBegin, win.padEnd, 0.0);
             padding = new long[] {0, 0};
         }

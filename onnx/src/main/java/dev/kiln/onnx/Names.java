@@ -9,9 +9,10 @@ import java.util.regex.Pattern;
 /**
  * Hands out the value names of one model. ONNX needs every value name unique across the main graph
  * and all its subgraphs; names come from hints (made identifier-safe) with a numeric suffix on
- * clashes, so the same graph always exports with the same names.
+ * clashes, so the same graph always exports with the same names. The NetDef exporter uses it for blob
+ * names too.
  */
-final class Names {
+public final class Names {
 
     private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9_.]");
 
@@ -20,10 +21,10 @@ final class Names {
     private int nextAnonymous;
 
     /** Claims an exact name (user-chosen input/output names, weight names); false if it is already taken. */
-    boolean claim(String name) { return taken.add(name); }
+    public boolean claim(String name) { return taken.add(name); }
 
     /** A fresh name derived from {@code hint}, or {@code v<N>} when there is no usable hint. */
-    String fresh(String hint) {
+    public String fresh(String hint) {
         String base = hint == null ? "" : UNSAFE.matcher(hint).replaceAll("_");
         if (base.isEmpty()) {
             String n;

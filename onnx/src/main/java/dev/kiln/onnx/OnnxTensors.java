@@ -27,22 +27,7 @@ public final class OnnxTensors {
 
     /** The Kiln dtype of ONNX element type {@code elemType}; unsupported types name {@code what}. */
     public static DType dtype(int elemType, String what) {
-        TensorProto.DataType t = TensorProto.DataType.forNumber(elemType);
-        if (t == null) throw new OnnxImportException(what + ": unknown ONNX element type " + elemType);
-        return switch (t) {
-            case FLOAT -> DType.F32;
-            case DOUBLE -> DType.F64;
-            case FLOAT16 -> DType.F16;
-            case BFLOAT16 -> DType.BF16;
-            case INT64 -> DType.I64;
-            case INT32 -> DType.I32;
-            case INT16 -> DType.I16;
-            case INT8 -> DType.I8;
-            case UINT8 -> DType.U8;
-            case BOOL -> DType.BOOL;
-            case UNDEFINED -> throw new OnnxImportException(what + ": element type is missing (UNDEFINED)");
-            default -> throw new ImportUnsupportedException(what + ": element type " + t + " has no Kiln dtype");
-        };
+        return OnnxTypes.dtypeOf(elemType, what);
     }
 
     /** Reads a serialized TensorProto file (as the ONNX test data sets store inputs and outputs). */
@@ -76,21 +61,33 @@ public final class OnnxTensors {
         long bytes = Math.multiplyExact(numel, (long) dtype.byteSize());
         if (bytes > MAX_BYTES) throw new OnnxImportException(what + ": " + bytes + " bytes is more than import allows (" + MAX_BYTES + ")");
         TensorType type = new TensorType(dtype, Shape.of(shape));
+        long stored = OnnxTypes.packedSize(dtype, numel);
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
-            MemorySegment seg = ExternalData.read(t, baseDir, bytes);
+            MemorySegment seg = ExternalData.read(t, baseDir, stored);
+            if (dtype.codecBits() < 8) {
+                return Interpreter.fromBytes(type, OnnxTypes.unpackSubByte(dtype, seg.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), numel, what));
+            }
             NDArray out = NDArray.zeros(dtype, shape);
             MemorySegment.copy(seg, 0, out.segment(), 0, bytes);
             return out;
         }
         if (t.hasRawData()) {
             ByteString raw = t.getRawData();
-            if (raw.size() != bytes) {
+            if (raw.size() != stored) {
                 throw new OnnxImportException(what + ": raw_data has " + raw.size() + " bytes but " + dtype + " "
-                        + java.util.Arrays.toString(shape) + " needs " + bytes);
+                        + java.util.Arrays.toString(shape) + " needs " + stored);
             }
-            return Interpreter.fromBytes(type, raw.toByteArray());
+            return Interpreter.fromBytes(type, OnnxTypes.unpackSubByte(dtype, raw.toByteArray(), numel, what));
         }
         int n = Math.toIntExact(numel);
+        if (dtype.codecBits() < 8) {
+            // int32_data holds one packed byte per entry
+            int packed = Math.toIntExact(stored);
+            count(what, "int32_data", t.getInt32DataCount(), packed);
+            byte[] b = new byte[packed];
+            for (int i = 0; i < packed; i++) b[i] = (byte) t.getInt32Data(i);
+            return Interpreter.fromBytes(type, OnnxTypes.unpackSubByte(dtype, b, numel, what));
+        }
         ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
             case F32 -> {
@@ -105,17 +102,25 @@ public final class OnnxTensors {
                 count(what, "int64_data", t.getInt64DataCount(), n);
                 for (int i = 0; i < n; i++) b.putLong(t.getInt64Data(i));
             }
+            case U64 -> {
+                count(what, "uint64_data", t.getUint64DataCount(), n);
+                for (int i = 0; i < n; i++) b.putLong(t.getUint64Data(i));
+            }
+            case U32 -> {
+                count(what, "uint64_data", t.getUint64DataCount(), n);
+                for (int i = 0; i < n; i++) b.putInt((int) t.getUint64Data(i));
+            }
             case I32 -> {
                 count(what, "int32_data", t.getInt32DataCount(), n);
                 for (int i = 0; i < n; i++) b.putInt(t.getInt32Data(i));
             }
-            case I16, F16, BF16 -> {
+            default -> {
+                // 16-bit and 8-bit dtypes (float8 codes included): one element per int32_data entry
                 count(what, "int32_data", t.getInt32DataCount(), n);
-                for (int i = 0; i < n; i++) b.putShort((short) t.getInt32Data(i));
-            }
-            case I8, U8, BOOL -> {
-                count(what, "int32_data", t.getInt32DataCount(), n);
-                for (int i = 0; i < n; i++) b.put((byte) t.getInt32Data(i));
+                for (int i = 0; i < n; i++) {
+                    if (dtype.byteSize() == 2) b.putShort((short) t.getInt32Data(i));
+                    else b.put((byte) t.getInt32Data(i));
+                }
             }
         }
         return Interpreter.fromBytes(type, b.array());

@@ -42,6 +42,9 @@ final class OnnxTypes {
             case I16 -> TensorProto.DataType.INT16;
             case I8 -> TensorProto.DataType.INT8;
             case U8 -> TensorProto.DataType.UINT8;
+            case U16 -> TensorProto.DataType.UINT16;
+            case U32 -> TensorProto.DataType.UINT32;
+            case U64 -> TensorProto.DataType.UINT64;
             case BOOL -> TensorProto.DataType.BOOL;
             case F8E4M3FN -> TensorProto.DataType.FLOAT8E4M3FN;
             case F8E4M3FNUZ -> TensorProto.DataType.FLOAT8E4M3FNUZ;
@@ -57,10 +60,26 @@ final class OnnxTypes {
     }
 
     /**
-     * The Kiln dtype of an ONNX element type; the types Kiln has no dtype for (string, complex, uint16/32/64,
-     * undefined) are an {@link OnnxImportException} naming the type.
+     * The Kiln dtype of an ONNX element type. UNDEFINED is an {@link OnnxImportException}; the types Kiln has no
+     * dtype for (string, complex) are an {@link ImportUnsupportedException} naming the type.
      */
     static DType dtypeOf(TensorProto.DataType t) {
+        return dtypeOf(t.getNumber(), "ONNX element type " + t);
+    }
+
+    /** The Kiln dtype of an ONNX {@code elem_type}/{@code data_type} number; unknown numbers are an import error. */
+    static DType dtypeOf(int elemType) {
+        return dtypeOf(elemType, "ONNX element type " + elemType);
+    }
+
+    /**
+     * The one table from ONNX element types to Kiln dtypes; errors start with {@code what} (the tensor, input or
+     * attribute that has the type): unknown numbers and UNDEFINED are an {@link OnnxImportException}, string and
+     * complex types an {@link ImportUnsupportedException}.
+     */
+    static DType dtypeOf(int elemType, String what) {
+        TensorProto.DataType t = TensorProto.DataType.forNumber(elemType);
+        if (t == null) throw new OnnxImportException(what + ": unknown ONNX element type " + elemType);
         return switch (t) {
             case FLOAT -> DType.F32;
             case DOUBLE -> DType.F64;
@@ -71,6 +90,9 @@ final class OnnxTypes {
             case INT16 -> DType.I16;
             case INT8 -> DType.I8;
             case UINT8 -> DType.U8;
+            case UINT16 -> DType.U16;
+            case UINT32 -> DType.U32;
+            case UINT64 -> DType.U64;
             case BOOL -> DType.BOOL;
             case FLOAT8E4M3FN -> DType.F8E4M3FN;
             case FLOAT8E4M3FNUZ -> DType.F8E4M3FNUZ;
@@ -82,16 +104,9 @@ final class OnnxTypes {
             case UINT4 -> DType.U4;
             case INT2 -> DType.I2;
             case UINT2 -> DType.U2;
-            case UNDEFINED, STRING, UINT16, UINT32, UINT64, COMPLEX64, COMPLEX128 ->
-                    throw new OnnxImportException("ONNX element type " + t + " is not supported: Kiln has no " + t + " dtype");
+            case UNDEFINED -> throw new OnnxImportException(what + ": element type is missing (UNDEFINED)");
+            case STRING, COMPLEX64, COMPLEX128 -> throw new ImportUnsupportedException(what + ": element type " + t + " has no Kiln dtype");
         };
-    }
-
-    /** The Kiln dtype of an ONNX {@code elem_type}/{@code data_type} number; unknown numbers are an import error. */
-    static DType dtypeOf(int elemType) {
-        TensorProto.DataType t = TensorProto.DataType.forNumber(elemType);
-        if (t == null) throw new OnnxImportException("unknown ONNX element type " + elemType);
-        return dtypeOf(t);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.kiln.onnx;
 
+import dev.kiln.ir.DType;
 import dev.kiln.ir.testing.SharedData;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.onnx.proto.OnnxProtos.TensorProto;
@@ -25,18 +26,22 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The ONNX backend conformance cases in {@code ../shared/onnx/backend-tests}: every case is imported
- * and run on every test data set, and each output compared with {@code output_K.pb} as ONNX does
- * ({@code |a - b| <= 1e-7 + 1e-3 |b|}, NaN equal to NaN, integers and bools exact, shapes equal).
+ * and run on every test data set, and each output compared with {@code output_K.pb} (see {@link #compare}:
+ * floats as ONNX does, {@code |a - b| <= 1e-7 + 1e-3 |b|} with NaN equal to NaN; integers, bools and the
+ * low-precision dtypes bit for bit; shapes and dtypes equal).
  * A case Kiln cannot import ({@link ImportUnsupportedException}) is counted, not failed. The test
  * fails when a simple or pytorch-converted case that imports gives a wrong answer, when a node case
  * not in {@code conformance-known-failures.txt} fails, or when a listed case passes. The per-folder
- * table goes to stdout and {@code target/conformance.md}.
+ * table, core tallies and failures go to stdout; {@code target/conformance.md} also lists every
+ * unsupported case with its reason.
  */
 class OnnxConformanceTest {
 
     static final double RTOL = 1e-3, ATOL = 1e-7;
     static final List<String> FOLDERS = List.of("node", "simple", "pytorch-converted");
-    /** Node cases whose dtypes Kiln does not have yet (another issue adds them). */
+    /** Core cases that passed when this was last raised (issue 6's goal is 95% of 480, i.e. 456); fewer fails the test. */
+    static final int CORE_PASS_FLOOR = 461;
+    /** Node cases with low-precision or string dtypes, tallied separately to show the plain-dtype rate. */
     static final Pattern EXOTIC = Pattern.compile("float8|e4m3|e5m2|int4|int2|float4|e2m1|e8m0|string", Pattern.CASE_INSENSITIVE);
 
     enum Status { PASS, FAIL, UNSUPPORTED }
@@ -55,7 +60,8 @@ class OnnxConformanceTest {
             }
         }
         String report = report(outcomes, core, known);
-        System.out.println(report);
+        // stdout gets the tables and failures; the unsupported reasons only go to the file
+        System.out.println(report.substring(0, report.indexOf("\n## Unsupported")));
         Files.createDirectories(Path.of("target"));
         Files.writeString(Path.of("target", "conformance.md"), report);
 
@@ -68,6 +74,8 @@ class OnnxConformanceTest {
             if (o.status() == Status.PASS && listed) problems.add(o.folder() + "/" + o.name() + " passes now: remove it from the known failures");
         }
         for (String k : known.keySet()) if (!seen.contains(k)) problems.add("known failure " + k + " is not a case");
+        long corePass = outcomes.stream().filter(o -> o.folder().equals("node") && core.contains(o.name()) && o.status() == Status.PASS).count();
+        if (corePass < CORE_PASS_FLOOR) problems.add("only " + corePass + " core cases pass, fewer than " + CORE_PASS_FLOOR + " before");
         if (!problems.isEmpty()) fail(problems.size() + " conformance problem(s):\n  " + String.join("\n  ", problems));
     }
 
@@ -155,21 +163,39 @@ class OnnxConformanceTest {
         return out;
     }
 
-    /** Null when equal under ONNX's tolerances, else what differs. */
+    /**
+     * Null when equal, else what differs. Integer, bool and storage-only dtypes (float8, f4e2m1, f8e8m0, the
+     * 4-/2-bit ints) must match bit for bit, except that any NaN code matches any NaN code; f32/f64/f16/bf16
+     * match under ONNX's tolerances with NaN equal to NaN.
+     */
     static String compare(NDArray got, NDArray want) {
         if (got.dtype() != want.dtype()) return "dtype " + got.dtype() + " vs expected " + want.dtype();
         if (!Arrays.equals(got.shape(), want.shape())) {
             return "shape " + Arrays.toString(got.shape()) + " vs expected " + Arrays.toString(want.shape());
         }
+        DType t = want.dtype();
         NDArray g = got.contiguous(), w = want.contiguous();
-        boolean exact = !want.dtype().isFloatingPoint();
+        if (!t.isFloatingPoint() || t.isStorageOnly()) {
+            byte[] gb = g.toLittleEndianBytes(), wb = w.toLittleEndianBytes();
+            int size = t.byteSize();
+            for (int i = 0; i < wb.length / size; i++) {
+                if (Arrays.equals(gb, i * size, (i + 1) * size, wb, i * size, (i + 1) * size)) continue;
+                if (t.isFloatingPoint() && Double.isNaN(g.getFlat(i)) && Double.isNaN(w.getFlat(i))) continue;
+                return "element " + i + ": " + element(g, i) + " vs expected " + element(w, i) + " (bits differ)";
+            }
+            return null;
+        }
         for (long i = 0; i < want.numel(); i++) {
             double a = g.getFlat(i), b = w.getFlat(i);
-            boolean ok = exact ? (want.dtype() == dev.kiln.ir.DType.I64 ? g.toLongArray()[(int) i] == w.toLongArray()[(int) i] : a == b)
-                    : (Double.isNaN(a) && Double.isNaN(b)) || a == b || Math.abs(a - b) <= ATOL + RTOL * Math.abs(b);
+            boolean ok = (Double.isNaN(a) && Double.isNaN(b)) || a == b || Math.abs(a - b) <= ATOL + RTOL * Math.abs(b);
             if (!ok) return "element " + i + ": " + a + " vs expected " + b;
         }
         return null;
+    }
+
+    private static String element(NDArray a, long i) {
+        return a.dtype() == DType.U64 ? Long.toUnsignedString(a.reshape(-1).getLong(i))
+                : a.dtype().isInteger() ? Long.toString(a.reshape(-1).getLong(i)) : Double.toString(a.getFlat(i));
     }
 
     private static String firstLine(String s) {

@@ -243,7 +243,43 @@ class OnnxImporterTest {
         assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(fewer, null));
         TensorProto external = floats.toBuilder().setDataLocation(TensorProto.DataLocation.EXTERNAL).build();
         assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(external, Path.of("no-such-model-dir").toAbsolutePath()));
-        TensorProto uint32 = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT32.getNumber()).addDims(1).addUint64Data(1).build();
-        assertThrows(ImportUnsupportedException.class, () -> OnnxTensors.toArray(uint32, null));
+        TensorProto strings = TensorProto.newBuilder().setDataType(TensorProto.DataType.STRING.getNumber()).addDims(1)
+                .addStringData(ByteString.copyFromUtf8("x")).build();
+        assertThrows(ImportUnsupportedException.class, () -> OnnxTensors.toArray(strings, null));
+    }
+
+    @Test
+    void unsignedAndPackedTensorsDecodeFromEveryField() {
+        // uint32 and uint64 live in uint64_data, uint16 in int32_data
+        TensorProto u64 = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT64.getNumber()).addDims(2)
+                .addUint64Data(-1L).addUint64Data(Long.MIN_VALUE + 5).build();
+        NDArray a = OnnxTensors.toArray(u64, null);
+        assertEquals(DType.U64, a.dtype());
+        assertArrayEquals(new long[] {-1L, Long.MIN_VALUE + 5}, a.toLongArray());
+        assertEquals(0x1p64, a.getFlat(0));
+        TensorProto u32 = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT32.getNumber()).addDims(1).addUint64Data(4294967295L).build();
+        assertArrayEquals(new long[] {4294967295L}, OnnxTensors.toArray(u32, null).toLongArray());
+        TensorProto u16 = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT16.getNumber()).addDims(1).addInt32Data(65535).build();
+        assertArrayEquals(new long[] {65535}, OnnxTensors.toArray(u16, null).toLongArray());
+        // raw_data round trip, u64 past the signed range
+        assertArrayEquals(a.toLongArray(), OnnxTensors.toArray(OnnxTensors.fromArray("a", a), null).toLongArray());
+
+        // int4: packed two per byte in raw_data, and one packed byte per int32_data entry
+        TensorProto packedRaw = TensorProto.newBuilder().setDataType(TensorProto.DataType.INT4.getNumber()).addDims(3)
+                .setRawData(ByteString.copyFrom(new byte[] {(byte) 0x8F, 0x07})).build();
+        NDArray q = OnnxTensors.toArray(packedRaw, null);
+        assertEquals(DType.I4, q.dtype());
+        assertArrayEquals(new long[] {-1, -8, 7}, q.toLongArray());
+        TensorProto packedInts = TensorProto.newBuilder().setDataType(TensorProto.DataType.UINT2.getNumber()).addDims(5)
+                .addInt32Data(0b11100100).addInt32Data(0b10).build();
+        assertArrayEquals(new long[] {0, 1, 2, 3, 2}, OnnxTensors.toArray(packedInts, null).toLongArray());
+        assertArrayEquals(q.toLongArray(), OnnxTensors.toArray(OnnxTensors.fromArray("q", q), null).toLongArray());
+        TensorProto tooFew = packedRaw.toBuilder().clearDims().addDims(5).build();
+        assertEquals("tensor '': raw_data has 2 bytes but i4 [5] needs 3",
+                assertThrows(OnnxImportException.class, () -> OnnxTensors.toArray(tooFew, null)).getMessage());
+        // float8 codes, one per int32_data entry
+        TensorProto f8 = TensorProto.newBuilder().setDataType(TensorProto.DataType.FLOAT8E4M3FN.getNumber()).addDims(2)
+                .addInt32Data(0x7E).addInt32Data(0x38).build();
+        assertArrayEquals(new double[] {448, 1}, OnnxTensors.toArray(f8, null).toDoubleArray());
     }
 }

@@ -38,15 +38,19 @@ class OnnxTypesTest {
         }
         assertEquals(TensorProto.DataType.FLOAT8E4M3FNUZ, OnnxTypes.elemType(DType.F8E4M3FNUZ));
         assertEquals(TensorProto.DataType.INT2, OnnxTypes.elemType(DType.I2));
+        assertEquals(TensorProto.DataType.UINT16, OnnxTypes.elemType(DType.U16));
+        assertEquals(TensorProto.DataType.UINT32, OnnxTypes.elemType(DType.U32));
+        assertEquals(TensorProto.DataType.UINT64, OnnxTypes.elemType(DType.U64));
     }
 
     @Test
     void unsupportedElementTypesAreImportErrors() {
-        OnnxImportException s = assertThrows(OnnxImportException.class, () -> OnnxTypes.dtypeOf(TensorProto.DataType.STRING));
-        assertEquals("ONNX element type STRING is not supported: Kiln has no STRING dtype", s.getMessage());
-        assertThrows(OnnxImportException.class, () -> OnnxTypes.dtypeOf(TensorProto.DataType.COMPLEX64));
-        assertThrows(OnnxImportException.class, () -> OnnxTypes.dtypeOf(TensorProto.DataType.UINT16));
-        assertEquals("unknown ONNX element type 99",
+        OnnxImportException s = assertThrows(ImportUnsupportedException.class, () -> OnnxTypes.dtypeOf(TensorProto.DataType.STRING));
+        assertEquals("ONNX element type STRING: element type STRING has no Kiln dtype", s.getMessage());
+        assertThrows(ImportUnsupportedException.class, () -> OnnxTypes.dtypeOf(TensorProto.DataType.COMPLEX64));
+        assertEquals("input 'x': element type is missing (UNDEFINED)",
+                assertThrows(OnnxImportException.class, () -> OnnxTypes.dtypeOf(0, "input 'x'")).getMessage());
+        assertEquals("ONNX element type 99: unknown ONNX element type 99",
                 assertThrows(OnnxImportException.class, () -> OnnxTypes.dtypeOf(99)).getMessage());
     }
 

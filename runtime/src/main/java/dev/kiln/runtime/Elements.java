@@ -32,6 +32,7 @@ public final class Elements {
             case F16 -> Float.float16ToFloat(seg.getAtIndex(I16, index));
             case BF16 -> bf16ToFloat(seg.getAtIndex(I16, index));
             case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 -> LowPrecision.decode(type, seg.getAtIndex(I8, index));
+            case U64 -> DType.u64ToDouble(seg.getAtIndex(I64, index));
             default -> getLong(seg, type, index);
         };
     }
@@ -45,11 +46,15 @@ public final class Elements {
             case BF16 -> seg.setAtIndex(I16, index, floatToBf16((float) value));
             case BOOL -> seg.setAtIndex(I8, index, (byte) (value != 0 ? 1 : 0));
             case F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1, F8E8M0 -> seg.setAtIndex(I8, index, LowPrecision.encode(type, value));
+            case U64 -> seg.setAtIndex(I64, index, DType.doubleToU64(value));
             default -> setLong(seg, type, index, (long) value);
         }
     }
 
-    /** Element {@code index} read as a long; floats truncate toward zero. */
+    /**
+     * Element {@code index} read as a long; floats truncate toward zero. u64 elements come back as their bits,
+     * so values from 2^63 are negative: compare and divide them with {@code Long.compareUnsigned} and friends.
+     */
     public static long getLong(MemorySegment seg, DType type, long index) {
         return switch (type) {
             case I64 -> seg.getAtIndex(I64, index);
@@ -57,6 +62,9 @@ public final class Elements {
             case I16 -> seg.getAtIndex(I16, index);
             case I8 -> seg.getAtIndex(I8, index);
             case U8 -> seg.getAtIndex(I8, index) & 0xFF;
+            case U16 -> seg.getAtIndex(I16, index) & 0xFFFF;
+            case U32 -> seg.getAtIndex(I32, index) & 0xFFFFFFFFL;
+            case U64 -> seg.getAtIndex(I64, index);
             case BOOL -> seg.getAtIndex(I8, index) != 0 ? 1 : 0;
             case I4, U4, I2, U2 -> (long) LowPrecision.decode(type, seg.getAtIndex(I8, index));
             default -> (long) getDouble(seg, type, index);
@@ -66,14 +74,19 @@ public final class Elements {
     /** Writes {@code value} converted to {@code type}; narrower ints wrap around like a C cast. */
     public static void setLong(MemorySegment seg, DType type, long index, long value) {
         switch (type) {
-            case I64 -> seg.setAtIndex(I64, index, value);
-            case I32 -> seg.setAtIndex(I32, index, (int) value);
-            case I16 -> seg.setAtIndex(I16, index, (short) value);
+            case I64, U64 -> seg.setAtIndex(I64, index, value);
+            case I32, U32 -> seg.setAtIndex(I32, index, (int) value);
+            case I16, U16 -> seg.setAtIndex(I16, index, (short) value);
             case I8, U8 -> seg.setAtIndex(I8, index, (byte) value);
             case BOOL -> seg.setAtIndex(I8, index, (byte) (value != 0 ? 1 : 0));
             case I4, U4, I2, U2 -> seg.setAtIndex(I8, index, LowPrecision.wrapInt(type, value));
             default -> setDouble(seg, type, index, (double) value);
         }
+    }
+
+    /** Orders two elements of {@code type} read by {@link #getLong}: unsigned for u64 (its bits), signed otherwise. */
+    public static int compareLongs(DType type, long a, long b) {
+        return type == DType.U64 ? Long.compareUnsigned(a, b) : Long.compare(a, b);
     }
 
     /** Copies one element's bytes unchanged between two segments of the same dtype. */

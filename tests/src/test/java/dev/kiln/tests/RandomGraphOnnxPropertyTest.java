@@ -29,9 +29,8 @@ class RandomGraphOnnxPropertyTest {
 
     @Property(tries = 80)
     void randomGraphsExportCheckAndMatchTheInterpreter(@ForAll("graphs") Graph g, @ForAll("opsets") int opset) {
-        // Graphs holding infinite or near-FLT_MAX constants are left out: intermediate sums then overflow
-        // f32 in ONNX Runtime but not in Kiln's double accumulators, and Kiln's compensated sum/mean turns
-        // +-inf into NaN ((inf - inf) in the compensation term; a runtime issue) where ORT gives inf.
+        // Graphs holding finite near-FLT_MAX constants are left out: intermediate sums then overflow f32 in
+        // ONNX Runtime but not in Kiln's double accumulators. Infinite constants stay in (sum/mean keep +-inf).
         Assume.that(!hasHugeConstant(g.body()));
         // Storage-only dtypes (f8, i4, ...) need opsets up to 25 and ONNX Runtime runs few ops on them;
         // their export is checked against ORT in OnnxTypesTest.
@@ -39,12 +38,26 @@ class RandomGraphOnnxPropertyTest {
         Random random = new Random(IrPrinter.print(g).hashCode());
         Map<String, NDArray> weights = OnnxParity.randomWeights(g, random);
         List<List<NDArray>> inputs = List.of(OnnxParity.randomInputs(g, 2, random), OnnxParity.randomInputs(g, 3, random));
+        ModelProto m = null;
         try {
-            ModelProto m = OnnxParity.exportChecked(g, weights, ExportOptions.defaults().withOpset(opset));
+            m = OnnxParity.exportChecked(g, weights, ExportOptions.defaults().withOpset(opset));
+        } catch (dev.kiln.onnx.OnnxExportException e) {
+            // a storage-only dtype (int4, float8e8m0, int2, ...) that ONNX has only from a later opset is refused by
+            // design (OnnxTypesTest covers the message); such a draw says nothing about parity
+            if (!e.getMessage().contains(" only from opset ")) throw failure(e, opset, g);
+        } catch (AssertionError | RuntimeException e) {
+            throw failure(e, opset, g);
+        }
+        Assume.that(m != null);
+        try {
             OnnxParity.assertMatches("random graph", g, m, weights, inputs, false);
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError(e.getMessage() + "\nat opset " + opset + ", graph:\n" + IrPrinter.print(g), e);
+            throw failure(e, opset, g);
         }
+    }
+
+    private static AssertionError failure(Throwable e, int opset, Graph g) {
+        return new AssertionError(e.getMessage() + "\nat opset " + opset + ", graph:\n" + IrPrinter.print(g), e);
     }
 
     private static boolean hasHugeConstant(dev.kiln.ir.Block block) {
@@ -52,7 +65,7 @@ class RandomGraphOnnxPropertyTest {
             if (op.name().equals("constant") && op.attr("value") instanceof dev.kiln.ir.Attribute.Tensor t
                     && t.type().dtype().isFloatingPoint()) {
                 for (double v : dev.kiln.runtime.Interpreter.fromBytes(t.type(), t.data()).toDoubleArray()) {
-                    if (Math.abs(v) > 1e30) return true;
+                    if (Math.abs(v) > 1e30 && !Double.isInfinite(v)) return true;
                 }
             }
             for (dev.kiln.ir.Block r : op.regions()) if (hasHugeConstant(r)) return true;

@@ -37,6 +37,9 @@ final class SafeTensorsHeader {
             case I16 -> "I16";
             case I8 -> "I8";
             case U8 -> "U8";
+            case U16 -> "U16";
+            case U32 -> "U32";
+            case U64 -> "U64";
             case BOOL -> "BOOL";
             case F8E4M3FN -> "F8_E4M3";
             case F8E5M2 -> "F8_E5M2";

@@ -24,7 +24,7 @@ class SafeTensorsFuzzTest {
 
     @Property(tries = 40)
     void randomTensorsRoundTrip(@ForAll @Size(min = 0, max = 4) List<@IntRange(min = 0, max = 5) Integer> dims,
-                                @ForAll @IntRange(min = 0, max = 9) int dtypeIndex,
+                                @ForAll @IntRange(min = 0, max = 12) int dtypeIndex,
                                 @ForAll long seed) throws IOException {
         DType dtype = DType.values()[dtypeIndex];
         long[] shape = dims.stream().mapToLong(Integer::longValue).toArray();

@@ -31,7 +31,7 @@ final class RandomConstants {
     private static double element(Choices c, DType dtype) {
         return switch (dtype.kind()) {
             case BOOL -> c.next(2);
-            case INT -> dtype == DType.U8 ? c.next(256) : c.between(-128, 127);
+            case INT -> dtype.isUnsigned() && !dtype.isStorageOnly() ? c.next(256) : c.between(-128, 127);
             case FLOAT -> c.chance(30) ? SPECIAL[c.next(SPECIAL.length)] : (c.between(-64, 64) / 8.0 + c.next(1000) * 1.0e-4);
         };
     }

@@ -3,16 +3,14 @@ package dev.kiln.onnx.netdef;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.Value;
+import dev.kiln.onnx.Names;
 import dev.kiln.onnx.caffe2.proto.Caffe2Protos.NetDef;
 import dev.kiln.onnx.caffe2.proto.Caffe2Protos.OperatorDef;
 
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The state of one NetDef export while the op exports write operators: the blob name of every
@@ -20,30 +18,18 @@ import java.util.regex.Pattern;
  */
 final class NetWriter {
 
-    private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9_.]");
-
     private final NetDef.Builder net;
     private final Map<Value, String> blobs = new IdentityHashMap<>();
     private final Map<Value, String> preassigned = new IdentityHashMap<>();
-    private final Set<String> taken = new HashSet<>();
-    private final Map<String, Integer> nextSuffix = new HashMap<>();
+    private final Names names = new Names();
 
     NetWriter(NetDef.Builder net) { this.net = net; }
 
     /** Claims an exact blob name (weights); false if it is taken. */
-    boolean claim(String name) { return taken.add(name); }
+    boolean claim(String name) { return names.claim(name); }
 
     /** A fresh blob name from {@code hint} (made identifier-safe), with a numeric suffix on clashes. */
-    String temp(String hint) {
-        String base = hint == null || hint.isEmpty() ? "v" : UNSAFE.matcher(hint).replaceAll("_");
-        if (Character.isDigit(base.charAt(0))) base = "v" + base;
-        if (taken.add(base)) return base;
-        int k = nextSuffix.getOrDefault(base, 1);
-        String n;
-        do { n = base + "_" + k++; } while (!taken.add(n));
-        nextSuffix.put(base, k);
-        return n;
-    }
+    String temp(String hint) { return names.fresh(hint); }
 
     /** The blob of a value already written (an input, weight or earlier result). */
     String ref(Value v) {

@@ -54,4 +54,21 @@ enum BinaryOp {
             case MINIMUM -> Math.min(a, b);
         };
     }
+
+    /** u64 semantics on the elements' bits: unsigned division, remainder, max and min; the rest as for longs. */
+    long applyUnsigned(long a, long b) {
+        return switch (this) {
+            case DIV -> {
+                if (b == 0) throw new IllegalArgumentException("div: integer division by zero");
+                yield Long.divideUnsigned(a, b);
+            }
+            case REMAINDER -> {
+                if (b == 0) throw new IllegalArgumentException("remainder: integer division by zero");
+                yield Long.remainderUnsigned(a, b);
+            }
+            case MAXIMUM -> Long.compareUnsigned(a, b) >= 0 ? a : b;
+            case MINIMUM -> Long.compareUnsigned(a, b) <= 0 ? a : b;
+            default -> apply(a, b);
+        };
+    }
 }

@@ -21,6 +21,7 @@ enum CompareOp {
         };
     }
 
+    /** Integer comparison; u64 callers pass {@code Long.compareUnsigned(a, b)} and 0. */
     boolean test(long a, long b) {
         return switch (this) {
             case GT -> a > b;

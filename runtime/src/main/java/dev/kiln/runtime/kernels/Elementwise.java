@@ -11,7 +11,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Elementwise kernels with NumPy broadcasting. Both operands of a binary op must have the same dtype. f32 runs
  * on vectorised row loops (Vector API when available); other dtypes take a general path (f16/bf16 computed in
- * f32, integers in 64-bit wrap-around arithmetic). Every op returns a new contiguous tensor.
+ * f32, integers in 64-bit wrap-around arithmetic, u64 with unsigned division, remainder and ordering). Every op returns a new contiguous tensor.
  */
 public final class Elementwise {
     private Elementwise() {}
@@ -102,6 +102,13 @@ public final class Elementwise {
                             Elements.getDouble(as, t, p[0] + i * sa), Elements.getDouble(bs, t, p[1] + i * sb)));
                 }
             });
+        } else if (t == DType.U64) {
+            plan.run((p, n) -> {
+                for (long i = 0; i < n; i++) {
+                    Elements.setLong(os, t, p[2] + i * so, op.applyUnsigned(
+                            Elements.getLong(as, t, p[0] + i * sa), Elements.getLong(bs, t, p[1] + i * sb)));
+                }
+            });
         } else {
             plan.run((p, n) -> {
                 for (long i = 0; i < n; i++) {
@@ -131,9 +138,11 @@ public final class Elementwise {
                 }
             });
         } else {
+            boolean u64 = t == DType.U64;
             plan.run((p, n) -> {
                 for (long i = 0; i < n; i++) {
-                    Elements.setLong(os, t, p[1] + i * so, op.apply(Elements.getLong(xs, t, p[0] + i * sx)));
+                    long v = Elements.getLong(xs, t, p[0] + i * sx);
+                    Elements.setLong(os, t, p[1] + i * so, u64 ? op.applyUnsigned(v) : op.apply(v));
                 }
             });
         }
@@ -157,7 +166,7 @@ public final class Elementwise {
                 long ia = p[0] + i * sa, ib = p[1] + i * sb;
                 boolean r = floating
                         ? op.test(Elements.getDouble(as, t, ia), Elements.getDouble(bs, t, ib))
-                        : op.test(Elements.getLong(as, t, ia), Elements.getLong(bs, t, ib));
+                        : op.test(Elements.compareLongs(t, Elements.getLong(as, t, ia), Elements.getLong(bs, t, ib)), 0);
                 os.set(ValueLayout.JAVA_BYTE, p[2] + i * so, (byte) (r ? 1 : 0));
             }
         });

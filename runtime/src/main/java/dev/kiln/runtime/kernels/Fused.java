@@ -30,7 +30,7 @@ public final class Fused {
         if (t == DType.F32) {
             float[] bf = new float[b.length];
             for (int j = 0; j < b.length; j++) bf[j] = (float) b[j];
-            forRows(x.numel(), d, (row, buf) -> {
+            Norms.forBlocks(x.numel(), d, (row, buf) -> {
                 long base = row * d;
                 for (int j = 0; j < d; j++) {
                     float v = xs.getAtIndex(Elements.F32, xo + base + j) + bf[j];
@@ -39,7 +39,7 @@ public final class Fused {
             });
             return y;
         }
-        forRows(x.numel(), d, (row, buf) -> {
+        Norms.forBlocks(x.numel(), d, (row, buf) -> {
             long base = row * d;
             for (int j = 0; j < d; j++) {
                 double v = round(t, Elements.getDouble(xs, t, xo + base + j) + b[j]);
@@ -70,7 +70,7 @@ public final class Fused {
         DType t = x.dtype();
         MemorySegment xs = xc.segment(), ss = sc.segment(), ys = y.segment(), sums = withSum ? sum.segment() : null;
         long xo = xc.offset(), so = sc.offset();
-        forRows(x.numel(), d, (row, buf) -> {
+        Norms.forBlocks(x.numel(), d, (row, buf) -> {
             long base = row * d;
             int n = buf.length;
             for (int j = 0; j < n; j++) {
@@ -114,19 +114,5 @@ public final class Fused {
                     + Shapes.str(x.shape()) + "), got " + Shapes.str(v.shape()));
         }
         return v.toDoubleArray();
-    }
-
-    @FunctionalInterface
-    private interface Row {
-        void run(long row, double[] buffer);
-    }
-
-    /** Runs {@code body} on each row of {@code d} elements, in parallel for large inputs; each worker has its own buffer. */
-    private static void forRows(long numel, long d, Row body) {
-        long rows = d == 0 ? 0 : numel / d;
-        Parallel.forRange(rows, Math.max(1, Parallel.PARALLEL_THRESHOLD / Math.max(1, d)), (start, end) -> {
-            double[] buf = new double[(int) d];
-            for (long r = start; r < end; r++) body.run(r, buf);
-        });
     }
 }

@@ -83,7 +83,10 @@ final class Im2col {
             }
             int src = (int) (ih * g.w() + j * g.dw() - g.pw());
             java.util.Arrays.fill(row, dst, dst + owLo, 0f);
-            if (sw == 1) System.arraycopy(plane, src + owLo, row, dst + owLo, owHi - owLo);
+            // a tap that never lands inside the row (padding at least the input or kernel span) copies nothing;
+            // arraycopy would reject its out-of-plane start even for length 0
+            if (owHi == owLo) { }
+            else if (sw == 1) System.arraycopy(plane, src + owLo, row, dst + owLo, owHi - owLo);
             else for (int o = owLo; o < owHi; o++) row[dst + o] = plane[src + o * sw];
             java.util.Arrays.fill(row, dst + owHi, dst + ow, 0f);
         }

@@ -102,7 +102,8 @@ public final class MathReductions {
                 for (long i = 1; i < l.count; i++) {
                     c.advance();
                     long v = Elements.getLong(xs, t, c.position(0));
-                    best = max ? Math.max(best, v) : Math.min(best, v);
+                    int cmp = Elements.compareLongs(t, v, best);
+                    if (max ? cmp > 0 : cmp < 0) best = v;
                 }
                 Elements.setLong(os, t, o, best);
             }
@@ -140,7 +141,8 @@ public final class MathReductions {
                 for (long i = 1; i < l.count; i++) {
                     c.advance();
                     long v = Elements.getLong(xs, t, c.position(0));
-                    if (max ? v > best : v < best) {
+                    int cmp = Elements.compareLongs(t, v, best);
+                    if (max ? cmp > 0 : cmp < 0) {
                         best = v;
                         at = i;
                     }

@@ -89,6 +89,12 @@ public final class MathUnary {
             return map("clamp", x, v -> Math.min(Math.max(v, lo), hi), null);
         }
         long lo = integerBound(x, "min", min), hi = integerBound(x, "max", max);
+        if (t == DType.U64) {
+            return map("clamp", x, null, v -> {
+                long up = Long.compareUnsigned(v, lo) < 0 ? lo : v;
+                return Long.compareUnsigned(up, hi) > 0 ? hi : up;
+            });
+        }
         return map("clamp", x, v -> Math.min(Math.max(v, lo), hi), v -> Math.min(Math.max(v, lo), hi));
     }
 
@@ -108,15 +114,17 @@ public final class MathUnary {
         };
     }
 
+    /** A clamp bound as an element of {@code x}'s integer dtype (u64: its bits); infinities mean no bound. */
     private static long integerBound(NDArray x, String name, double v) {
-        if (Double.isInfinite(v)) return v > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        boolean u64 = x.dtype() == DType.U64;
+        if (Double.isInfinite(v)) return v > 0 ? (u64 ? -1L : Long.MAX_VALUE) : (u64 ? 0 : Long.MIN_VALUE);
         if (v != Math.rint(v)) {
             throw new IllegalArgumentException("clamp: " + name + " = " + v + " is not a whole number, so it cannot clamp an "
                     + x.dtype() + " tensor; convert the tensor to a floating-point dtype first");
         }
         long lo = switch (x.dtype()) {
             case I8 -> Byte.MIN_VALUE;
-            case U8 -> 0;
+            case U8, U16, U32 -> 0;
             case I16 -> Short.MIN_VALUE;
             case I32 -> Integer.MIN_VALUE;
             default -> Long.MIN_VALUE;
@@ -124,10 +132,16 @@ public final class MathUnary {
         long hi = switch (x.dtype()) {
             case I8 -> Byte.MAX_VALUE;
             case U8 -> 255;
+            case U16 -> 0xFFFF;
+            case U32 -> 0xFFFFFFFFL;
             case I16 -> Short.MAX_VALUE;
             case I32 -> Integer.MAX_VALUE;
             default -> Long.MAX_VALUE;
         };
+        if (u64) {
+            if (v < 0 || v >= 0x1p64) throw new IllegalArgumentException("clamp: " + name + " = " + v + " does not fit in u64");
+            return DType.doubleToU64(v);
+        }
         if (v < lo || v > hi) {
             throw new IllegalArgumentException("clamp: " + name + " = " + v + " does not fit in " + x.dtype());
         }

@@ -145,12 +145,14 @@ public final class Norms {
         return new double[] {mean, 1 / Math.sqrt(sq / n + eps)};
     }
 
+    /** Work on one block of a tensor split into equal contiguous blocks, with a scratch buffer of one block. */
     @FunctionalInterface
-    private interface Block {
+    interface Block {
         void run(long block, double[] buffer);
     }
 
-    private static void forBlocks(long numel, long blockLen, Block body) {
+    /** Runs {@code body} on each block of {@code blockLen} elements, in parallel for large inputs; each worker has its own buffer. */
+    static void forBlocks(long numel, long blockLen, Block body) {
         long blocks = blockLen == 0 ? 0 : numel / blockLen;
         Parallel.forRange(blocks, Math.max(1, Parallel.PARALLEL_THRESHOLD / Math.max(1, blockLen)), (start, end) -> {
             double[] buf = new double[(int) blockLen];

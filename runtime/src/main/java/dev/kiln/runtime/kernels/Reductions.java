@@ -12,7 +12,8 @@ import java.util.Arrays;
 /**
  * Sum and mean over a set of axes. Floating-point tensors accumulate in double with Neumaier compensation, so
  * f32 results carry well under one f32 ulp of summation error at any practical size; integer and bool tensors
- * sum exactly into i64.
+ * sum exactly into i64 (wrapping around, u64 by its bits). Once a running sum is infinite or NaN the compensation
+ * stops (it would compute inf - inf), so ±inf inputs give ±inf and inf + -inf gives NaN, as in torch.
  */
 public final class Reductions {
     private Reductions() {}
@@ -129,7 +130,7 @@ public final class Reductions {
                 int o = (int) (p[1] + i * sa);
                 double s = sum[o];
                 double total = s + v;
-                comp[o] += Math.abs(s) >= Math.abs(v) ? (s - total) + v : (v - total) + s;
+                if (Double.isFinite(total)) comp[o] += Math.abs(s) >= Math.abs(v) ? (s - total) + v : (v - total) + s;
                 sum[o] = total;
             }
         });
@@ -185,7 +186,7 @@ public final class Reductions {
                     long at = base + i * rowStride;
                     double v = f32 ? xs.getAtIndex(Elements.F32, at) : Elements.getDouble(xs, type, at);
                     double t = s + v;
-                    comp += Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s;
+                    if (Double.isFinite(t)) comp += Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s;
                     s = t;
                 }
             } else {
@@ -194,7 +195,7 @@ public final class Reductions {
                 for (long i = from; i < to; i++, c.advance()) {
                     double v = Elements.getDouble(xs, type, c.position(0));
                     double t = s + v;
-                    comp += Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s;
+                    if (Double.isFinite(t)) comp += Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s;
                     s = t;
                 }
             }
@@ -221,7 +222,7 @@ public final class Reductions {
             for (double[] p : partials) {
                 double s = total[0], v = p[0];
                 double t = s + v;
-                total[1] += (Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s) + p[1];
+                if (Double.isFinite(t)) total[1] += (Math.abs(s) >= Math.abs(v) ? (s - t) + v : (v - t) + s) + p[1];
                 total[0] = t;
             }
             return total[0] + total[1];

@@ -53,4 +53,13 @@ enum UnaryOp {
             default -> throw new IllegalArgumentException(opName + ": not defined for integers");
         };
     }
+
+    /** u64 semantics on the elements' bits: relu and abs are the identity, sign is 0 or 1, neg wraps. */
+    long applyUnsigned(long x) {
+        return switch (this) {
+            case RELU, ABS -> x;
+            case SIGN -> x == 0 ? 0 : 1;
+            default -> apply(x);
+        };
+    }
 }

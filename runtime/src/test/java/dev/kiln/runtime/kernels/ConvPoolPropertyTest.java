@@ -22,11 +22,13 @@ class ConvPoolPropertyTest {
                                         @ForAll @IntRange(min = 1, max = 3) int inPerGroup,
                                         @ForAll @IntRange(min = 1, max = 3) int outPerGroup,
                                         @ForAll @IntRange(min = 1, max = 9) int h, @ForAll @IntRange(min = 1, max = 9) int w,
-                                        @ForAll @IntRange(min = 1, max = 4) int kh, @ForAll @IntRange(min = 1, max = 4) int kw,
-                                        @ForAll @IntRange(min = 1, max = 3) int stride, @ForAll @IntRange(max = 2) int pad,
-                                        @ForAll @IntRange(min = 1, max = 2) int dilation, @ForAll boolean bias,
+                                        @ForAll @IntRange(min = 1, max = 5) int kh, @ForAll @IntRange(min = 1, max = 5) int kw,
+                                        @ForAll @IntRange(min = 1, max = 3) int stride, @ForAll @IntRange(max = 4) int pad,
+                                        @ForAll @IntRange(max = 4) int padW, @ForAll @IntRange(min = 1, max = 2) int dilation,
+                                        @ForAll @IntRange(min = 1, max = 2) int dilationW, @ForAll boolean bias,
                                         @ForAll boolean channelsLastView, @ForAll boolean f64, @ForAll long seed) {
-        int[] s = {stride, 1 + (stride % 2)}, p = {pad, (pad + 1) % 3}, d = {dilation, 1};
+        // paddings reach past the input and the kernel span, so some taps see only padding
+        int[] s = {stride, 1 + (stride % 2)}, p = {pad, padW}, d = {dilation, dilationW};
         long oh = (h + 2L * p[0] - d[0] * (kh - 1L) - 1) / s[0] + 1;
         long ow = (w + 2L * p[1] - d[1] * (kw - 1L) - 1) / s[1] + 1;
         Assume.that(h + 2L * p[0] >= d[0] * (kh - 1L) + 1 && w + 2L * p[1] >= d[1] * (kw - 1L) + 1);
@@ -46,6 +48,20 @@ class ConvPoolPropertyTest {
         int k = inPerGroup * kh * kw + 1;
         for (int i = 0; i < tol.length; i++) tol[i] = 2 * eps * k * ref[1][i] + 1e-30;
         Tensors.assertClose(ref[0], y, tol, "conv2d");
+    }
+
+    /** Regression: a tap lying wholly in the padding (pad 2 on a width-1 input, kernel width 5) used to overrun. */
+    @Example
+    void paddingWiderThanTheInputMatches() {
+        Random r = new Random(3);
+        for (DType t : new DType[] {DType.F32, DType.F64}) {
+            NDArray x = Tensors.random(r, t, 1, 4, 1, 1);
+            NDArray w = Tensors.random(r, t, 4, 4, 1, 5);
+            int[] s = {1, 1}, p = {0, 2}, d = {1, 1};
+            NDArray y = Conv.conv2d(x, w, null, s, p, d, 1);
+            Tensors.assertShape(new long[] {1, 4, 1, 1}, y);
+            Tensors.assertClose(Naive.conv2d(x, w, null, s, p, d, 1, 1, 1)[0], y, 1e-5, "conv2d " + t);
+        }
     }
 
     @Example

@@ -55,6 +55,32 @@ class ReductionSoftmaxPropertyTest {
         Tensors.assertCloseRel(means, mean, 1e-6, "mean");
     }
 
+    /** Infinities survive the compensated sum (whose correction would compute inf - inf = NaN), as in torch. */
+    @Example
+    void sumAndMeanOfInfinitiesAreInfiniteNotNaN() {
+        double inf = Double.POSITIVE_INFINITY;
+        // the last row overflows to inf while summing
+        double[][] rows = {{1, inf, 2}, {-inf, 1}, {inf, -inf}, {inf, inf}, {Double.MAX_VALUE, Double.MAX_VALUE, -1}};
+        double[] want = {inf, -inf, Double.NaN, inf, inf};
+        for (DType t : new DType[] {DType.F32, DType.F64}) {
+            for (int k = 0; k < rows.length; k++) {
+                NDArray x = NDArray.of(rows[k], rows[k].length).to(t);
+                assertEquals(want[k], Reductions.sum(x, null, false).getFlat(0), t + " sum " + java.util.Arrays.toString(rows[k]));
+                assertEquals(want[k], Reductions.mean(x, null, false).getFlat(0), t + " mean " + java.util.Arrays.toString(rows[k]));
+            }
+        }
+        // the strided, memory-order (innermost axis kept) and parallel paths
+        NDArray columns = NDArray.of(new double[] {1, -inf, inf, 1, 2, 3}, 3, 2);
+        assertArrayEquals(new double[] {inf, -inf}, Reductions.sum(columns, new int[] {0}, false).toDoubleArray());
+        assertArrayEquals(new double[] {inf, -inf}, Reductions.sum(columns.permute(1, 0).contiguous().permute(1, 0), new int[] {0}, false).toDoubleArray());
+        double[] big = new double[(int) Parallel.PARALLEL_THRESHOLD * 4];
+        java.util.Arrays.fill(big, 1);
+        big[big.length / 2] = inf;
+        assertEquals(inf, Reductions.sum(NDArray.of(big, big.length), null, false).getFlat(0));
+        big[big.length - 1] = -inf;
+        assertEquals(Double.NaN, Reductions.sum(NDArray.of(big, big.length), null, false).getFlat(0));
+    }
+
     @Property(tries = 80)
     void softmaxAndLogSoftmaxMatchNaive(@ForAll @Size(min = 1, max = 3) List<@IntRange(min = 1, max = 6) Integer> dims,
                                         @ForAll @IntRange(min = -3, max = 2) int axisChoice,

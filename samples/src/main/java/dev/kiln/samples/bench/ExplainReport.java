@@ -22,10 +22,12 @@ import java.util.function.Supplier;
  */
 public final class ExplainReport {
 
-    /** A Transformer encoder layer with a linear head over the mean token. */
+    /** A Transformer encoder layer (relu like PyTorch's default, or gelu) with a linear head over the mean token. */
     static final class TransformerModel extends Module {
-        final TransformerEncoderLayer layer = new TransformerEncoderLayer(256, 4, 1024, 0.1, false, 1e-5, true, false);
+        final TransformerEncoderLayer layer;
         final Linear head = new Linear(256, 10);
+
+        TransformerModel(boolean gelu) { layer = new TransformerEncoderLayer(256, 4, 1024, 0.1, gelu, 1e-5, true, false); }
 
         @Override
         public Tensor forward(Tensor x) { return head.forward(layer.forward(x).mean(1, false)); }
@@ -34,7 +36,8 @@ public final class ExplainReport {
     public static void main(String[] args) {
         boolean verbose = args.length > 0 && args[0].equals("--verbose");
         report("ResNet-18", ResNet18::new, new long[] {3, 224, 224}, verbose);
-        report("Transformer", TransformerModel::new, new long[] {128, 256}, verbose);
+        report("Transformer", () -> new TransformerModel(false), new long[] {128, 256}, verbose);
+        report("Transf.gelu", () -> new TransformerModel(true), new long[] {128, 256}, verbose);
         report("LeNet", LeNet::new, new long[] {1, 28, 28}, verbose);
     }
 
@@ -50,11 +53,15 @@ public final class ExplainReport {
             Optimize.Result r = traced.optimize(Map.of());
             var plan = r.plan();
             System.out.printf("%-11s batch %2d: nodes %3d -> %3d, O2 %7.1f ms, %d folds, %d fusions, %d elementwise groups; "
-                            + "memory peak %.1f MiB, lower bound %.1f MiB, naive %.1f MiB (peak/lower %.2f, peak/naive %.2f)%n",
+                            + "memory peak %s, lower bound %s, naive %s (peak/lower %.2f, peak/naive %.2f)%n",
                     name, batch, r.opsBefore(), r.opsAfter(), r.time().toNanos() / 1e6, r.folds().size(), r.fusions().size(), r.groups().size(),
-                    plan.peakBytes() / 1048576.0, plan.lowerBound() / 1048576.0, plan.naiveBytes() / 1048576.0,
+                    mib(plan.peakBytes()), mib(plan.lowerBound()), mib(plan.naiveBytes()),
                     (double) plan.peakBytes() / plan.lowerBound(), (double) plan.peakBytes() / plan.naiveBytes());
             if (verbose) System.out.println(r.explain());
         }
+    }
+
+    private static String mib(long bytes) {
+        return bytes < 1 << 20 ? String.format("%.1f KiB", bytes / 1024.0) : String.format("%.1f MiB", bytes / 1048576.0);
     }
 }
