@@ -54,6 +54,7 @@ final class ImportNn {
 
     private static Value gemm(ImportNode n) {
         Value a = n.in(0), b = n.in(1);
+        if (isLinear(n)) return n.has(2) ? n.op("linear", a, b, n.in(2)) : n.op("linear", a, b);
         if (n.attrInt("transA", 0) != 0) a = n.op("permute", Builder.attrs("perm", new long[] {1, 0}), a);
         if (n.attrInt("transB", 0) != 0) b = n.op("permute", Builder.attrs("perm", new long[] {1, 0}), b);
         DType d = n.type(a).dtype();
@@ -67,6 +68,17 @@ final class ImportNn {
             y = n.op("add", y, c);
         }
         return y;
+    }
+
+    /** Gemm in torch.nn.Linear's form (B transposed, unit alpha and beta, C absent or one bias per output): Kiln's linear. */
+    private static boolean isLinear(ImportNode n) {
+        if (n.attrInt("transA", 0) != 0 || n.attrInt("transB", 0) == 0) return false;
+        if (n.attrFloat("alpha", 1.0) != 1.0 || n.attrFloat("beta", 1.0) != 1.0) return false;
+        TensorType a = n.type(n.in(0)), b = n.type(n.in(1));
+        if (!a.dtype().isFloatingPoint() || a.dtype() != b.dtype() || a.rank() != 2 || b.rank() != 2) return false;
+        if (!n.has(2)) return true;
+        TensorType c = n.type(n.in(2));
+        return c.dtype() == a.dtype() && c.rank() == 1 && c.shape().dim(0).equals(b.shape().dim(0));
     }
 
     /** Window geometry of a conv or pool over {@code r} spatial dims, with explicit begin/end pads. */

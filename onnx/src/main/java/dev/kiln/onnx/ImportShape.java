@@ -83,6 +83,11 @@ final class ImportShape {
         int axis = (int) n.attrInt("axis", 1);
         if (axis < 0) axis += in.size();
         if (axis < 0 || axis > in.size()) throw n.error("axis " + n.attrInt("axis", 1) + " is out of range for rank " + in.size());
+        if (axis > 0 && axis < in.size()) {
+            // Kiln's flatten keeps the op (and the model) free of size arithmetic: merge the tail, then the head
+            Value tail = axis == in.size() - 1 ? x : n.op("flatten", Builder.attrs("start_dim", (long) axis, "end_dim", -1L), x);
+            return axis == 1 ? tail : n.op("flatten", Builder.attrs("start_dim", 0L, "end_dim", (long) axis - 1), tail);
+        }
         return n.reshape(x, List.of(ShapeRules.product(in.subList(0, axis)), ShapeRules.product(in.subList(axis, in.size()))));
     }
 

@@ -61,7 +61,7 @@ class DynamicBatchImportTest {
         model.eval();
         ImportedModel m = roundTrip(model, "lenet", 1, 28, 28);
         String ir = IrPrinter.print(m.graph());
-        assertTrue(ir.contains("{shape = [N, 400]} : f32[N, 400]"), ir);
+        assertTrue(ir.contains(" : f32[N, 400]") && !ir.contains("shape_of"), ir);
     }
 
     @Test
