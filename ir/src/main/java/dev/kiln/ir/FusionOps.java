@@ -20,7 +20,11 @@ import static dev.kiln.ir.Trait.REDUCTION;
  *
  * <ul>
  *   <li>{@code linear_act(%x, %w, %b?) {activation}}: {@code act(linear(x, w, b))};</li>
- *   <li>{@code conv2d_act(%x, %w, %b?) {stride, padding, dilation, groups, activation}}: {@code act(conv2d(...))};</li>
+ *   <li>{@code conv2d_act(%x, %w, %b?, %residual?) {stride, padding, dilation, groups, activation, residual}}:
+ *       {@code act(conv2d(x, w, b))}, or with {@code residual = true} {@code act(conv2d(x, w, b) + residual)}, whose
+ *       last operand is then the residual (ONNX Runtime's Conv with a sum input: a ResNet block's shortcut). The
+ *       residual must have exactly the convolution result's type; it is not broadcast. The attribute says which
+ *       operand is which, since the bias is optional too.</li>
  *   <li>{@code fused_elementwise(%in...) : T { ^(%a...): ...; yield(%r) }}: a group of ops run as one. Its single
  *       region takes one argument per operand (same types), is isolated (its ops use only its arguments and each
  *       other's results), and yields one tensor, whose type is the result type. The region's ops are
@@ -60,20 +64,31 @@ public final class FusionOps {
                 .tensor("x").tensor("weight").optionalTensor("bias").attr("activation", STRING, NONE)
                 .traits(PURE).infer(ctx -> {
                     checkActivation(ctx);
-                    return delegate(ctx, "linear", Map.of());
+                    return delegate(ctx, "linear", ctx.operandTypes(), Map.of());
                 }).build();
     }
 
     private static OpSchema conv2dAct() {
-        return OpSchema.define("conv2d_act").summary("act(conv2d(x, weight, bias)): conv2d with a fused activation")
-                .tensor("x").tensor("weight").optionalTensor("bias")
+        return OpSchema.define("conv2d_act")
+                .summary("act(conv2d(x, weight, bias) [+ residual]): conv2d with a fused residual add and activation")
+                .tensor("x").tensor("weight").optionalTensor("bias").optionalTensor("residual")
                 .attr("stride", INTS, Attribute.ints(1, 1)).attr("padding", INTS, Attribute.ints(0, 0))
                 .attr("dilation", INTS, Attribute.ints(1, 1)).attr("groups", INT, Attribute.of(1L))
-                .attr("activation", STRING, NONE).traits(PURE).infer(ctx -> {
+                .attr("activation", STRING, NONE).attr("residual", BOOL, Attribute.of(false)).traits(PURE).infer(ctx -> {
                     checkActivation(ctx);
+                    boolean residual = ctx.boolAttr("residual");
+                    int n = ctx.operandCount();
+                    if (residual && n < 3) throw ctx.error("residual = true needs a residual operand after x and weight, got " + n + " operands");
+                    if (!residual && n > 3) throw ctx.error("a fourth operand is only allowed as the residual (residual = true)");
                     Map<String, Attribute> geometry = new LinkedHashMap<>();
                     for (String a : List.of("stride", "padding", "dilation", "groups")) geometry.put(a, ctx.attr(a));
-                    return delegate(ctx, "conv2d", geometry);
+                    List<Type> convOperands = residual ? ctx.operandTypes().subList(0, n - 1) : ctx.operandTypes();
+                    List<Type> result = delegate(ctx, "conv2d", convOperands, geometry);
+                    if (residual && !ctx.tensor(n - 1).equals(result.get(0))) {
+                        throw ctx.error("residual must have exactly the convolution result's type " + result.get(0)
+                                + " (it is not broadcast), got " + ctx.tensor(n - 1));
+                    }
+                    return result;
                 }).build();
     }
 
@@ -169,11 +184,11 @@ public final class FusionOps {
         }
     }
 
-    /** The base op's inference on the same operands, with errors renamed to the fused op. */
-    private static List<Type> delegate(InferenceContext ctx, String base, Map<String, Attribute> attrs) {
+    /** The base op's inference on {@code operands} (the fused op's, or a prefix of them), with errors renamed to the fused op. */
+    private static List<Type> delegate(InferenceContext ctx, String base, List<Type> operands, Map<String, Attribute> attrs) {
         OpSchema schema = OpRegistry.get(base);
         try {
-            return schema.inference().infer(new InferenceContext(schema, ctx.operandTypes(), attrs, List.of()));
+            return schema.inference().infer(new InferenceContext(schema, operands, attrs, List.of()));
         } catch (IrException e) {
             String m = e.getMessage();
             throw ctx.error(m.startsWith(base + ": ") ? m.substring(base.length() + 2) : m);

@@ -165,4 +165,33 @@ class FusionOpsTest {
                 }
                 """, "skip_layer_norm has 2 result(s) but 1 are named");
     }
+
+    @Test
+    void conv2dActTakesAResidualOfExactlyTheResultType() {
+        verified("""
+                graph @g(%x: f32[N, 2, 5, 5], %r: f32[N, 3, 5, 5]) weights(@k: f32[3, 2, 3, 3], @b: f32[3]) {
+                  %0 = conv2d_act(%x, @k, @b, %r) {padding = [1, 1], activation = "relu", residual = true} : f32[N, 3, 5, 5]
+                  %1 = conv2d_act(%x, @k, %0) {padding = [1, 1], residual = true} : f32[N, 3, 5, 5]
+                  return(%1)
+                }
+                """);
+        rejected("""
+                graph @g(%x: f32[N, 2, 5, 5], %r: f32[1, 3, 1, 1]) weights(@k: f32[3, 2, 3, 3]) {
+                  %0 = conv2d_act(%x, @k, %r) {padding = [1, 1], residual = true} : f32[N, 3, 5, 5]
+                  return(%0)
+                }
+                """, "conv2d_act", "residual must have exactly the convolution result's type f32[N, 3, 5, 5] (it is not broadcast), got f32[1, 3, 1, 1]");
+        rejected("""
+                graph @g(%x: f32[N, 2, 5, 5]) weights(@k: f32[3, 2, 3, 3]) {
+                  %0 = conv2d_act(%x, @k) {residual = true} : f32[N, 3, 3, 3]
+                  return(%0)
+                }
+                """, "residual = true needs a residual operand");
+        rejected("""
+                graph @g(%x: f32[N, 2, 5, 5], %r: f32[N, 3, 3, 3]) weights(@k: f32[3, 2, 3, 3], @b: f32[3]) {
+                  %0 = conv2d_act(%x, @k, @b, %r) : f32[N, 3, 3, 3]
+                  return(%0)
+                }
+                """, "a fourth operand is only allowed as the residual");
+    }
 }

@@ -20,7 +20,7 @@ import java.util.List;
  * The ops fusion passes produce ({@code dev.kiln.ir.FusionOps}), written back as the standard ONNX ops they fuse, so
  * an O2-optimised graph exports like the unoptimised one (ONNX Runtime fuses them again on its side):
  * {@code linear_act} is Gemm (2-D input) or Transpose + MatMul (+ Add), then the activation; {@code conv2d_act} is
- * Conv then the activation; {@code fused_elementwise} is its region's ops inlined, each through its own
+ * Conv, then Add of its residual if it has one, then the activation; {@code fused_elementwise} is its region's ops inlined, each through its own
  * {@link OnnxOpTable} entry (a trailing reduction included); {@code bias_gelu} is Add then gelu; and
  * {@code skip_layer_norm} is Add(s) then LayerNormalization. Gelu is the Gelu op from opset 20 and its erf or tanh
  * formula before; LayerNormalization needs opset 17, below which it is written out with ReduceMean.
@@ -53,21 +53,28 @@ final class FusionLowering {
         activate(op, e, act, pre, out);
     }
 
-    /** {@code act(conv2d(x, w, b?))}: Conv with symmetric pads [pH, pW, pH, pW], then the activation. */
+    /**
+     * {@code act(conv2d(x, w, b?) [+ residual])}: Conv with symmetric pads [pH, pW, pH, pW], then Add of the residual
+     * when there is one, then the activation.
+     */
     static void conv2dAct(Op op, Emitter e) {
         String out = e.define(op.result());
         String act = activation(op);
+        boolean residual = ((Attribute.Bool) op.attr("residual")).value();
         String pre = act.equals("none") ? out : e.temp(out + "_conv");
+        String conv = residual ? e.temp(out + "_conv_only") : pre;
         TensorType w = op.operand(1).tensorType();
         long[] pad = op.intsAttr("padding");
         List<String> in = new ArrayList<>();
-        for (Value v : op.operands()) in.add(e.ref(v));
-        e.node("Conv", in, List.of(pre))
+        int convOperands = residual ? op.operandCount() - 1 : op.operandCount();
+        for (int i = 0; i < convOperands; i++) in.add(e.ref(op.operand(i)));
+        e.node("Conv", in, List.of(conv))
                 .addAttribute(Attrs.ints("kernel_shape", w.shape().dim(2).size(), w.shape().dim(3).size()))
                 .addAttribute(Attrs.ints("pads", pad[0], pad[1], pad[0], pad[1]))
                 .addAttribute(Attrs.ints("strides", op.intsAttr("stride")))
                 .addAttribute(Attrs.ints("dilations", op.intsAttr("dilation")))
                 .addAttribute(Attrs.i("group", op.intAttr("groups")));
+        if (residual) e.node("Add", List.of(conv, e.ref(op.operand(op.operandCount() - 1))), List.of(pre));
         activate(op, e, act, pre, out);
     }
 

@@ -74,6 +74,31 @@ class FusionExportTest {
         }
     }
 
+    /** A residual {@code conv2d_act} is Conv, then Add of the residual, then the activation (none: just the Add). */
+    @Test
+    void conv2dActWithAResidualIsConvThenAddThenTheActivation() {
+        Nd k = Nd.random(5, 2, 2, 3, 3), kb = Nd.random(6, 2);
+        String text = """
+                graph @g(%img: f32[N, 2, 5, 5], %r: f32[N, 2, 5, 5]) weights(@k: f32[2, 2, 3, 3], @kb: f32[2]) {
+                  %0 = conv2d_act(%img, @k, @kb, %r) {padding = [1, 1], activation = "relu", residual = true} : f32[N, 2, 5, 5]
+                  %1 = conv2d_act(%img, @k, %r) {padding = [1, 1], residual = true} : f32[N, 2, 5, 5]
+                  return(%0, %1)
+                }
+                """;
+        ModelProto m = export(text, Map.of("k", k.bytes(), "kb", kb.bytes()), 17);
+        assertEquals(List.of("Conv", "Add", "Relu", "Conv", "Add"), opTypes(m));
+        assertEquals(List.of(3, 2), m.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv")).map(NodeProto::getInputCount).toList(),
+                "the residual is not a Conv input");
+        for (long n : new long[] {1, 2}) {
+            Nd img = Nd.random(40 + n, n, 2, 5, 5), r = Nd.random(50 + n, n, 2, 5, 5);
+            List<Nd> out = List.copyOf(OrtRunner.run(m, Map.of("img", img, "r", r)).values());
+            int[] one = {1, 1};
+            Nd withBias = Ref.zip(Ref.conv2d(img, k, kb, one, one, one, 1), r, DType.F32, Double::sum);
+            assertClose(Ref.map(withBias, v -> Math.max(v, 0)), out.get(0), "conv2d_act relu with residual");
+            assertClose(Ref.zip(Ref.conv2d(img, k, null, one, one, one, 1), r, DType.F32, Double::sum), out.get(1), "conv2d_act none with residual");
+        }
+    }
+
     @Test
     void biasGeluIsAddThenTheGeluFormulaBeforeOpset20AndGeluFrom20() {
         Nd bias = Nd.random(5, 6);

@@ -21,10 +21,16 @@ import java.util.Map;
  *       {@code [in, out]} and {@code b} exactly {@code [out]} becomes
  *       {@code linear_act(x, permute(w) {perm = [1, 0]}, b) {activation}} (a view: linear's kernel reads
  *       the transposed weight through BLAS flags without copying);</li>
- *   <li>{@code act(conv2d(x, w, b?) {geometry})} becomes {@code conv2d_act(x, w, b?) {geometry, activation}}.</li>
+ *   <li>{@code act(conv2d(x, w, b?) {geometry})} becomes {@code conv2d_act(x, w, b?) {geometry, activation}};</li>
+ *   <li>the residual block {@code act(add(conv2d(x, w, b?), r))} (either operand order of the add), and the bare
+ *       {@code add(conv2d(...), r)} (activation {@code none}), becomes
+ *       {@code conv2d_act(x, w, b?, r) {geometry, activation, residual = true}} when {@code r} has exactly the
+ *       convolution result's type (no broadcasting; ONNX Runtime's Conv with a sum input).</li>
  * </ul>
  * {@code act} is {@code relu}, {@code sigmoid}, {@code tanh} or {@code gelu} (either approximation). Every
- * intermediate result must have the activation (or the add) as its only use, and sit in the same block.
+ * intermediate result must have the activation (or the add) as its only use, and sit in the same block. The fused
+ * op takes the place of the last op it replaces, where every operand it reads is already defined (a residual
+ * computed after the convolution, as a ResNet downsample shortcut is, needs no reordering).
  */
 public final class FuseLinearActivation implements Pass {
 
@@ -46,6 +52,7 @@ public final class FuseLinearActivation implements Pass {
             for (Block region : op.regions()) changed |= runBlock(region);
             String act = activation(op);
             if (act != null) changed |= tryFuse(op, act);
+            else if (op.name().equals("add") && !feedsActivation(op)) changed |= fuseResidual(op, null, "none");
         }
         return changed;
     }
@@ -77,6 +84,7 @@ public final class FuseLinearActivation implements Pass {
                 return true;
             }
             case "add" -> {
+                if (fuseResidual(producer, actOp, act)) return true;
                 for (int i = 0; i < 2; i++) {
                     Op mm = singleUseProducer(producer.operand(i), producer);
                     if (mm == null || !mm.name().equals("matmul")) continue;
@@ -105,6 +113,37 @@ public final class FuseLinearActivation implements Pass {
                 return false;
             }
         }
+    }
+
+    /** Whether {@code add}'s only use is an activation in its block, which then fuses the add itself. */
+    private static boolean feedsActivation(Op add) {
+        if (add.result().uses().size() != 1) return false;
+        Op user = add.result().uses().get(0).user();
+        return user.parent() == add.parent() && activation(user) != null;
+    }
+
+    /**
+     * Folds {@code add(conv2d(...), r)} (either order), followed by {@code actOp} unless it is null, into one
+     * {@code conv2d_act} with residual {@code r}, placed where the last replaced op was.
+     */
+    private boolean fuseResidual(Op add, Op actOp, String act) {
+        for (int i = 0; i < 2; i++) {
+            Op conv = singleUseProducer(add.operand(i), add);
+            if (conv == null || !conv.name().equals("conv2d")) continue;
+            Value r = add.operand(1 - i);
+            if (!r.type().equals(conv.result().type()) || !add.result().type().equals(conv.result().type())) continue;
+            Map<String, Attribute> attrs = new LinkedHashMap<>(conv.attributes());
+            attrs.put("activation", Attribute.of(act));
+            attrs.put("residual", Attribute.of(true));
+            List<Value> operands = new ArrayList<>(conv.operands());
+            operands.add(r);
+            Op last = actOp == null ? add : actOp;
+            Op fusedOp = Builder.before(last).create("conv2d_act", operands, attrs);
+            replace(last, actOp == null ? List.of(conv) : List.of(add, conv), fusedOp);
+            fused.add(actOp == null ? "conv2d + add -> conv2d_act (residual)" : "conv2d + add + " + actOp.name() + " -> conv2d_act (residual)");
+            return true;
+        }
+        return false;
     }
 
     /** The op defining {@code v} when its only use is {@code user} in the same block; otherwise null. */

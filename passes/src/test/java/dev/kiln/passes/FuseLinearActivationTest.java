@@ -78,4 +78,69 @@ class FuseLinearActivationTest {
                 """;
         fuse(text, text);
     }
+
+    @Test
+    void fusesResidualAddsIntoTheConvolutionEitherOrderWithOrWithoutActivation() {
+        fuse("""
+                graph @g(%x: f32[1, 2, 4, 4]) weights(@k: f32[2, 2, 3, 3], @kb: f32[2], @d: f32[2, 2, 1, 1]) {
+                  %0 = conv2d(%x, @k, @kb) {padding = [1, 1]} : f32[1, 2, 4, 4]
+                  %1 = relu(%0) : f32[1, 2, 4, 4]
+                  %2 = conv2d(%1, @k) {padding = [1, 1]} : f32[1, 2, 4, 4]
+                  %3 = add(%2, %x) : f32[1, 2, 4, 4]
+                  %4 = relu(%3) : f32[1, 2, 4, 4]
+                  %5 = conv2d(%4, @k, @kb) {padding = [1, 1]} : f32[1, 2, 4, 4]
+                  %6 = conv2d(%4, @d) : f32[1, 2, 4, 4]
+                  %7 = add(%5, %6) : f32[1, 2, 4, 4]
+                  %8 = sigmoid(%7) : f32[1, 2, 4, 4]
+                  %9 = conv2d(%8, @d) : f32[1, 2, 4, 4]
+                  %10 = add(%8, %9) : f32[1, 2, 4, 4]
+                  return(%10)
+                }
+                """, """
+                graph @g(%x: f32[1, 2, 4, 4]) weights(@k: f32[2, 2, 3, 3], @kb: f32[2], @d: f32[2, 2, 1, 1]) {
+                  %0 = conv2d_act(%x, @k, @kb) {padding = [1, 1], activation = "relu"} : f32[1, 2, 4, 4]
+                  %1 = conv2d_act(%0, @k, %x) {padding = [1, 1], activation = "relu", residual = true} : f32[1, 2, 4, 4]
+                  %2 = conv2d(%1, @d) : f32[1, 2, 4, 4]
+                  %3 = conv2d_act(%1, @k, @kb, %2) {padding = [1, 1], activation = "sigmoid", residual = true} : f32[1, 2, 4, 4]
+                  %4 = conv2d_act(%3, @d, %3) {activation = "none", residual = true} : f32[1, 2, 4, 4]
+                  return(%4)
+                }
+                """);
+    }
+
+    @Test
+    void aResidualAddWhoseSumIsUsedTwiceKeepsItsActivationApart() {
+        fuse("""
+                graph @g(%x: f32[1, 2, 4, 4]) weights(@k: f32[2, 2, 1, 1]) {
+                  %0 = conv2d(%x, @k) : f32[1, 2, 4, 4]
+                  %1 = add(%x, %0) : f32[1, 2, 4, 4]
+                  %2 = relu(%1) : f32[1, 2, 4, 4]
+                  return(%2, %1)
+                }
+                """, """
+                graph @g(%x: f32[1, 2, 4, 4]) weights(@k: f32[2, 2, 1, 1]) {
+                  %0 = conv2d_act(%x, @k, %x) {activation = "none", residual = true} : f32[1, 2, 4, 4]
+                  %1 = relu(%0) : f32[1, 2, 4, 4]
+                  return(%1, %0)
+                }
+                """);
+    }
+
+    @Test
+    void leavesBroadcastResidualsAndSharedConvolutionsAlone() {
+        String text = """
+                graph @g(%x: f32[1, 2, 4, 4], %bias: f32[2, 1, 1], %wide: f32[3, 2, 4, 4]) weights(@k: f32[2, 2, 1, 1]) {
+                  %0 = conv2d(%x, @k) : f32[1, 2, 4, 4]
+                  %1 = add(%0, %bias) : f32[1, 2, 4, 4]
+                  %2 = relu(%1) : f32[1, 2, 4, 4]
+                  %3 = conv2d(%2, @k) : f32[1, 2, 4, 4]
+                  %4 = add(%3, %x) : f32[1, 2, 4, 4]
+                  %5 = relu(%4) : f32[1, 2, 4, 4]
+                  %6 = conv2d(%5, @k) : f32[1, 2, 4, 4]
+                  %7 = add(%6, %wide) : f32[3, 2, 4, 4]
+                  return(%7, %3)
+                }
+                """;
+        fuse(text, text);
+    }
 }

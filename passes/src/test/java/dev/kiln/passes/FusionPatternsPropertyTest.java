@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * O2 equals O0 on random transformer-like graphs, built from the patterns the fusion passes look for: add + gelu,
  * linear + gelu, residual add (with or without an inner bias add, with or without another use of the sum) +
- * layer_norm, and elementwise chains ending in a reduction (sum, mean, amax, amin over the last dim, broadcast back),
- * each with random shapes and random extra uses that must block a fusion. Outputs agree within f32 rtol 1e-4 /
+ * layer_norm, elementwise chains ending in a reduction (sum, mean, amax, amin over the last dim, broadcast back), and
+ * in a third of the graphs ResNet-style residual blocks on an image input (conv + add + activation), each with random
+ * shapes and random extra uses that must block a fusion. Outputs agree within f32 rtol 1e-4 /
  * atol 1e-5, and the memory plan checks.
  */
 class FusionPatternsPropertyTest {
@@ -58,6 +59,11 @@ class FusionPatternsPropertyTest {
             for (Op op : r.graph().body().ops()) {
                 switch (op.name()) {
                     case "bias_gelu", "linear_act" -> formed.add(op.name());
+                    case "conv2d_act" -> {
+                        if (op.boolAttr("residual")) {
+                            formed.add("conv2d_act residual" + (op.attr("activation").equals(dev.kiln.ir.Attribute.of("none")) ? " without activation" : ""));
+                        }
+                    }
                     case "skip_layer_norm" -> formed.add(op.name() + (op.boolAttr("with_sum") ? " with sum" : "")
                             + (op.operandCount() == 5 ? " with bias" : ""));
                     case "fused_elementwise" -> {
@@ -68,7 +74,7 @@ class FusionPatternsPropertyTest {
                 }
             }
         }
-        assertEquals(Set.of("bias_gelu", "linear_act", "skip_layer_norm", "skip_layer_norm with sum", "skip_layer_norm with bias",
+        assertEquals(Set.of("bias_gelu", "linear_act", "conv2d_act residual", "conv2d_act residual without activation", "skip_layer_norm", "skip_layer_norm with sum", "skip_layer_norm with bias",
                 "skip_layer_norm with sum with bias", "trailing reduction", "elementwise group"), formed);
     }
 
@@ -118,10 +124,43 @@ class FusionPatternsPropertyTest {
             }
         }
         List<Value> outs = new ArrayList<>(List.of(cur));
+        Random images = new Random(seed * 31 + 7); // its own stream, so the graphs above stay as they were
+        if (images.nextInt(3) == 0) outs.add(residualBlocks(g, b, images, extra));
         outs.addAll(extra);
         b.ret(outs.toArray(Value[]::new));
         dev.kiln.ir.Verifier.verify(g);
         return g;
+    }
+
+    /**
+     * 1-3 ResNet-style blocks over an image input: conv (+ bias) + relu, a second conv, a shortcut (the block input,
+     * or a 1x1 conv of it computed after the main path), the add in either order, then relu, sigmoid or nothing; a
+     * random extra use of the second conv or of the sum must block (part of) the residual fusion.
+     */
+    private static Value residualBlocks(Graph g, Builder b, Random r, List<Value> extra) {
+        int c = 1 + r.nextInt(3), h = 3 + r.nextInt(3), w = 3 + r.nextInt(3);
+        Value cur = g.addInput("img", TensorType.of(DType.F32, Dim.sym("N"), Dim.of(c), Dim.of(h), Dim.of(w)));
+        TensorType kernel = TensorType.of(DType.F32, c, c, 3, 3);
+        int blocks = 1 + r.nextInt(3);
+        for (int i = 0; i < blocks; i++) {
+            Value k1 = g.addWeight("k1_" + i, kernel), k2 = g.addWeight("k2_" + i, kernel);
+            Value first = r.nextBoolean() ? b.op("conv2d", attrs("padding", new long[] {1, 1}), cur, k1, g.addWeight("kb_" + i, TensorType.of(DType.F32, c)))
+                    : b.op("conv2d", attrs("padding", new long[] {1, 1}), cur, k1);
+            Value main = b.op("conv2d", attrs("padding", new long[] {1, 1}), b.op("relu", first), k2);
+            Value shortcut = r.nextBoolean() ? cur : b.op("conv2d", cur, g.addWeight("ds_" + i, TensorType.of(DType.F32, c, c, 1, 1)));
+            Value sum = r.nextBoolean() ? b.op("add", main, shortcut) : b.op("add", shortcut, main);
+            switch (r.nextInt(6)) {
+                case 0 -> extra.add(main);
+                case 1 -> extra.add(sum);
+                default -> { }
+            }
+            cur = switch (r.nextInt(3)) {
+                case 0 -> b.op("relu", sum);
+                case 1 -> b.op("sigmoid", sum);
+                default -> sum;
+            };
+        }
+        return cur;
     }
 
     @Example

@@ -14,7 +14,8 @@ import static dev.kiln.runtime.OpKernels.optional;
  * Kernels of the ops fusion passes produce ({@code dev.kiln.ir.FusionOps}):
  * <ul>
  *   <li>{@code linear_act} and {@code conv2d_act} run the existing GEMM/convolution kernel and then the
- *       activation's own kernel on its output, so they agree with the unfused ops exactly. (This saves no memory
+ *       activation's own kernel on its output, so they agree with the unfused ops exactly; a {@code conv2d_act}
+ *       residual is added into the convolution's output in place ({@link Fused#addResidualInPlace}) in between. (This saves no memory
  *       traffic yet: the activation is not applied inside the GEMM epilogue; codegen is where that belongs.)</li>
  *   <li>{@code bias_gelu} and {@code skip_layer_norm} are one-pass kernels ({@link Fused}) that equal the unfused
  *       composition; {@code skip_layer_norm} with {@code with_sum} has two results and runs through
@@ -30,8 +31,7 @@ final class FusionKernels {
     static Map<String, OpKernels.Kernel> entries() {
         return Map.of(
                 "linear_act", (in, a) -> activate(Gemm.linear(in.get(0), in.get(1), optional(in, 2)), a),
-                "conv2d_act", (in, a) -> activate(Conv.conv2d(in.get(0), in.get(1), optional(in, 2),
-                        a.ints("stride"), a.ints("padding"), a.ints("dilation"), a.intValue("groups")), a),
+                "conv2d_act", FusionKernels::conv2dAct,
                 "bias_gelu", (in, a) -> Fused.biasGelu(in.get(0), in.get(1), geluTanh(a)),
                 "skip_layer_norm", (in, a) -> {
                     if (a.bool("with_sum")) {
@@ -48,6 +48,19 @@ final class FusionKernels {
     static List<NDArray> multiResult(String op, List<NDArray> in, OpAttributes a) {
         if (!op.equals("skip_layer_norm")) throw new UnsupportedOperationException("no CPU kernel for op '" + op + "' with several results");
         return List.of(skipLayerNorm(in, a));
+    }
+
+    /**
+     * {@code act(conv2d(x, w, b) [+ residual])}: the convolution kernel, then (with {@code residual = true}, the last
+     * operand) the residual added into the convolution's own output in place, then the activation.
+     */
+    private static NDArray conv2dAct(List<NDArray> in, OpAttributes a) {
+        boolean residual = a.bool("residual");
+        int convOperands = residual ? in.size() - 1 : in.size();
+        NDArray y = Conv.conv2d(in.get(0), in.get(1), convOperands > 2 ? in.get(2) : null,
+                a.ints("stride"), a.ints("padding"), a.ints("dilation"), a.intValue("groups"));
+        if (residual) Fused.addResidualInPlace("conv2d_act", y, in.get(in.size() - 1));
+        return activate(y, a);
     }
 
     private static NDArray[] skipLayerNorm(List<NDArray> in, OpAttributes a) {

@@ -8,7 +8,8 @@ import dev.kiln.runtime.Shapes;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One-pass kernels of the transformer fusion ops ({@code bias_gelu}, {@code skip_layer_norm}): each reads its
+ * One-pass kernels of the transformer fusion ops ({@code bias_gelu}, {@code skip_layer_norm}) and the in-place
+ * residual add of {@code conv2d_act}: each reads its
  * inputs once and writes its results once, row by row over the last dim. An intermediate the unfused ops would
  * store (the sum {@code x + bias}, say) is rounded to the dtype at the same point, and the same scalar functions
  * are used ({@link MathFunctions#gelu}, {@link Norms#stats}), so on f32 and f64 the results equal the unfused
@@ -88,6 +89,38 @@ public final class Fused {
             }
         });
         return withSum ? new NDArray[] {y, sum} : new NDArray[] {y};
+    }
+
+    /**
+     * {@code y += residual} elementwise, written into {@code y}'s own storage: the residual add of a fused
+     * convolution ({@code conv2d_act} with {@code residual}), which so needs no full-size temporary. {@code y} must be
+     * a fresh contiguous result (the kernel's own output, no view of anything else); {@code residual} must have its
+     * dtype and shape (no broadcasting). Each sum is rounded to the dtype as the {@code add} kernel's is, so the
+     * result equals {@code add(y, residual)} exactly.
+     */
+    public static void addResidualInPlace(String op, NDArray y, NDArray residual) {
+        Checks.floating(op, y);
+        Checks.sameDType(op, y, residual);
+        if (!java.util.Arrays.equals(y.shape(), residual.shape())) {
+            throw new IllegalArgumentException(op + ": residual " + Shapes.str(residual.shape()) + " must have the result's shape "
+                    + Shapes.str(y.shape()) + " (it is not broadcast)");
+        }
+        if (!y.isContiguous()) throw new IllegalStateException(op + ": the convolution result to add the residual into is not contiguous");
+        NDArray rc = residual.contiguous();
+        DType t = y.dtype();
+        MemorySegment ys = y.segment(), rs = rc.segment();
+        long yo = y.offset(), ro = rc.offset();
+        Parallel.forRange(y.numel(), Parallel.PARALLEL_THRESHOLD, (start, end) -> {
+            if (t == DType.F32) {
+                for (long i = start; i < end; i++) {
+                    ys.setAtIndex(Elements.F32, yo + i, ys.getAtIndex(Elements.F32, yo + i) + rs.getAtIndex(Elements.F32, ro + i));
+                }
+            } else {
+                for (long i = start; i < end; i++) {
+                    Elements.setDouble(ys, t, yo + i, round(t, Elements.getDouble(ys, t, yo + i) + Elements.getDouble(rs, t, ro + i)));
+                }
+            }
+        });
     }
 
     /** The value a store to a {@code t} tensor and a load back would give. */

@@ -110,6 +110,28 @@ class FusedKernelsPropertyTest {
         assertSame(unfused, viaTable, t, "skip_layer_norm kernel");
     }
 
+    /** {@code conv2d_act} with a residual (contiguous or a strided view, bias or not) equals conv2d, add, then the activation. */
+    @Property(tries = 80)
+    void conv2dActWithAResidualEqualsConvThenAddThenActivation(@ForAll boolean withBias, @ForAll boolean strided,
+                                                             @ForAll @IntRange(max = 2) int activation, @ForAll @IntRange(max = 3) int dtype,
+                                                             @ForAll long seed) {
+        Random r = new Random(seed);
+        DType t = DTYPES[dtype];
+        long n = 1 + r.nextInt(2), c = 1 + r.nextInt(3), o = 1 + r.nextInt(3), h = 2 + r.nextInt(4), w = 2 + r.nextInt(4);
+        NDArray x = wide(r, t, n, c, h, w), k = wide(r, t, o, c, 3, 3), bias = wide(r, t, o);
+        NDArray residual = input(r, t, new long[] {n, o, h, w}, strided);
+        Map<String, Object> geometry = Map.of("padding", new long[] {1, 1});
+        NDArray conv = withBias ? run("conv2d", geometry, x, k, bias) : run("conv2d", geometry, x, k);
+        String act = List.of("none", "relu", "sigmoid").get(activation);
+        NDArray sum = run("add", Map.of(), conv, residual);
+        NDArray unfused = act.equals("none") ? sum : run(act, Map.of(), sum);
+        Map<String, Object> attrs = Map.of("padding", new long[] {1, 1}, "activation", act, "residual", true);
+        NDArray fused = withBias ? run("conv2d_act", attrs, x, k, bias, residual) : run("conv2d_act", attrs, x, k, residual);
+        assertSame(unfused, fused, t, "conv2d_act " + act + " with residual");
+        assertMessage("conv2d_act: residual [" + n + ", " + o + ", " + h + ", 1] must have the result's shape",
+                () -> run("conv2d_act", attrs, x, k, wide(r, t, n, o, h, 1)));
+    }
+
     @Example
     void theInterpreterBindsBothResultsOfSkipLayerNormWithSum() {
         var g = IrParser.parse("""
