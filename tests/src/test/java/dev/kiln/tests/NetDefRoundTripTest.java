@@ -149,6 +149,23 @@ class NetDefRoundTripTest {
         }
     }
 
+    @Test
+    void residualConvFromO2IsConvSumAndRelu() {
+        Graph g = IrParser.parse("""
+                graph @block(%x: f32[N, 4, 6, 6]) weights(@w: f32[4, 4, 3, 3], @b: f32[4]) {
+                  %0 = conv2d_act(%x, @w, @b, %x) {stride = [1, 1], padding = [1, 1], dilation = [1, 1], groups = 1, activation = "relu", residual = true} : f32[N, 4, 6, 6]
+                  return(%0)
+                }
+                """);
+        Random random = new Random(15);
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        g.weights().forEach((name, v) -> weights.put(name, random(random, v.tensorType().shape().toArray())));
+        NetDefModel netdef = saveAndLoad(g, weights);
+        assertEquals(List.of("Conv", "Sum", "Relu"), opTypes(netdef.predictNet()));
+        assertEquals(3, netdef.predictNet().getOp(0).getInputCount(), "the residual is not a Conv input");
+        for (int batch : new int[] {1, 2}) check(g, weights, netdef, List.of(random(random, batch, 4, 6, 6)), "residual conv at batch " + batch);
+    }
+
     /** Caffe2's legacy broadcasting with an explicit axis: C[n, c, h, w] = A[n, c, h, w] - B[c, h] for axis 1. */
     @Test
     void legacyBroadcastAxisFollowsCaffe2() throws Exception {

@@ -67,16 +67,21 @@ final class NnExport {
             throw NetWriter.error(op, "Caffe2 Conv refuses group " + groups + " together with dilation " + Arrays.toString(dilation)
                     + "; it supports grouped or dilated convolution, not both");
         }
+        // conv2d_act {residual}: Conv, then Sum with the residual (the last operand), then the activation
+        boolean residual = op.name().equals("conv2d_act") && op.boolAttr("residual");
+        List<Value> convOperands = residual ? op.operands().subList(0, op.operandCount() - 1) : op.operands();
         List<String> in = new ArrayList<>();
-        for (Value v : op.operands()) in.add(w.ref(v));
+        for (Value v : convOperands) in.add(w.ref(v));
         String out = activationInput(op, w);
-        w.op("Conv", in, List.of(out))
+        String convOut = residual ? w.temp(op.name() + "_conv") : out;
+        w.op("Conv", in, List.of(convOut))
                 .addArg(Args.ints("kernels", weight.shape().dim(2).size(), weight.shape().dim(3).size()))
                 .addArg(Args.ints("strides", op.intsAttr("stride")))
                 .addArg(Args.ints("pads", pad[0], pad[1], pad[0], pad[1]))
                 .addArg(Args.ints("dilations", dilation))
                 .addArg(Args.i("group", groups))
                 .addArg(Args.s("order", "NCHW"));
+        if (residual) w.op("Sum", List.of(convOut, w.ref(op.operand(op.operandCount() - 1))), List.of(out));
         activation(op, w, out);
     }
 
