@@ -5,6 +5,8 @@ import dev.kiln.ir.testing.SharedData;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.onnx.proto.OnnxProtos.TensorProto;
 import dev.kiln.onnx.proto.OnnxProtos.ValueInfoProto;
+import dev.kiln.passes.Optimize;
+import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
 import org.junit.jupiter.api.Test;
 
@@ -112,11 +114,19 @@ class OnnxConformanceTest {
                 List<NDArray> args = m.info().inputNames().stream().map(inputs::get).toList();
                 if (args.contains(null)) return new Outcome(folder, name, Status.FAIL, "test data lacks inputs of " + m.info().inputNames(), specialised);
                 List<NDArray> got = m.run(args);
+                // the same model after O2 (on a fresh import: O2 rewrites the graph in place) must agree too
+                ImportedModel fresh = general != null ? OnnxImporter.fromProto(model, dir) : specialise(model, dir, inputs);
+                Optimize.Result o2 = Optimize.o2(fresh.graph(), fresh.weights(), Map.of(), true);
+                List<NDArray> gotO2 = Interpreter.runTensors(o2.graph(), args, o2.weights());
                 for (int k = 0; k < got.size(); k++) {
                     NDArray want = OnnxTensors.read(set.resolve("output_" + k + ".pb"));
                     String diff = compare(got.get(k), want);
                     if (diff != null) {
                         return new Outcome(folder, name, Status.FAIL, set.getFileName() + " output " + k + ": " + diff, specialised);
+                    }
+                    String diffO2 = compare(gotO2.get(k), want);
+                    if (diffO2 != null) {
+                        return new Outcome(folder, name, Status.FAIL, set.getFileName() + " output " + k + " after O2: " + diffO2, specialised);
                     }
                 }
             }
