@@ -1,12 +1,10 @@
 package dev.kiln.tests;
 
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.ScalarType;
@@ -19,9 +17,9 @@ import dev.kiln.onnx.OnnxExporter;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.samples.OrtTensors;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,46 +132,16 @@ final class OnnxParity {
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
             for (int i = 0; i < inputs.size(); i++) {
-                NDArray a = inputs.get(i);
-                ByteBuffer data = ByteBuffer.allocateDirect((int) (a.numel() * a.dtype().byteSize())).order(ByteOrder.nativeOrder());
-                data.put(a.toLittleEndianBytes()).flip();
-                feeds.put(model.getGraph().getInput(i).getName(), OnnxTensor.createTensor(ENV, data, a.shape(), javaType(a.dtype())));
+                feeds.put(model.getGraph().getInput(i).getName(), OrtTensors.toOrt(ENV, inputs.get(i)));
             }
             try (OrtSession.Result result = session.run(feeds)) {
                 List<Object> out = new ArrayList<>();
-                for (int i = 0; i < result.size(); i++) out.add(read((OnnxTensor) result.get(i)));
+                for (int i = 0; i < result.size(); i++) out.add(OrtTensors.toKiln((OnnxTensor) result.get(i)));
                 return out;
             }
         } finally {
             feeds.values().forEach(OnnxTensor::close);
         }
-    }
-
-    private static NDArray read(OnnxTensor t) {
-        TensorInfo info = t.getInfo();
-        // the ONNX element type, not the Java one (which has no unsigned types past uint8)
-        String name = info.onnxType.name().substring("ONNX_TENSOR_ELEMENT_DATA_TYPE_".length());
-        DType dtype = dev.kiln.onnx.OnnxTensors.dtype(
-                dev.kiln.onnx.proto.OnnxProtos.TensorProto.DataType.valueOf(name).getNumber(), "ONNX Runtime output");
-        if (dtype.codecBits() < 8) throw new AssertionError("ONNX Runtime returned a packed " + dtype + " output; tests do not read those");
-        ByteBuffer b = t.getByteBuffer();
-        byte[] bytes = new byte[b.remaining()];
-        b.get(bytes);
-        return Interpreter.fromBytes(TensorType.of(dtype, info.getShape()), bytes);
-    }
-
-    private static OnnxJavaType javaType(DType dtype) {
-        return switch (dtype) {
-            case F32 -> OnnxJavaType.FLOAT;
-            case F64 -> OnnxJavaType.DOUBLE;
-            case I64 -> OnnxJavaType.INT64;
-            case I32 -> OnnxJavaType.INT32;
-            case I16 -> OnnxJavaType.INT16;
-            case I8 -> OnnxJavaType.INT8;
-            case U8 -> OnnxJavaType.UINT8;
-            case BOOL -> OnnxJavaType.BOOL;
-            default -> throw new IllegalArgumentException("tests do not feed " + dtype);
-        };
     }
 
     private static void compare(String what, Graph g, List<Object> expected, List<Object> actual) {
