@@ -13,7 +13,6 @@ import dev.kiln.onnx.proto.OnnxProtos.AttributeProto.AttributeType;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -29,33 +28,18 @@ final class FusionLowering {
 
     private FusionLowering() {}
 
-    /** {@code act(x @ w^T + b)}: Gemm(transB=1) for 2-D x, else MatMul with the transposed weight (+ Add of the bias). */
+    /** {@code act(x @ w^T + b)}: the linear's nodes ({@link NnLowering#linear}), then the activation. */
     static void linearAct(Op op, Emitter e) {
         String out = e.define(op.result());
         String act = activation(op);
         String pre = act.equals("none") ? out : e.temp(out + "_linear");
-        String x = e.ref(op.operand(0)), w = e.ref(op.operand(1));
-        String bias = op.operandCount() == 3 ? e.ref(op.operand(2)) : null;
-        if (op.operand(0).tensorType().rank() == 2) {
-            List<String> in = new ArrayList<>(List.of(x, w));
-            if (bias != null) in.add(bias);
-            e.node("Gemm", in, List.of(pre)).addAttribute(Attrs.i("transB", 1));
-        } else {
-            String wt = e.temp(w + "_t");
-            e.node("Transpose", List.of(w), List.of(wt)).addAttribute(Attrs.ints("perm", 1, 0));
-            if (bias == null) {
-                e.node("MatMul", List.of(x, wt), List.of(pre));
-            } else {
-                String product = e.helper("MatMul", "linear_mm", x, wt);
-                e.node("Add", List.of(product, bias), List.of(pre));
-            }
-        }
+        NnLowering.linear(op, e, pre);
         activate(op, e, act, pre, out);
     }
 
     /**
-     * {@code act(conv2d(x, w, b?) [+ residual])}: Conv with symmetric pads [pH, pW, pH, pW], then Add of the residual
-     * when there is one, then the activation.
+     * {@code act(conv2d(x, w, b?) [+ residual])}: Conv ({@link NnLowering#conv2d}), then Add of the residual when
+     * there is one, then the activation.
      */
     static void conv2dAct(Op op, Emitter e) {
         String out = e.define(op.result());
@@ -63,17 +47,7 @@ final class FusionLowering {
         boolean residual = ((Attribute.Bool) op.attr("residual")).value();
         String pre = act.equals("none") ? out : e.temp(out + "_conv");
         String conv = residual ? e.temp(out + "_conv_only") : pre;
-        TensorType w = op.operand(1).tensorType();
-        long[] pad = op.intsAttr("padding");
-        List<String> in = new ArrayList<>();
-        int convOperands = residual ? op.operandCount() - 1 : op.operandCount();
-        for (int i = 0; i < convOperands; i++) in.add(e.ref(op.operand(i)));
-        e.node("Conv", in, List.of(conv))
-                .addAttribute(Attrs.ints("kernel_shape", w.shape().dim(2).size(), w.shape().dim(3).size()))
-                .addAttribute(Attrs.ints("pads", pad[0], pad[1], pad[0], pad[1]))
-                .addAttribute(Attrs.ints("strides", op.intsAttr("stride")))
-                .addAttribute(Attrs.ints("dilations", op.intsAttr("dilation")))
-                .addAttribute(Attrs.i("group", op.intAttr("groups")));
+        NnLowering.conv2d(op, e, residual ? op.operandCount() - 1 : op.operandCount(), conv);
         if (residual) e.node("Add", List.of(conv, e.ref(op.operand(op.operandCount() - 1))), List.of(pre));
         activate(op, e, act, pre, out);
     }

@@ -20,33 +20,39 @@ final class NnLowering {
      * {@code x @ weight^T + bias}: Gemm(transB=1) for 2-D x; otherwise MatMul with a Transpose of
      * the weight (Gemm takes only 2-D inputs), then Add of the bias.
      */
-    static void linear(Op op, Emitter e) {
+    static void linear(Op op, Emitter e) { linear(op, e, e.define(op.result())); }
+
+    /** {@link #linear} writing its result to {@code out} (fused ops apply their activation after it). */
+    static void linear(Op op, Emitter e, String out) {
         String x = e.ref(op.operand(0)), w = e.ref(op.operand(1));
         String bias = op.operandCount() == 3 ? e.ref(op.operand(2)) : null;
         if (op.operand(0).tensorType().rank() == 2) {
             List<String> in = new ArrayList<>(List.of(x, w));
             if (bias != null) in.add(bias);
-            e.node("Gemm", in, List.of(e.define(op.result()))).addAttribute(Attrs.i("transB", 1));
+            e.node("Gemm", in, List.of(out)).addAttribute(Attrs.i("transB", 1));
             return;
         }
         String wt = e.temp(w + "_t");
         e.node("Transpose", List.of(w), List.of(wt)).addAttribute(Attrs.ints("perm", 1, 0));
         if (bias == null) {
-            e.node("MatMul", List.of(x, wt), List.of(e.define(op.result())));
+            e.node("MatMul", List.of(x, wt), List.of(out));
         } else {
             String product = e.temp("linear_mm");
             e.node("MatMul", List.of(x, wt), List.of(product));
-            e.node("Add", List.of(product, bias), List.of(e.define(op.result())));
+            e.node("Add", List.of(product, bias), List.of(out));
         }
     }
 
     /** PyTorch conv2d and ONNX Conv agree; symmetric padding (pH, pW) becomes pads [pH, pW, pH, pW]. */
-    static void conv2d(Op op, Emitter e) {
+    static void conv2d(Op op, Emitter e) { conv2d(op, e, op.operandCount(), e.define(op.result())); }
+
+    /** {@link #conv2d} of the op's first {@code operands} operands (x, weight, bias?), writing to {@code out}. */
+    static void conv2d(Op op, Emitter e, int operands, String out) {
         TensorType w = op.operand(1).tensorType();
         long[] pad = op.intsAttr("padding");
         List<String> in = new ArrayList<>();
-        for (var v : op.operands()) in.add(e.ref(v));
-        e.node("Conv", in, List.of(e.define(op.result())))
+        for (int i = 0; i < operands; i++) in.add(e.ref(op.operand(i)));
+        e.node("Conv", in, List.of(out))
                 .addAttribute(Attrs.ints("kernel_shape", w.shape().dim(2).size(), w.shape().dim(3).size()))
                 .addAttribute(Attrs.ints("pads", pad[0], pad[1], pad[0], pad[1]))
                 .addAttribute(Attrs.ints("strides", op.intsAttr("stride")))
