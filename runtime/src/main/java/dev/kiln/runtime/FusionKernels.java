@@ -77,15 +77,26 @@ final class FusionKernels {
         };
     }
 
-    /** Applies the {@code activation} attribute to {@code y} with the activation op's own kernel. */
+    /**
+     * Applies the {@code activation} attribute to {@code y}, this kernel's own fresh result, with the
+     * activation op's own kernel, in place: the activation's result takes {@code y}'s whole segment
+     * (an elementwise kernel reads each element before writing it, see {@link Placement}), so the
+     * fusion allocates nothing more, and in a planned run the result stays in {@code y}'s slot.
+     */
     static NDArray activate(NDArray y, OpAttributes a) {
         String act = ((Attribute.Str) a.get("activation")).value();
-        return switch (act) {
-            case "none" -> y;
-            case "relu", "sigmoid", "tanh" -> OpKernels.run(act, Map.of(), List.of(y));
-            case "gelu" -> OpKernels.run("gelu", Map.of("approximate", Attribute.of("none")), List.of(y));
-            case "gelu_tanh" -> OpKernels.run("gelu", Map.of("approximate", Attribute.of("tanh")), List.of(y));
-            default -> throw new IllegalArgumentException("unknown activation '" + act + "'");
-        };
+        if (act.equals("none")) return y;
+        boolean ownsSegment = y.isContiguous() && y.offset() == 0 && y.segment().byteSize() == y.numel() * y.dtype().byteSize();
+        if (ownsSegment) Placement.offer(y.segment(), y.dtype(), y.numel(), false);
+        try {
+            return switch (act) {
+                case "relu", "sigmoid", "tanh" -> OpKernels.run(act, Map.of(), List.of(y));
+                case "gelu" -> OpKernels.run("gelu", Map.of("approximate", Attribute.of("none")), List.of(y));
+                case "gelu_tanh" -> OpKernels.run("gelu", Map.of("approximate", Attribute.of("tanh")), List.of(y));
+                default -> throw new IllegalArgumentException("unknown activation '" + act + "'");
+            };
+        } finally {
+            if (ownsSegment) Placement.withdraw();
+        }
     }
 }
