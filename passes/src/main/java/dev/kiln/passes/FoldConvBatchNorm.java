@@ -3,6 +3,7 @@ package dev.kiln.passes;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Block;
 import dev.kiln.ir.Builder;
+import dev.kiln.ir.DType;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
@@ -105,10 +106,7 @@ public final class FoldConvBatchNorm implements Pass {
             scale[c] = (g == null ? 1.0 : g[c]) / Math.sqrt(v[c] + eps);
             newBias.setFlat(c, (bias[c] - m[c]) * scale[c] + (be == null ? 0.0 : be[c]));
         }
-        double[] wd = w.toDoubleArray();
-        NDArray newW = NDArray.zeros(wType.dtype(), w.shape());
-        long perChannel = wd.length / channels;
-        for (int i = 0; i < wd.length; i++) newW.setFlat(i, wd[i] * scale[(int) (i / perChannel)]);
+        NDArray newW = scaledPerChannel(w, scale);
 
         String base = producer.operand(1).kind() == Value.Kind.WEIGHT ? producer.operand(1).name() : "folded";
         String wName = fresh(graph, base + ".bn_folded");
@@ -156,5 +154,19 @@ public final class FoldConvBatchNorm implements Pass {
         String n = name;
         for (int i = 2; graph.weights().containsKey(n) || weights.containsKey(n); i++) n = name + i;
         return n;
+    }
+
+    /** {@code w} with each output channel (dim 0) multiplied by {@code scale[c]}, rounded once to w's dtype. */
+    private static NDArray scaledPerChannel(NDArray w, double[] scale) {
+        long perChannel = w.numel() / scale.length;
+        if (w.dtype() == DType.F32) { // the common case, through plain arrays: the generic path is per-element dispatch
+            float[] wf = w.toFloatArray();
+            for (int i = 0; i < wf.length; i++) wf[i] = (float) (wf[i] * scale[(int) (i / perChannel)]);
+            return NDArray.of(wf, w.shape());
+        }
+        double[] wd = w.toDoubleArray();
+        NDArray out = NDArray.zeros(w.dtype(), w.shape());
+        for (int i = 0; i < wd.length; i++) out.setFlat(i, wd[i] * scale[(int) (i / perChannel)]);
+        return out;
     }
 }
