@@ -35,11 +35,11 @@ final class ImportNn {
         t.put("Gemm", one(ImportNn::gemm));
         t.put("Conv", one(ImportNn::conv));
         t.put("ConvTranspose", one(ImportNn::convTranspose));
-        t.put("MaxPool", (n, s) -> List.of(pool(n, true)));
+        t.put("MaxPool", (n, s) -> n.wantsOutput(1) ? List.of(pool(n, true), maxPoolIndices(n)) : List.of(pool(n, true)));
         t.put("AveragePool", one(n -> pool(n, false)));
         t.put("GlobalAveragePool", one(n -> global(n, "mean")));
         t.put("GlobalMaxPool", one(n -> global(n, "amax")));
-        t.put("BatchNormalization", one(ImportNn::batchNorm));
+        t.put("BatchNormalization", ImportNn::batchNorm);
         t.put("InstanceNormalization", one(n -> {
             Value x = n.in(0);
             long c = n.type(x).shape().dims().get(1).size();
@@ -240,8 +240,6 @@ final class ImportNn {
 
     private static Value pool(ImportNode n, boolean max) {
         String what = max ? "MaxPool" : "AveragePool";
-        if (max && n.wantsOutput(1)) throw n.unsupported("MaxPool's Indices output");
-        if (max && n.attrInt("storage_order", 0) != 0) throw n.unsupported("storage_order = 1");
         Value x = n.in(0);
         int r = n.type(x).rank() - 2;
         if (r < 1 || r > 3) throw n.unsupported(r + "-D " + what);
@@ -290,6 +288,20 @@ final class ImportNn {
         return n.cast(y, d);
     }
 
+    /** MaxPool's second output, the flat input index of each window's maximum (see {@link ImportPool#maxIndices}). */
+    private static Value maxPoolIndices(ImportNode n) {
+        Value x = n.in(0);
+        long[] kernel = n.attrInts("kernel_shape");
+        long[] in = spatial(n, x);
+        Window win = window(n, kernel, in, false);
+        for (long v : in) if (v < 0) throw n.unsupported("MaxPool's Indices output on a dynamic spatial dim");
+        long order = n.attrInt("storage_order", 0);
+        if (order != 0 && order != 1) throw n.error("storage_order must be 0 or 1, got " + order);
+        if (!n.type(x).dtype().isFloatingPoint()) x = n.cast(x, DType.F64);
+        return ImportPool.maxIndices(n, x, win.kernel, win.strides, win.dilations, win.padBegin, win.padEnd, in,
+                n.attrInt("ceil_mode", 0) != 0, order == 1);
+    }
+
     /** ONNX's pooled size along spatial axis i; in ceil mode a window starting past the input and begin pad is dropped. */
     private static long onnxPoolOut(long in, Window w, int i, boolean ceil) {
         long span = (w.kernel[i] - 1) * w.dilations[i] + 1;
@@ -316,11 +328,42 @@ final class ImportNn {
         return n.op(op, Builder.attrs("axes", axes, "keepdim", true), x);
     }
 
-    private static Value batchNorm(ImportNode n) {
-        if (n.attrInt("training_mode", 0) != 0) throw n.unsupported("BatchNormalization in training mode");
+    private static List<Value> batchNorm(ImportNode n, ImportScope scope) {
+        if (n.attrInt("training_mode", 0) != 0) return batchNormTraining(n);
         if (n.opset < 9 && n.attrInt("spatial", 1) != 1) throw n.unsupported("BatchNormalization with spatial = 0");
         for (int i = 1; i < n.outputCount(); i++) if (n.wantsOutput(i)) throw n.unsupported("BatchNormalization's training outputs");
-        return n.op("batch_norm", Builder.attrs("eps", n.attrFloat("epsilon", 1e-5)), n.in(0), n.in(3), n.in(4), n.in(1), n.in(2));
+        return List.of(n.op("batch_norm", Builder.attrs("eps", n.attrFloat("epsilon", 1e-5)), n.in(0), n.in(3), n.in(4), n.in(1), n.in(2)));
+    }
+
+    /**
+     * BatchNormalization with {@code training_mode = 1} (opset 14+): Y is normalised with the batch's
+     * own mean and population variance over every axis but 1; the optional outputs are the updated
+     * running statistics, {@code running * momentum + batch * (1 - momentum)}.
+     */
+    private static List<Value> batchNormTraining(ImportNode n) {
+        Value x = n.in(0), runMean = n.in(3), runVar = n.in(4);
+        TensorType xt = n.type(x);
+        DType d = xt.dtype();
+        if (!d.isFloatingPoint()) throw n.error("X must be floating point, got " + d);
+        if (xt.rank() < 2) throw n.error("X must be [N, C, ...], got " + xt);
+        for (int i = 1; i < 5; i++) {
+            if (n.type(i).dtype() != d) throw n.unsupported("training mode with input " + i + " of dtype " + n.type(i).dtype() + " while X is " + d);
+        }
+        long[] axes = new long[xt.rank() - 1];
+        for (int i = 0, k = 0; i < xt.rank(); i++) if (i != 1) axes[k++] = i;
+        Value meanKeep = n.op("mean", Builder.attrs("axes", axes, "keepdim", true), x);
+        Value centered = n.op("sub", x, meanKeep);
+        Value var = n.op("mean", Builder.attrs("axes", axes, "keepdim", false), n.op("mul", centered, centered));
+        Value mean = n.op("mean", Builder.attrs("axes", axes, "keepdim", false), x);
+        List<Value> out = new ArrayList<>(List.of(n.op("batch_norm", Builder.attrs("eps", n.attrFloat("epsilon", 1e-5)),
+                x, mean, var, n.in(1), n.in(2))));
+        double momentum = n.attrFloat("momentum", 0.9);
+        if (n.wantsOutput(1) || n.wantsOutput(2)) {
+            Value m = n.scalar(d, momentum), rest = n.scalar(d, 1 - momentum);
+            out.add(n.op("add", n.op("mul", runMean, m), n.op("mul", mean, rest)));
+            out.add(n.op("add", n.op("mul", runVar, m), n.op("mul", var, rest)));
+        }
+        return out;
     }
 
     private static List<Value> layerNorm(ImportNode n, ImportScope scope) {

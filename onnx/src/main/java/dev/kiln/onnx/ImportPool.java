@@ -1,6 +1,7 @@
 package dev.kiln.onnx;
 
 import dev.kiln.ir.Builder;
+import dev.kiln.ir.DType;
 import dev.kiln.ir.Dim;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
@@ -63,6 +64,74 @@ final class ImportPool {
             count.setFlat(flat, c);
         }
         return n.op("div", y, n.constant(count));
+    }
+
+    /**
+     * MaxPool's Indices output over static spatial dims: every window's elements are stacked along a
+     * new last axis, {@code argmax} picks each window's first maximum, and a gather reads its flat
+     * input index (batch and channel included, spatial dims row-major, or column-major when
+     * {@code columnMajor}) from an import-time table. Padded positions hold -inf and index -1.
+     */
+    static Value maxIndices(ImportNode n, Value x, long[] k, long[] s, long[] d, long[] pb, long[] pe, long[] in,
+                            boolean ceil, boolean columnMajor) {
+        int r = k.length;
+        long[] shape = n.staticShape(x, "MaxPool's Indices output");
+        long[] out = new long[r], end = new long[r];
+        long windowSize = 1;
+        for (int i = 0; i < r; i++) {
+            out[i] = outSize(in[i], k[i], s[i], d[i], pb[i], pe[i], ceil);
+            if (out[i] < 1) throw n.error("pooling gives an empty output along spatial dim " + i);
+            end[i] = (out[i] - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in[i] - pb[i];
+            windowSize *= k[i];
+        }
+        Value padded = pad(n, x, pb, end, Double.NEGATIVE_INFINITY);
+        Value[] taps = new Value[(int) windowSize];
+        long[] offset = new long[r];
+        for (int t = 0; t < windowSize; t++) {
+            long rest = t;
+            for (int i = r - 1; i >= 0; i--) {
+                offset[i] = rest % k[i];
+                rest /= k[i];
+            }
+            Value v = padded;
+            for (int i = 0; i < r; i++) {
+                long start = offset[i] * d[i];
+                v = n.op("slice", Builder.attrs("axis", 2L + i, "start", start, "end", start + (out[i] - 1) * s[i] + 1, "step", s[i]), v);
+            }
+            taps[t] = n.unsqueeze(v, -1);
+        }
+        Value stacked = taps.length == 1 ? taps[0] : n.op("cat", Builder.attrs("axis", (long) r + 2), taps);
+        Value best = n.op("argmax", Builder.attrs("axis", (long) r + 2, "keepdim", true), stacked);
+
+        long[] tableShape = new long[r + 3];
+        tableShape[0] = shape[0];
+        tableShape[1] = shape[1];
+        System.arraycopy(out, 0, tableShape, 2, r);
+        tableShape[r + 2] = windowSize;
+        NDArray table = NDArray.full(DType.I64, 0.0, tableShape);
+        long spatialSize = 1;
+        for (long v : in) spatialSize *= v;
+        long outSize = windowSize;
+        for (long v : out) outSize *= v;
+        long[] p = new long[r];
+        for (long flat = 0; flat < table.numel(); flat++) {
+            long rest = flat % outSize, t = rest % windowSize, o = rest / windowSize;
+            boolean inside = true;
+            for (int i = r - 1; i >= 0; i--) {
+                p[i] = (o % out[i]) * s[i] - pb[i] + (t % k[i]) * d[i];
+                o /= out[i];
+                t /= k[i];
+                inside &= p[i] >= 0 && p[i] < in[i];
+            }
+            long index = 0;
+            for (int j = 0; j < r; j++) {
+                int i = columnMajor ? r - 1 - j : j;
+                index = index * in[i] + p[i];
+            }
+            table.setFlat(flat, inside ? flat / outSize * spatialSize + index : -1);
+        }
+        Value idx = n.op("gather", Builder.attrs("axis", (long) r + 2), n.constant(table), best);
+        return n.reshape(idx, n.type(idx).shape().dims().subList(0, r + 2));
     }
 
     private static Value pad(ImportNode n, Value x, long[] begin, long[] end, double value) {

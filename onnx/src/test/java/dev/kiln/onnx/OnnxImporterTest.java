@@ -216,6 +216,106 @@ class OnnxImporterTest {
         assertArrayEquals(new long[] {24}, m.run(List.of(x)).get(0).shape());
     }
 
+    private static AttributeProto floatAttr(String name, float v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
+    }
+
+    private static AttributeProto intAttr(String name, long v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+    }
+
+    @Test
+    void batchNormalizationInTrainingModeUsesBatchStatisticsAndUpdatesRunningOnes() {
+        long n = 2, c = 3, h = 2, w = 3;
+        float momentum = 0.8f, eps = 1e-3f;
+        GraphProto g = GraphProto.newBuilder().setName("g").addInput(info("x", FLOAT, n, c, h, w))
+                .addInput(info("scale", FLOAT, c)).addInput(info("b", FLOAT, c))
+                .addInput(info("mean", FLOAT, c)).addInput(info("var", FLOAT, c))
+                .addNode(node("BatchNormalization", List.of("x", "scale", "b", "mean", "var"), List.of("y", "rm", "rv")).toBuilder()
+                        .addAttribute(intAttr("training_mode", 1)).addAttribute(floatAttr("momentum", momentum))
+                        .addAttribute(floatAttr("epsilon", eps)).build())
+                .addOutput(info("y", FLOAT, n, c, h, w)).addOutput(info("rm", FLOAT, c)).addOutput(info("rv", FLOAT, c)).build();
+        ImportedModel m = OnnxImporter.fromProto(model(g), null);
+        NDArray x = random(3, n, c, h, w), scale = random(4, c), bias = random(5, c), mean = random(6, c);
+        NDArray var = NDArray.of(new float[] {0.5f, 1.5f, 2f}, c);
+        List<NDArray> got = m.run(List.of(x, scale, bias, mean, var));
+
+        // plain-Java reference in double: population statistics per channel over N, H, W
+        float[] xs = x.toFloatArray();
+        float[] y = new float[xs.length], rm = new float[(int) c], rv = new float[(int) c];
+        for (int ch = 0; ch < c; ch++) {
+            double sum = 0, sq = 0;
+            int count = 0;
+            for (int i = 0; i < xs.length; i++) if ((i / (h * w)) % c == ch) { sum += xs[i]; count++; }
+            double mu = sum / count;
+            for (int i = 0; i < xs.length; i++) if ((i / (h * w)) % c == ch) sq += (xs[i] - mu) * (xs[i] - mu);
+            double sigma2 = sq / count;
+            for (int i = 0; i < xs.length; i++) {
+                if ((i / (h * w)) % c == ch) {
+                    y[i] = (float) ((xs[i] - mu) / Math.sqrt(sigma2 + eps) * scale.getFlat(ch) + bias.getFlat(ch));
+                }
+            }
+            rm[ch] = (float) (mean.getFlat(ch) * momentum + mu * (1 - momentum));
+            rv[ch] = (float) (var.getFlat(ch) * momentum + sigma2 * (1 - momentum));
+        }
+        assertEquals(3, got.size());
+        assertSame(NDArray.of(y, n, c, h, w), got.get(0));
+        assertSame(NDArray.of(rm, c), got.get(1));
+        assertSame(NDArray.of(rv, c), got.get(2));
+
+        GraphProto ints = g.toBuilder().setInput(0, info("x", INT64, n, c, h, w)).build();
+        OnnxImportException e = assertThrows(OnnxImportException.class, () -> OnnxImporter.fromProto(model(ints), null));
+        assertTrue(e.getMessage().contains("X must be floating point"), e.getMessage());
+    }
+
+    private static AttributeProto intsAttr(String name, long... v) {
+        var a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long x : v) a.addInts(x);
+        return a.build();
+    }
+
+    @Test
+    void maxPoolIndicesPointAtEachWindowsFirstMaximumInEitherStorageOrder() {
+        long n = 2, c = 2, h = 5, w = 4, kh = 3, kw = 2, sh = 2, sw = 1, ph0 = 1, pw0 = 0, ph1 = 1, pw1 = 1;
+        long oh = (h + ph0 + ph1 - kh) / sh + 1, ow = (w + pw0 + pw1 - kw) / sw + 1;
+        NDArray x = random(7, n, c, h, w);
+        float[] xs = x.toFloatArray();
+        for (long order = 0; order <= 1; order++) {
+            GraphProto g = GraphProto.newBuilder().setName("g").addInput(info("x", FLOAT, n, c, h, w))
+                    .addNode(node("MaxPool", List.of("x"), List.of("y", "i")).toBuilder()
+                            .addAttribute(intsAttr("kernel_shape", kh, kw)).addAttribute(intsAttr("strides", sh, sw))
+                            .addAttribute(intsAttr("pads", ph0, pw0, ph1, pw1)).addAttribute(intAttr("storage_order", order)).build())
+                    .addOutput(info("y", FLOAT, n, c, oh, ow)).addOutput(info("i", INT64, n, c, oh, ow)).build();
+            List<NDArray> got = OnnxImporter.fromProto(model(g), null).run(List.of(x));
+            float[] y = new float[(int) (n * c * oh * ow)];
+            long[] idx = new long[y.length];
+            int o = 0;
+            for (long plane = 0; plane < n * c; plane++) {
+                for (long i = 0; i < oh; i++) {
+                    for (long j = 0; j < ow; j++, o++) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        long at = -1;
+                        for (long a = 0; a < kh; a++) {
+                            for (long b = 0; b < kw; b++) {
+                                long r = i * sh - ph0 + a, q = j * sw - pw0 + b;
+                                if (r < 0 || r >= h || q < 0 || q >= w) continue;
+                                float v = xs[(int) (plane * h * w + r * w + q)];
+                                if (at < 0 || v > best) {
+                                    best = v;
+                                    at = plane * h * w + (order == 0 ? r * w + q : q * h + r);
+                                }
+                            }
+                        }
+                        y[o] = best;
+                        idx[o] = at;
+                    }
+                }
+            }
+            assertSame(NDArray.of(y, n, c, oh, ow), got.get(0));
+            assertSame(NDArray.of(idx, n, c, oh, ow), got.get(1));
+        }
+    }
+
     @Test
     void tensorsDecodeFromRawAndTypedFields() {
         NDArray a = NDArray.of(new int[] {1, -2, 3, 4, 5, 6}, 2, 3);
