@@ -113,18 +113,9 @@ final class ImportShape {
     private static Value slice(ImportNode n) {
         Value x = n.in(0);
         int rank = n.type(x).rank();
-        long[] starts, ends, axes, steps;
-        if (n.opset < 10) {
-            starts = n.attrInts("starts");
-            ends = n.attrInts("ends");
-            axes = n.attrInts("axes");
-            steps = null;
-        } else {
-            starts = n.constLongs(1);
-            axes = n.has(3) ? n.constLongs(3) : null;
-            ends = n.session.shapeValue(n.in(2)) != null ? runTimeEnds(n, x, axes) : n.constLongs(2);
-            steps = n.has(4) ? n.constLongs(4) : null;
-        }
+        Value data = x;
+        SliceArgs args = SliceArgs.read(n, axes -> n.session.shapeValue(n.in(2)) != null ? runTimeEnds(n, data, axes) : n.constLongs(2));
+        long[] starts = args.starts(), ends = args.ends(), axes = args.axes(), steps = args.steps();
         if (starts == null || ends == null || starts.length != ends.length) throw n.error("starts and ends must be given with equal lengths");
         for (int k = 0; k < starts.length; k++) {
             int axis = axes == null ? k : n.axis(axes[k], rank);
@@ -132,6 +123,18 @@ final class ImportShape {
             x = sliceAxis(n, x, axis, starts[k], ends[k], step);
         }
         return x;
+    }
+
+    /**
+     * Slice's starts, ends, axes (null: 0, 1, ...) and steps (null: all 1): attributes before opset 10,
+     * constant inputs from 10 on, where {@code endsFromInput} reads the ends given the axes.
+     */
+    record SliceArgs(long[] starts, long[] ends, long[] axes, long[] steps) {
+        static SliceArgs read(ImportNode n, java.util.function.Function<long[], long[]> endsFromInput) {
+            if (n.opset < 10) return new SliceArgs(n.attrInts("starts"), n.attrInts("ends"), n.attrInts("axes"), null);
+            long[] axes = n.has(3) ? n.constLongs(3) : null;
+            return new SliceArgs(n.constLongs(1), endsFromInput.apply(axes), axes, n.has(4) ? n.constLongs(4) : null);
+        }
     }
 
     /**

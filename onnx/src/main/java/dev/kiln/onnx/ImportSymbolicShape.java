@@ -232,18 +232,8 @@ final class ImportSymbolicShape {
     private static Value slice(ImportNode n) {
         ShapeValue sv = data(n);
         if (sv.scalar()) throw n.error("Slice needs data of rank at least 1, got a 0-d size " + sv);
-        long[] starts, ends, axes, steps;
-        if (n.opset < 10) {
-            starts = n.attrInts("starts");
-            ends = n.attrInts("ends");
-            axes = n.attrInts("axes");
-            steps = null;
-        } else {
-            starts = n.constLongs(1);
-            ends = n.constLongs(2);
-            axes = n.has(3) ? n.constLongs(3) : null;
-            steps = n.has(4) ? n.constLongs(4) : null;
-        }
+        ImportShape.SliceArgs args = ImportShape.SliceArgs.read(n, axes -> n.constLongs(2));
+        long[] starts = args.starts(), ends = args.ends(), axes = args.axes(), steps = args.steps();
         if (starts == null || ends == null || starts.length != 1 || ends.length != 1) {
             throw n.error("slicing a 1-D size list needs one start and one end, got " + Arrays.toString(starts) + " and " + Arrays.toString(ends));
         }
