@@ -27,12 +27,22 @@ public record ImportedModel(Graph graph, Map<String, NDArray> weights, Info info
         weights = Map.copyOf(weights);
     }
 
-    /** Runs the graph on the reference interpreter; inputs in the order of {@link Info#inputNames}. */
-    public List<NDArray> run(List<NDArray> inputs) {
+    /** Runs the graph on the reference interpreter (O0, the oracle); inputs in the order of {@link Info#inputNames}. */
+    public List<NDArray> interpret(List<NDArray> inputs) {
+        checkArity(inputs);
+        return Interpreter.runTensors(graph, inputs, weights);
+    }
+
+    private void checkArity(List<NDArray> inputs) {
         if (inputs.size() != info.inputNames().size()) {
             throw new IllegalArgumentException("model takes " + info.inputNames().size() + " inputs " + info.inputNames()
                     + ", got " + inputs.size());
         }
+    }
+
+    /** Runs the graph on the reference interpreter; inputs in the order of {@link Info#inputNames}. */
+    public List<NDArray> run(List<NDArray> inputs) {
+        checkArity(inputs);
         return Interpreter.runTensors(graph, inputs, weights);
     }
 }

@@ -50,6 +50,18 @@ public abstract class GraphFunction {
 
     /** Runs the graph and returns every output. */
     public List<Tensor> callAll(Tensor... inputs) {
+        return interpretAll(inputs);
+    }
+
+    /** Runs the graph on the reference interpreter (O0, the oracle compiled code is tested against); one output. */
+    public Tensor interpret(Tensor... inputs) {
+        List<Tensor> out = interpretAll(inputs);
+        if (out.size() != 1) throw new IllegalStateException(graph.name() + " has " + out.size() + " outputs; use interpretAll");
+        return out.get(0);
+    }
+
+    /** Runs the graph on the reference interpreter and returns every output. */
+    public List<Tensor> interpretAll(Tensor... inputs) {
         List<NDArray> arrays = Arrays.stream(inputs).map(Tensor::data).toList();
         try {
             return Interpreter.runTensors(graph, arrays, weights).stream().map(Tensor::wrap).toList();
