@@ -16,27 +16,27 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Shared helpers of the pass tests: random inputs and weights for a graph, and comparing outputs within f32 tolerance. */
-final class GraphTesting {
+/** Shared helpers of the pass tests (and, through the passes test-jar, of codegen's): random inputs and weights for a graph, and comparing outputs within f32 tolerance. */
+public final class GraphTesting {
 
-    static final double RTOL = 1e-4, ATOL = 1e-5;
+    public static final double RTOL = 1e-4, ATOL = 1e-5;
 
     private GraphTesting() {}
 
-    static NDArray randomArray(TensorType type, long symbolicSize, Random random) {
+    public static NDArray randomArray(TensorType type, long symbolicSize, Random random) {
         long[] shape = type.shape().dims().stream().mapToLong(d -> d.isStatic() ? d.size() : symbolicSize).toArray();
         NDArray a = NDArray.zeros(type.dtype(), shape);
         for (long i = 0; i < a.numel(); i++) a.setFlat(i, random.nextGaussian());
         return a;
     }
 
-    static List<Object> randomInputs(Graph g, long batch, Random random) {
+    public static List<Object> randomInputs(Graph g, long batch, Random random) {
         List<Object> inputs = new ArrayList<>();
         for (Value in : g.inputs()) inputs.add(randomArray(in.tensorType(), batch, random));
         return inputs;
     }
 
-    static Map<String, NDArray> randomWeights(Graph g, long batch, Random random) {
+    public static Map<String, NDArray> randomWeights(Graph g, long batch, Random random) {
         Map<String, NDArray> weights = new LinkedHashMap<>();
         g.weights().forEach((name, w) -> weights.put(name, randomArray(w.tensorType(), batch, random)));
         return weights;
@@ -47,7 +47,7 @@ final class GraphTesting {
      * and requires identical outputs: same dtype, shape and values, bit for bit, except that +0 and -0
      * compare equal unless {@code signedZerosMatter}.
      */
-    static void assertSameResults(long seed, Graph original, Graph optimised, boolean signedZerosMatter) {
+    public static void assertSameResults(long seed, Graph original, Graph optimised, boolean signedZerosMatter) {
         Random random = new Random(seed);
         long batch = 1 + random.nextInt(3);
         List<Object> inputs = randomInputs(original, batch, random);
@@ -59,7 +59,7 @@ final class GraphTesting {
      * Identical outputs: same dtype, shape and values, bit for bit (NaN equals NaN), except that +0 and
      * -0 compare equal unless {@code signedZerosMatter}; scalars equal.
      */
-    static void assertSameOutputs(List<Object> before, List<Object> after, boolean signedZerosMatter) {
+    public static void assertSameOutputs(List<Object> before, List<Object> after, boolean signedZerosMatter) {
         assertEquals(before.size(), after.size());
         for (int i = 0; i < before.size(); i++) {
             if (before.get(i) instanceof NDArray a) {
@@ -80,7 +80,7 @@ final class GraphTesting {
     }
 
     /** Equal outputs: scalars exactly, tensors by shape and |a - b| <= ATOL + RTOL |a| (NaNs must match). */
-    static void assertClose(List<Object> before, List<Object> after) {
+    public static void assertClose(List<Object> before, List<Object> after) {
         assertEquals(before.size(), after.size());
         for (int i = 0; i < before.size(); i++) {
             if (before.get(i) instanceof NDArray a) {

@@ -44,6 +44,14 @@ public final class Interpreter {
         this.arena = arena;
     }
 
+    private static final java.util.concurrent.atomic.LongAdder RUNS = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * How many graphs the interpreter has run in this process (top-level runs, planned ones included): tests
+     * read it to show that a default path ran generated code, not the interpreter.
+     */
+    public static long runs() { return RUNS.sum(); }
+
     /** Runs {@code graph} on {@code inputs} with {@code weights} bound by name; returns the outputs. */
     public static List<Object> run(Graph graph, List<?> inputs, Map<String, NDArray> weights) {
         return new Interpreter(graph).execute(inputs, weights);
@@ -122,6 +130,7 @@ public final class Interpreter {
     }
 
     private List<Object> execute(List<?> inputs, Map<String, NDArray> weights) {
+        RUNS.increment();
         List<Value> params = graph.inputs();
         if (inputs.size() != params.size()) {
             throw new IllegalArgumentException("graph " + graph.name() + " takes " + params.size() + " inputs, got " + inputs.size());

@@ -4,7 +4,7 @@ package dev.kiln.runtime.kernels;
  * Scalar functions the JDK lacks or defines differently from C (which PyTorch follows): erf, C's pow,
  * Python's remainder and torch's sign; and gelu, shared by the gelu and bias_gelu kernels.
  */
-final class MathFunctions {
+public final class MathFunctions {
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
     private static final double INV_SQRT_PI = 0.5641895835477563;
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -13,7 +13,7 @@ final class MathFunctions {
     private MathFunctions() {}
 
     /** {@code x * Phi(x)} with the exact erf form, or PyTorch's tanh approximation when {@code tanh}. */
-    static double gelu(double v, boolean tanh) {
+    public static double gelu(double v, boolean tanh) {
         return tanh ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))
                 : 0.5 * v * (1 + erf(v * SQRT_HALF));
     }
@@ -23,7 +23,7 @@ final class MathFunctions {
      * {@code 2/sqrt(pi) exp(-x^2) sum (2x^2)^n x / (2n+1)!!} (no cancellation), above that
      * {@code 1 - erfc(x)} from erfc's continued fraction; +-1 from |x| >= 6.
      */
-    static double erf(double x) {
+    public static double erf(double x) {
         if (Double.isNaN(x)) return x;
         double ax = Math.abs(x);
         if (ax == 0) return x;

@@ -1,0 +1,194 @@
+package dev.kiln.codegen;
+
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Value;
+import dev.kiln.runtime.NDArray;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The ops generated code runs through direct kernels on pre-sliced arena memory: f32 {@code linear}/{@code linear_act},
+ * {@code matmul} and {@code conv2d}/{@code conv2d_act} as GEMM calls (convolutions through im2col unless pointwise),
+ * each followed by its epilogue (bias, residual, activation) as a generated loop over the rows the call just wrote,
+ * while they are in cache. Anything else, or another dtype or layout, returns false and runs through a reference
+ * kernel.
+ */
+final class DirectOps {
+    /** GEMM rows per call when a linear layer's rows are split into blocks, each followed by its epilogue. */
+    private static final long ROW_BLOCK = 256;
+
+    private DirectOps() {}
+
+    static boolean lower(Lowering l, Op op) {
+        return switch (op.name()) {
+            case "linear", "linear_act" -> linear(l, op);
+            case "matmul" -> matmul(l, op);
+            case "conv2d", "conv2d_act" -> conv(l, op);
+            default -> false;
+        };
+    }
+
+    private static boolean f32Contiguous(Lowering l, Value v) {
+        return v.type() instanceof TensorType t && t.dtype() == DType.F32 && l.ref(v).contiguous();
+    }
+
+    private static String activation(Op op) {
+        return op.name().endsWith("_act") ? ((Attribute.Str) op.attr("activation")).value() : "none";
+    }
+
+    private static boolean linear(Lowering l, Op op) {
+        for (Value v : op.operands()) if (!f32Contiguous(l, v)) return false;
+        TensorRef x = l.ref(op.operand(0)), w = l.ref(op.operand(1));
+        TensorRef b = op.operandCount() > 2 ? l.ref(op.operand(2)) : null;
+        long n = w.shape()[0], k = w.shape()[1];
+        long m = k == 0 ? 0 : x.numel() / k;
+        if (!fitsInt(m, n, k)) return false;
+        NDArray out = l.slotOf(op.result());
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        LoopSpec epilogue = epilogue(o, new long[] {m}, n, b, new long[] {0}, 1, null, activation(op));
+        long block = m <= 2 * ROW_BLOCK ? Math.max(1, m) : ROW_BLOCK;
+        if (Math.ceilDiv(m, block) > l.maxUnrolledCalls()) block = Math.ceilDiv(m, l.maxUnrolledCalls());
+        String loop = epilogue != null && m > 0 && n > 0 ? l.loopMethod(epilogue) : null;
+        Gen g = l.gen();
+        for (long r0 = 0; r0 < m; r0 += block) {
+            long rows = Math.min(block, m - r0);
+            gemm(l, (int) rows, (int) n, (int) k, x, r0 * k * 4, rows * k * 4, w, 0, w.bytes(), (int) k, true, o, r0 * n * 4, rows * n * 4);
+            if (loop != null) {
+                g.pushLong(r0);
+                g.pushLong(r0 + rows);
+                g.callOwn(loop, LoopGen.DESCRIPTOR);
+            }
+        }
+        l.direct(op.result() + " = " + op.name() + " -> gemm " + m + "x" + n + "x" + k + " (B^T) in " + Math.max(1, Math.ceilDiv(m, block))
+                + " row block(s)" + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
+        return true;
+    }
+
+    private static boolean matmul(Lowering l, Op op) {
+        Value a = op.operand(0), bv = op.operand(1);
+        if (!f32Contiguous(l, a) || !f32Contiguous(l, bv)) return false;
+        TensorRef x = l.ref(a), y = l.ref(bv);
+        if (x.shape().length < 2 || y.shape().length < 2) return false;
+        long[] xs = x.shape(), ys = y.shape();
+        long m = xs[xs.length - 2], k = xs[xs.length - 1], n = ys[ys.length - 1];
+        long batchX = x.numel() / Math.max(1, m * k), batchY = y.numel() / Math.max(1, k * n);
+        NDArray out = l.slotOf(op.result());
+        long batch = out.numel() / Math.max(1, m * n);
+        // same batch dims on both sides (or a single right matrix): no broadcasting patterns beyond that
+        boolean sameBatch = xs.length == ys.length && java.util.Arrays.equals(xs, 0, xs.length - 2, ys, 0, ys.length - 2);
+        if (!fitsInt(m, n, k) || batch != batchX || !(sameBatch || (ys.length == 2 && batchY == 1))) return false;
+        if (batch > l.maxUnrolledCalls()) return false;
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        for (long i = 0; i < batch; i++) {
+            long yOff = ys.length == 2 ? 0 : i * k * n * 4;
+            gemm(l, (int) m, (int) n, (int) k, x, i * m * k * 4, m * k * 4, y, yOff, k * n * 4, (int) n, false, o, i * m * n * 4, m * n * 4);
+        }
+        l.direct(op.result() + " = matmul -> gemm " + m + "x" + n + "x" + k + " x " + batch);
+        return true;
+    }
+
+    private static boolean conv(Lowering l, Op op) {
+        boolean residual = op.name().equals("conv2d_act") && op.boolAttr("residual");
+        for (Value v : op.operands()) if (!f32Contiguous(l, v)) return false;
+        int convOperands = residual ? op.operandCount() - 1 : op.operandCount();
+        TensorRef x = l.ref(op.operand(0)), w = l.ref(op.operand(1));
+        TensorRef b = convOperands > 2 ? l.ref(op.operand(2)) : null;
+        TensorRef res = residual ? l.ref(op.operand(op.operandCount() - 1)) : null;
+        long[] stride = ints(op, "stride"), pad = ints(op, "padding"), dil = ints(op, "dilation");
+        long groups = op.intAttr("groups");
+        long batch = x.shape()[0], cin = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+        long cout = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+        NDArray out = l.slotOf(op.result());
+        long oh = out.shape()[2], ow = out.shape()[3];
+        long mg = cout / groups, kk = cg * kh * kw, p = oh * ow;
+        if (batch * groups > l.maxUnrolledCalls() || !fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
+        boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
+        if (!pointwise) return false; // im2col comes with the direct convolution kernels
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
+        String loop = epilogue != null && batch * cout * p > 0 ? l.loopMethod(epilogue) : null;
+        Gen g = l.gen();
+        long imageIn = cin * h * wd * 4, imageOut = cout * p * 4;
+        for (long img = 0; img < batch; img++) {
+            for (long grp = 0; grp < groups; grp++) {
+                long xOff = img * imageIn + grp * cg * h * wd * 4;
+                gemm(l, (int) mg, (int) p, (int) kk, w, grp * mg * kk * 4, mg * kk * 4, x, xOff, cg * h * wd * 4, (int) p, false,
+                        o, img * imageOut + grp * mg * p * 4, mg * p * 4, (int) kk);
+            }
+            if (loop != null) {
+                g.pushLong(img * cout);
+                g.pushLong((img + 1) * cout);
+                g.callOwn(loop, LoopGen.DESCRIPTOR);
+            }
+        }
+        l.direct(op.result() + " = " + op.name() + " -> " + (pointwise ? "pointwise " : "") + "gemm " + mg + "x" + p + "x" + kk
+                + " x " + batch * groups + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
+        return true;
+    }
+
+    /**
+     * The epilogue over an output of {@code outer} rows of {@code inner} elements: {@code act(out + bias + residual)},
+     * or null when there is nothing to apply. The bias has strides {@code biasOuter}/{@code biasInner}; the residual
+     * has the output's layout.
+     */
+    private static LoopSpec epilogue(TensorRef out, long[] outer, long inner, TensorRef bias, long[] biasOuter, long biasInner,
+                                     TensorRef residual, String activation) {
+        List<LoopSpec.Input> inputs = new ArrayList<>();
+        long[] outStrides = new long[outer.length];
+        long s = inner;
+        for (int d = outer.length - 1; d >= 0; d--) {
+            outStrides[d] = s;
+            s *= outer[d];
+        }
+        inputs.add(new LoopSpec.Input(out, outStrides, 1));
+        LoopSpec.Expr e = new LoopSpec.Expr.In(0);
+        if (bias != null) {
+            inputs.add(new LoopSpec.Input(bias, biasOuter, biasInner));
+            e = new LoopSpec.Expr.Apply("add", List.of(e, new LoopSpec.Expr.In(inputs.size() - 1)), new float[0]);
+        }
+        if (residual != null) {
+            inputs.add(new LoopSpec.Input(residual, outStrides, 1));
+            e = new LoopSpec.Expr.Apply("add", List.of(e, new LoopSpec.Expr.In(inputs.size() - 1)), new float[0]);
+        }
+        if (!activation.equals("none")) e = new LoopSpec.Expr.Apply(activation, List.of(e), new float[0]);
+        if (inputs.size() == 1 && activation.equals("none")) return null;
+        return new LoopSpec(inputs, out, outer, inner, e, null);
+    }
+
+    private static void gemm(Lowering l, int m, int n, int k, TensorRef a, long aOff, long aBytes, TensorRef b, long bOff, long bBytes,
+                             int ldb, boolean transB, TensorRef c, long cOff, long cBytes) {
+        gemm(l, m, n, k, a, aOff, aBytes, b, bOff, bBytes, ldb, transB, c, cOff, cBytes, k);
+    }
+
+    private static void gemm(Lowering l, int m, int n, int k, TensorRef a, long aOff, long aBytes, TensorRef b, long bOff, long bBytes,
+                             int ldb, boolean transB, TensorRef c, long cOff, long cBytes, int lda) {
+        Gen g = l.gen();
+        g.pushInt(m);
+        g.pushInt(n);
+        g.pushInt(k);
+        l.pushSegment(a, aOff, aBytes);
+        g.pushInt(Math.max(1, lda));
+        l.pushSegment(b, bOff, bBytes);
+        g.pushInt(Math.max(1, ldb));
+        g.pushBool(transB);
+        l.pushSegment(c, cOff, cBytes);
+        g.pushInt(Math.max(1, n));
+        g.callStatic(CpuKernels.class, "sgemm", int.class, int.class, int.class, MemorySegment.class, int.class,
+                MemorySegment.class, int.class, boolean.class, MemorySegment.class, int.class);
+    }
+
+    private static long[] ints(Op op, String name) { return ((Attribute.Ints) op.attr(name)).values(); }
+
+    private static boolean fitsInt(long... v) {
+        for (long x : v) if (x < 0 || x > Integer.MAX_VALUE) return false;
+        return true;
+    }
+}

@@ -1,0 +1,659 @@
+package dev.kiln.codegen;
+
+import dev.kiln.ir.Attribute;
+import dev.kiln.ir.Block;
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Dim;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Op;
+import dev.kiln.ir.ScalarType;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.Trait;
+import dev.kiln.ir.Value;
+import dev.kiln.passes.MemoryPlan;
+import dev.kiln.runtime.ArenaLayout;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.OpAttributes;
+import dev.kiln.runtime.OpKernels;
+import dev.kiln.runtime.ResultStorage;
+import dev.kiln.runtime.ScalarOpsEval;
+import dev.kiln.runtime.kernels.Parallel;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Lowers one optimised graph, for one binding of its symbolic dims, to a generated class (the CPU/JVM target of
+ * {@link CpuBackend}). Every top-level tensor gets a fixed home known now: an arena slot of the memory plan, a
+ * weight, a constant, a bound input, or a view of one of those, so the generated {@code run} is a straight line
+ * of static calls with constant segments and sizes: direct kernels (GEMM, im2col, pooling), generated loops for
+ * elementwise groups and GEMM/convolution epilogues, and reference kernels for the rest ({@link RefStep}).
+ * Host scalars and {@code if}/{@code loop} become generated control flow over JVM locals whose tensor ops call the
+ * reference kernels.
+ */
+final class Lowering implements Opcodes {
+
+    private static final long MAX_UNROLLED_CALLS = 256;
+
+    private final Graph graph;
+    private final Map<String, NDArray> weights;
+    private final MemoryPlan plan;
+    private final Map<String, Long> bindings;
+    private final ArenaLayout layout;
+    private final MemorySegment arena;
+    private final Gen g;
+    private final LoopGen loops;
+    private final List<String> listing = new ArrayList<>();
+    private final List<String> kernels = new ArrayList<>();
+    private final Map<Value, TensorRef> refs = new IdentityHashMap<>();
+    /** JVM locals (in {@code run}) of host scalars and of tensors inside control flow. */
+    private final Map<Value, Integer> locals = new IdentityHashMap<>();
+    private final NDArray[] inputArrays;
+    private final MemorySegment[] inputSegments;
+    private final List<String> parallelLoops = new ArrayList<>();
+    private final RowLoop[] rowLoops;
+    private MemorySegment colScratch;
+    private int generatedLoops, directCalls, referenceSteps;
+
+    Lowering(Graph graph, Map<String, NDArray> weights, MemoryPlan plan, String className) {
+        this.graph = graph;
+        this.weights = weights;
+        this.plan = plan;
+        this.bindings = plan.bindings();
+        this.layout = plan.arenaLayout();
+        this.arena = Arena.ofAuto().allocate(Math.max(1, layout.bytes()), 64);
+        this.g = new Gen(className);
+        Object species = VectorSupport.species();
+        this.loops = new LoopGen(species, VectorSupport.lanes());
+        this.inputArrays = new NDArray[graph.inputs().size()];
+        this.inputSegments = new MemorySegment[graph.inputs().size()];
+        this.rowLoops = new RowLoop[countOps(graph.body())];
+    }
+
+    private static int countOps(Block b) { return b.ops().size() + 1; }
+
+    /** Generates, defines and returns the program. */
+    Program lower() {
+        checkSignature();
+        g.beginMethod(ACC_PUBLIC, "run", "(Ljava/util/List;Ljava/util/List;)V", 3);
+        for (int i = 0; i < graph.inputs().size(); i++) bindInput(i);
+        for (var e : graph.weights().entrySet()) {
+            NDArray w = weights.get(e.getKey());
+            if (w == null) throw new IllegalArgumentException("graph " + graph.name() + ": no data bound for weight '" + e.getKey() + "'");
+            refs.put(e.getValue(), TensorRef.of(w));
+        }
+        Op ret = null;
+        for (Op op : graph.body().ops()) {
+            if (op.name().equals("return")) {
+                ret = op;
+                break;
+            }
+            lowerTopLevel(op);
+        }
+        if (ret == null) throw new IllegalStateException("graph " + graph.name() + " has no return");
+        for (int i = 0; i < ret.operandCount(); i++) emitOutput(i, ret.operand(i));
+        g.endMethod();
+        byte[] bytes = g.bytes();
+        return new Program(graph, bindings, g.define(bytes), bytes, listing, kernels, arena, outputTypes(),
+                generatedLoops, directCalls, referenceSteps, rowLoops, parallelLoops);
+    }
+
+    private void checkSignature() {
+        for (Value v : graph.inputs()) {
+            if (!(v.type() instanceof TensorType)) {
+                throw new UnsupportedOperationException("codegen: graph " + graph.name() + " takes a host scalar input " + v
+                        + "; compiled code takes tensors only (run it on the interpreter, O0)");
+            }
+        }
+        for (Value v : graph.body().terminator().operands()) {
+            if (!(v.type() instanceof TensorType)) {
+                throw new UnsupportedOperationException("codegen: graph " + graph.name() + " returns a host scalar " + v
+                        + "; compiled code returns tensors only (run it on the interpreter, O0)");
+            }
+        }
+    }
+
+    private List<TensorRef> outputTypes() {
+        List<TensorRef> out = new ArrayList<>();
+        for (Value v : graph.body().terminator().operands()) out.add(refs.get(v));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- inputs and outputs
+
+    private void bindInput(int i) {
+        Value v = graph.inputs().get(i);
+        TensorType t = v.tensorType();
+        long[] shape = sizes(t);
+        g.mv.visitVarInsn(ALOAD, 1);
+        g.pushInt(i);
+        g.constant(t.dtype(), DType.class);
+        g.constant(shape, long[].class);
+        g.constant(inputArrays, NDArray[].class);
+        g.constant(inputSegments, MemorySegment[].class);
+        g.constant(graph.name(), String.class);
+        g.callStatic(Steps.class, "bindInput", List.class, int.class, DType.class, long[].class, NDArray[].class,
+                MemorySegment[].class, String.class);
+        refs.put(v, TensorRef.input(i, t.dtype(), shape));
+        listing.add("bind input " + i + " " + t.dtype().irName() + Arrays.toString(shape));
+    }
+
+    private void emitOutput(int i, Value v) {
+        TensorRef r = refs.get(v);
+        if (r.contiguous()) {
+            loadSegment(r);
+            g.pushLong(r.bytes());
+            g.mv.visitVarInsn(ALOAD, 2);
+            g.pushInt(i);
+            g.constant(r.dtype(), DType.class);
+            g.constant(r.shape(), long[].class);
+            g.constant(graph.name(), String.class);
+            g.callStatic(Steps.class, "output", MemorySegment.class, long.class, List.class, int.class, DType.class, long[].class, String.class);
+        } else {
+            loadArray(r);
+            g.mv.visitVarInsn(ALOAD, 2);
+            g.pushInt(i);
+            g.constant(graph.name(), String.class);
+            g.callStatic(Steps.class, "outputView", NDArray.class, List.class, int.class, String.class);
+        }
+        listing.add("output " + i + " <- " + v + " (" + r + ")");
+    }
+
+    // ---------------------------------------------------------------- segments and arrays
+
+    /** Pushes the segment of {@code r}, starting at its first element and spanning every element it addresses. */
+    private void loadSegment(TensorRef r) {
+        long span = spanBytes(r);
+        if (!r.isInput()) {
+            NDArray f = r.fixed();
+            g.segment(f.segment().asSlice(f.offset() * r.dtype().byteSize(), span));
+            return;
+        }
+        g.constant(inputSegments, MemorySegment[].class);
+        g.pushInt(r.input());
+        g.mv.visitInsn(AALOAD);
+        long inputBytes = refs.get(graph.inputs().get(r.input())).bytes();
+        if (r.offset() != 0 || span != inputBytes) {
+            g.pushLong(r.offset() * r.dtype().byteSize());
+            g.pushLong(span);
+            g.callStatic(Steps.class, "slice", MemorySegment.class, long.class, long.class);
+        }
+    }
+
+    private static long spanBytes(TensorRef r) {
+        long last = 0;
+        for (int i = 0; i < r.shape().length; i++) {
+            if (r.shape()[i] == 0) return 0;
+            last += (r.shape()[i] - 1) * r.strides()[i];
+        }
+        return (last + 1) * r.dtype().byteSize();
+    }
+
+    /** Pushes the tensor {@code r} as an {@link NDArray} for this run. */
+    private void loadArray(TensorRef r) {
+        if (!r.isInput()) {
+            g.constant(r.fixed(), NDArray.class);
+            return;
+        }
+        g.constant(r, TensorRef.class);
+        g.constant(inputArrays, NDArray[].class);
+        g.callStatic(Steps.class, "resolve", TensorRef.class, NDArray[].class);
+    }
+
+    /** The planned slot of top-level result {@code v}, as a contiguous tensor. */
+    private NDArray slot(Value v) {
+        ArenaLayout.Slot s = layout.slots().get(v);
+        if (s == null || s.kind() == ArenaLayout.Kind.VIEW) throw new IllegalStateException("codegen: " + v + " has no arena slot");
+        TensorType t = v.tensorType();
+        long[] shape = sizes(t);
+        long bytes = Math.multiplyExact(TensorRef.numel(shape), (long) t.dtype().byteSize());
+        return NDArray.wrap(arena.asSlice(s.offset(), bytes), t.dtype(), shape, TensorRef.contiguousStrides(shape), 0);
+    }
+
+    private long[] sizes(TensorType t) {
+        long[] out = new long[t.rank()];
+        for (int i = 0; i < out.length; i++) {
+            Dim d = t.shape().dims().get(i);
+            out[i] = switch (d) {
+                case Dim.Static s -> s.size();
+                case Dim.Symbolic s -> {
+                    Long b = bindings.get(s.name());
+                    if (b == null) throw new IllegalArgumentException("codegen: graph " + graph.name() + " has symbolic dim " + s.name() + " with no size in " + bindings);
+                    yield b;
+                }
+                case Dim.Unknown u -> throw new IllegalArgumentException("codegen: graph " + graph.name() + " has a tensor of unknown size " + t);
+            };
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- top-level ops
+
+    private void lowerTopLevel(Op op) {
+        String name = op.name();
+        if (name.equals("constant")) {
+            if (op.result().type() instanceof TensorType) {
+                refs.put(op.result(), TensorRef.of(Interpreter.fromBytes(((Attribute.Tensor) op.attr("value")).type(), ((Attribute.Tensor) op.attr("value")).data())));
+            } else {
+                dynamicOp(op);
+            }
+            return;
+        }
+        boolean scalarResult = op.results().stream().anyMatch(r -> !(r.type() instanceof TensorType));
+        if (!op.regions().isEmpty() || scalarResult || name.equals("item") || ScalarOpsEval.handles(name)) {
+            if (name.equals("fused_elementwise") && fusedLoop(op)) return;
+            topLevelDynamic(op);
+            return;
+        }
+        if (view(op)) return;
+        if (DirectOps.lower(this, op)) return;
+        if (op.has(Trait.ELEMENTWISE) && elementwiseLoop(op)) return;
+        referenceStep(op);
+    }
+
+    /** Views: no code, a new home over the operand's storage. */
+    private boolean view(Op op) {
+        ResultStorage storage = ResultStorage.of(op);
+        if (storage == ResultStorage.NEW) return false;
+        TensorRef src = refs.get(op.operand(0));
+        NDArray template = src.isInput() ? inputTemplate(src) : src.fixed();
+        Map<String, Attribute> attrs = resolvedAttributes(op);
+        OpAttributes a = new OpAttributes(op.schema(), attrs);
+        long[] outShape = sizes(op.result().tensorType());
+        NDArray view = switch (op.name()) {
+            case "reshape", "flatten" -> template.viewOrNull(outShape);
+            case "permute" -> template.permute(a.ints("perm"));
+            case "expand" -> template.expand(a.longs("shape"));
+            case "slice" -> template.slice(a.intValue("axis"), a.integer("start"), a.integer("end"), a.integer("step"));
+            case "cast" -> template;
+            default -> null;
+        };
+        if (view == null) return false;
+        TensorRef ref = src.isInput()
+                ? new TensorRef(null, src.input(), src.dtype(), view.shape(), view.strides(), view.offset())
+                : TensorRef.of(view);
+        refs.put(op.result(), ref);
+        listing.add(op.result() + " = " + op.name() + " view of " + op.operand(0) + ": " + ref);
+        return true;
+    }
+
+    /** A geometry-only stand-in for a bound input, for computing views of it (never read). */
+    @SuppressWarnings("restricted")
+    private static NDArray inputTemplate(TensorRef src) {
+        MemorySegment nowhere = MemorySegment.NULL.reinterpret(Math.max(1, spanBytes(src) + src.offset() * src.dtype().byteSize()));
+        return NDArray.wrap(nowhere, src.dtype(), src.shape(), src.strides(), src.offset());
+    }
+
+    private Map<String, Attribute> resolvedAttributes(Op op) {
+        Map<String, Attribute> attrs = op.attributes();
+        if (attrs.values().stream().noneMatch(x -> x instanceof Attribute.Dims)) return attrs;
+        Map<String, Attribute> resolved = new LinkedHashMap<>(attrs);
+        for (var e : attrs.entrySet()) {
+            if (e.getValue() instanceof Attribute.Dims d) {
+                resolved.put(e.getKey(), new Attribute.Ints(d.resolve(bindings::get, graph.name() + ": " + op.name() + " attribute '" + e.getKey() + "'")));
+            }
+        }
+        return resolved;
+    }
+
+    private void referenceStep(Op op) {
+        OpKernels.Kernel kernel = OpKernels.get(op.name());
+        TensorRef[] operands = op.operands().stream().map(this::tensorRef).toArray(TensorRef[]::new);
+        NDArray[] targets = new NDArray[op.results().size()];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = slot(op.results().get(i));
+            refs.put(op.results().get(i), TensorRef.of(targets[i]));
+        }
+        boolean fresh = layout.slots().get(op.results().get(0)).kind() != ArenaLayout.Kind.IN_PLACE;
+        RefStep step = new RefStep(op, kernel, new OpAttributes(op.schema(), resolvedAttributes(op)), operands, targets, fresh);
+        g.constant(step, RefStep.class);
+        g.constant(inputArrays, NDArray[].class);
+        g.callVirtual(RefStep.class, "run", NDArray[].class);
+        referenceSteps++;
+        String what = op.name() + " -> reference kernel " + op.name() + " (" + dtypes(op) + ")";
+        listing.add(op.results() + " = " + what);
+        kernels.add(what);
+    }
+
+    private TensorRef tensorRef(Value v) {
+        TensorRef r = refs.get(v);
+        if (r == null) throw new IllegalStateException("codegen: " + v + " used before it has a home");
+        return r;
+    }
+
+    private static String dtypes(Op op) {
+        return String.join(", ", op.operands().stream().map(v -> v.type() instanceof TensorType t ? t.dtype().irName() : v.type().toString()).toList());
+    }
+
+    // ---------------------------------------------------------------- generated loops
+
+    private boolean fusedLoop(Op op) {
+        List<TensorRef> operands = op.operands().stream().map(this::tensorRef).toList();
+        NDArray out = slot(op.result());
+        LoopSpec spec = Fusion.fromGroup(op, operands, TensorRef.of(out), sizesOf());
+        if (spec == null) return false;
+        emitLoop(spec, op.result() + " = fused_elementwise");
+        refs.put(op.result(), TensorRef.of(out));
+        return true;
+    }
+
+    private boolean elementwiseLoop(Op op) {
+        if (op.results().size() != 1) return false;
+        List<TensorRef> operands = op.operands().stream().map(this::tensorRef).toList();
+        NDArray out = slot(op.result());
+        LoopSpec spec = Fusion.fromOp(op, operands, TensorRef.of(out), sizesOf());
+        if (spec == null) return false;
+        emitLoop(spec, op.result() + " = " + op.name());
+        refs.put(op.result(), TensorRef.of(out));
+        return true;
+    }
+
+    private java.util.function.Function<TensorType, long[]> sizesOf() { return this::sizes; }
+
+    /** Writes {@code spec} as a loop method and calls it over all its rows (in parallel when large). */
+    void emitLoop(LoopSpec spec, String what) {
+        if (spec.rows() == 0 || spec.inner() == 0) return;
+        String name = loopMethod(spec);
+        long work = spec.rows() * spec.inner();
+        if (work >= Parallel.PARALLEL_THRESHOLD && spec.rows() >= 2 && Parallel.threads() > 1) {
+            int index = parallelLoops.size();
+            parallelLoops.add(name);
+            g.constant(rowLoops, RowLoop[].class);
+            g.pushInt(index);
+            g.mv.visitInsn(AALOAD);
+            g.pushLong(spec.rows());
+            g.pushLong(Math.max(1, Parallel.PARALLEL_THRESHOLD / 4 / spec.inner()));
+            g.callStatic(Steps.class, "parallelRows", RowLoop.class, long.class, long.class);
+        } else {
+            g.pushLong(0);
+            g.pushLong(spec.rows());
+            g.callOwn(name, LoopGen.DESCRIPTOR);
+        }
+        generatedLoops++;
+        String line = what + " -> generated loop " + name + " [" + (VectorSupport.lanes() > 0 && spec.vectorizable() ? "vector x" + VectorSupport.lanes() : "scalar") + "] " + spec.describe();
+        listing.add(line);
+        kernels.add(line.substring(line.indexOf("-> ") + 3));
+    }
+
+    /** Emits the loop method for {@code spec} (while the run method is being written) and returns its name. */
+    String loopMethod(LoopSpec spec) {
+        var saved = g.mv;
+        var savedState = g.saveLocals();
+        String name = loops.emit(g, spec, (gen, ref) -> loadSegment(ref));
+        g.mv = saved;
+        g.restoreLocals(savedState);
+        return name;
+    }
+
+    // ---------------------------------------------------------------- direct kernels (used by DirectOps)
+
+    Gen gen() { return g; }
+
+    TensorRef ref(Value v) { return tensorRef(v); }
+
+    void bind(Value v, TensorRef r) { refs.put(v, r); }
+
+    NDArray slotOf(Value v) { return slot(v); }
+
+    long[] sizesOf(TensorType t) { return sizes(t); }
+
+    void pushSegment(TensorRef r) { loadSegment(r); }
+
+    /** A segment viewing {@code bytes} bytes of {@code r} from byte {@code offset} (r contiguous). */
+    void pushSegment(TensorRef r, long offsetBytes, long bytes) {
+        if (!r.isInput()) {
+            g.segment(r.fixed().segment().asSlice(r.fixed().offset() * r.dtype().byteSize() + offsetBytes, bytes));
+            return;
+        }
+        g.constant(inputSegments, MemorySegment[].class);
+        g.pushInt(r.input());
+        g.mv.visitInsn(AALOAD);
+        long inputBytes = refs.get(graph.inputs().get(r.input())).bytes();
+        long start = r.offset() * r.dtype().byteSize() + offsetBytes;
+        if (start != 0 || bytes != inputBytes) {
+            g.pushLong(start);
+            g.pushLong(bytes);
+            g.callStatic(Steps.class, "slice", MemorySegment.class, long.class, long.class);
+        }
+    }
+
+    /** Scratch space for im2col of at least {@code bytes}, shared by all convolutions (they run one at a time). */
+    MemorySegment colScratch(long bytes) {
+        if (colScratch == null || colScratch.byteSize() < bytes) colScratch = Arena.ofAuto().allocate(Math.max(1, bytes), 64);
+        return colScratch;
+    }
+
+    long maxUnrolledCalls() { return MAX_UNROLLED_CALLS; }
+
+    void direct(String line) {
+        directCalls++;
+        listing.add(line);
+        kernels.add(line.substring(line.indexOf("-> ") + 3));
+    }
+
+    // ---------------------------------------------------------------- control flow and host scalars
+
+    /**
+     * A top-level op that computes host scalars or has regions: generated control flow over JVM locals whose tensor
+     * ops call reference kernels, inside a memory scope; its tensor results are copied into their slots.
+     */
+    private void topLevelDynamic(Op op) {
+        boolean tensors = op.results().stream().anyMatch(r -> r.type() instanceof TensorType);
+        if (!tensors) {
+            dynamicOp(op);
+            listing.add(op.results() + " = " + op.name() + " (generated scalar code)");
+            return;
+        }
+        int scope = g.local(Object.class);
+        g.callStatic(dev.kiln.runtime.MemoryScope.class, "open");
+        g.mv.visitVarInsn(ASTORE, scope);
+        Label start = new Label(), end = new Label(), handler = new Label(), done = new Label();
+        g.mv.visitTryCatchBlock(start, end, handler, null);
+        g.mv.visitLabel(start);
+        dynamicOp(op);
+        for (Value r : op.results()) {
+            if (!(r.type() instanceof TensorType)) continue;
+            NDArray s = slot(r);
+            g.mv.visitVarInsn(ALOAD, locals.get(r));
+            g.constant(s, NDArray.class);
+            g.callStatic(Steps.class, "settle", Object.class, NDArray.class);
+            refs.put(r, TensorRef.of(s));
+            locals.remove(r);
+        }
+        g.mv.visitLabel(end);
+        g.mv.visitVarInsn(ALOAD, scope);
+        g.callVirtual(dev.kiln.runtime.MemoryScope.class, "close");
+        g.mv.visitJumpInsn(GOTO, done);
+        g.mv.visitLabel(handler);
+        int thrown = g.local(Object.class);
+        g.mv.visitVarInsn(ASTORE, thrown);
+        g.mv.visitVarInsn(ALOAD, scope);
+        g.callVirtual(dev.kiln.runtime.MemoryScope.class, "close");
+        g.mv.visitVarInsn(ALOAD, thrown);
+        g.mv.visitInsn(ATHROW);
+        g.mv.visitLabel(done);
+        referenceSteps++;
+        String what = op.name() + " -> generated control flow, reference kernels inside";
+        listing.add(op.results() + " = " + what);
+        kernels.add(what);
+    }
+
+    /** Pushes the value of {@code v} as an Object (a local, or a top-level tensor's array). */
+    private void pushDynamic(Value v) {
+        Integer local = locals.get(v);
+        if (local != null) {
+            g.mv.visitVarInsn(ALOAD, local);
+            return;
+        }
+        loadArray(tensorRef(v));
+    }
+
+    private void store(Value v) {
+        int local = g.local(Object.class);
+        g.mv.visitVarInsn(ASTORE, local);
+        locals.put(v, local);
+    }
+
+    private void pushOperandArray(Op op) {
+        g.pushInt(op.operandCount());
+        g.mv.visitTypeInsn(ANEWARRAY, "java/lang/Object");
+        for (int i = 0; i < op.operandCount(); i++) {
+            g.mv.visitInsn(DUP);
+            g.pushInt(i);
+            pushDynamic(op.operand(i));
+            g.mv.visitInsn(AASTORE);
+        }
+    }
+
+    /** Emits {@code op} over JVM locals (results stored in new locals). */
+    private void dynamicOp(Op op) {
+        switch (op.name()) {
+            case "constant" -> {
+                Attribute value = op.attr("value");
+                Object c = switch (value) {
+                    case Attribute.Tensor t -> Interpreter.fromBytes(t.type(), t.data());
+                    case Attribute.Int i -> i.value();
+                    case Attribute.Float f -> f.value();
+                    case Attribute.Bool b -> b.value();
+                    default -> throw new IllegalArgumentException("constant: unsupported value " + value);
+                };
+                g.constant(c, Object.class);
+                store(op.result());
+            }
+            case "item" -> {
+                pushDynamic(op.operand(0));
+                g.callStatic(Steps.class, "item", Object.class);
+                store(op.result());
+            }
+            case "if" -> dynamicIf(op);
+            case "loop" -> dynamicLoop(op);
+            case "fused_elementwise" -> {
+                Block body = op.region(0);
+                for (int i = 0; i < op.operandCount(); i++) {
+                    pushDynamic(op.operand(i));
+                    store(body.argument(i));
+                }
+                List<Value> yielded = dynamicBlock(body);
+                g.mv.visitVarInsn(ALOAD, locals.get(yielded.get(0)));
+                store(op.result());
+            }
+            default -> {
+                if (ScalarOpsEval.handles(op.name())) {
+                    g.constant(op, Op.class);
+                    pushOperandArray(op);
+                    g.callStatic(Steps.class, "scalar", Op.class, Object[].class);
+                    store(op.result());
+                    return;
+                }
+                Steps.KernelCall call = new Steps.KernelCall(op, OpKernels.get(op.name()), new OpAttributes(op.schema(), resolvedAttributes(op)));
+                g.constant(call, Steps.KernelCall.class);
+                pushOperandArray(op);
+                g.callStatic(Steps.class, "kernel", Steps.KernelCall.class, Object[].class);
+                if (op.results().size() == 1) {
+                    store(op.result());
+                } else {
+                    int all = g.local(Object.class);
+                    g.mv.visitVarInsn(ASTORE, all);
+                    for (int i = 0; i < op.results().size(); i++) {
+                        g.mv.visitVarInsn(ALOAD, all);
+                        g.pushInt(i);
+                        g.callStatic(Steps.class, "result", Object.class, int.class);
+                        store(op.results().get(i));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Emits a block's ops (arguments already in locals); returns the values its terminator yields. */
+    private List<Value> dynamicBlock(Block block) {
+        for (Op op : block.ops()) {
+            if (op.name().equals("yield") || op.name().equals("return")) return op.operands();
+            dynamicOp(op);
+        }
+        throw new IllegalStateException("block in graph " + graph.name() + " has no terminator");
+    }
+
+    private void dynamicIf(Op op) {
+        int[] results = new int[op.results().size()];
+        for (int i = 0; i < results.length; i++) {
+            results[i] = g.local(Object.class);
+            g.mv.visitInsn(ACONST_NULL);
+            g.mv.visitVarInsn(ASTORE, results[i]);
+        }
+        pushDynamic(op.operand(0));
+        g.callStatic(Steps.class, "truth", Object.class);
+        Label otherwise = new Label(), join = new Label();
+        g.mv.visitJumpInsn(IFEQ, otherwise);
+        yieldInto(dynamicBlock(op.region(0)), results);
+        g.mv.visitJumpInsn(GOTO, join);
+        g.mv.visitLabel(otherwise);
+        yieldInto(dynamicBlock(op.region(1)), results);
+        g.mv.visitLabel(join);
+        for (int i = 0; i < results.length; i++) locals.put(op.results().get(i), results[i]);
+    }
+
+    private void yieldInto(List<Value> yielded, int[] targets) {
+        for (int i = 0; i < targets.length; i++) pushDynamic(yielded.get(i));
+        for (int i = targets.length - 1; i >= 0; i--) g.mv.visitVarInsn(ASTORE, targets[i]);
+    }
+
+    private void dynamicLoop(Op op) {
+        int trip = g.local(long.class), index = g.local(long.class), cond = g.local(int.class);
+        pushDynamic(op.operand(0));
+        g.callStatic(Steps.class, "longValue", Object.class);
+        g.mv.visitVarInsn(LSTORE, trip);
+        pushDynamic(op.operand(1));
+        g.callStatic(Steps.class, "truth", Object.class);
+        g.mv.visitVarInsn(ISTORE, cond);
+        int carriedCount = op.operandCount() - 2;
+        int[] carried = new int[carriedCount];
+        for (int k = 0; k < carriedCount; k++) {
+            carried[k] = g.local(Object.class);
+            pushDynamic(op.operand(k + 2));
+            g.mv.visitVarInsn(ASTORE, carried[k]);
+        }
+        g.pushLong(0);
+        g.mv.visitVarInsn(LSTORE, index);
+        Label test = new Label(), end = new Label();
+        g.mv.visitLabel(test);
+        g.mv.visitVarInsn(ILOAD, cond);
+        g.mv.visitJumpInsn(IFEQ, end);
+        g.mv.visitVarInsn(LLOAD, index);
+        g.mv.visitVarInsn(LLOAD, trip);
+        g.mv.visitInsn(LCMP);
+        g.mv.visitJumpInsn(IFGE, end);
+        Block body = op.region(0);
+        g.mv.visitVarInsn(LLOAD, index);
+        g.callStatic(Steps.class, "boxLong", long.class);
+        store(body.argument(0));
+        for (int k = 0; k < carriedCount; k++) {
+            g.mv.visitVarInsn(ALOAD, carried[k]);
+            store(body.argument(k + 1));
+        }
+        List<Value> yielded = dynamicBlock(body);
+        pushDynamic(yielded.get(0));
+        g.callStatic(Steps.class, "truth", Object.class);
+        g.mv.visitVarInsn(ISTORE, cond);
+        for (int k = 0; k < carriedCount; k++) pushDynamic(yielded.get(k + 1));
+        for (int k = carriedCount - 1; k >= 0; k--) g.mv.visitVarInsn(ASTORE, carried[k]);
+        g.mv.visitVarInsn(LLOAD, index);
+        g.mv.visitInsn(LCONST_1);
+        g.mv.visitInsn(LADD);
+        g.mv.visitVarInsn(LSTORE, index);
+        g.mv.visitJumpInsn(GOTO, test);
+        g.mv.visitLabel(end);
+        for (int k = 0; k < carriedCount; k++) locals.put(op.results().get(k), carried[k]);
+    }
+}

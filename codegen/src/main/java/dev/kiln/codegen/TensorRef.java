@@ -1,0 +1,77 @@
+package dev.kiln.codegen;
+
+import dev.kiln.ir.DType;
+import dev.kiln.runtime.NDArray;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * Where a tensor of a compiled program lives, known when the code is generated: either a fixed array (an arena
+ * slot, a weight, a constant, or a view of one of those) or a view of graph input {@code input}, described by
+ * shape, strides and an element offset relative to that input's first element (inputs are bound contiguous).
+ */
+record TensorRef(NDArray fixed, int input, DType dtype, long[] shape, long[] strides, long offset) {
+
+    static TensorRef of(NDArray fixed) {
+        return new TensorRef(fixed, -1, fixed.dtype(), fixed.shape(), fixed.strides(), fixed.offset());
+    }
+
+    static TensorRef input(int index, DType dtype, long[] shape) {
+        return new TensorRef(null, index, dtype, shape, contiguousStrides(shape), 0);
+    }
+
+    boolean isInput() { return fixed == null; }
+
+    long numel() { return numel(shape); }
+
+    static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        return n;
+    }
+
+    long bytes() { return numel() * dtype.byteSize(); }
+
+    boolean contiguous() {
+        long expect = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && strides[i] != expect) return false;
+            expect *= shape[i];
+        }
+        return true;
+    }
+
+    /** The fixed tensor's own bytes as a segment starting at its first element (fixed, contiguous refs only). */
+    MemorySegment fixedSegment() {
+        return fixed.segment().asSlice(fixed.offset() * dtype.byteSize(), bytes());
+    }
+
+    /** This tensor for a run whose bound (contiguous) inputs are {@code inputs}. */
+    NDArray resolve(NDArray[] inputs) {
+        if (fixed != null) return fixed;
+        NDArray in = inputs[input];
+        return NDArray.wrap(in.segment(), dtype, shape, strides, in.offset() + offset);
+    }
+
+    /** A view of this tensor with another geometry over the same storage. */
+    TensorRef view(NDArray fixedView, long[] shape, long[] strides, long offset) {
+        return fixedView != null ? of(fixedView) : new TensorRef(null, input, dtype, shape, strides, offset);
+    }
+
+    static long[] contiguousStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+
+    @Override
+    public String toString() {
+        return (fixed != null ? "fixed" : "input " + input) + " " + dtype.irName() + Arrays.toString(shape)
+                + (contiguous() ? "" : " strides " + Arrays.toString(strides)) + (offset != 0 ? " +" + offset : "");
+    }
+}

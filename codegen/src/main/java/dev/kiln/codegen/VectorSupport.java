@@ -1,0 +1,33 @@
+package dev.kiln.codegen;
+
+/**
+ * Whether generated loops use the Vector API, decided once per JVM: only when {@code jdk.incubator.vector} is in
+ * the boot layer and system property {@code kiln.vector} is not {@code false}; the species is then the machine's
+ * preferred float species, chosen at run time. Otherwise loops are scalar and {@link VecOps} is never loaded.
+ */
+final class VectorSupport {
+    private VectorSupport() {}
+
+    private static final class Holder {
+        static final Object SPECIES = select();
+    }
+
+    private static Object select() {
+        if (!Boolean.parseBoolean(System.getProperty("kiln.vector", "true"))) return null;
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
+        try {
+            return VecOps.species();
+        } catch (LinkageError e) {
+            return null;
+        }
+    }
+
+    /** The {@code VectorSpecies<Float>} of generated loops, or null when they are scalar. */
+    static Object species() { return Holder.SPECIES; }
+
+    /** Floats per vector, or 0 when generated loops are scalar. */
+    static int lanes() {
+        Object s = Holder.SPECIES;
+        return s == null ? 0 : ((jdk.incubator.vector.VectorSpecies<?>) s).length();
+    }
+}

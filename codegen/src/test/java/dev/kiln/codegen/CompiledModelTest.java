@@ -1,0 +1,65 @@
+package dev.kiln.codegen;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.IrParser;
+import dev.kiln.passes.GraphTesting;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.NDArray;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CompiledModelTest {
+
+    static final String MLP = """
+            graph @mlp(%x: f32[N, 1, 4, 4]) weights(@w1: f32[32, 16], @b1: f32[32], @w2: f32[10, 32], @b2: f32[10]) {
+              %0 = flatten(%x) {start_dim = 1} : f32[N, 16]
+              %1 = linear(%0, @w1, @b1) : f32[N, 32]
+              %2 = relu(%1) : f32[N, 32]
+              %3 = linear(%2, @w2, @b2) : f32[N, 10]
+              %4 = mul(%3, %3) : f32[N, 10]
+              %5 = sigmoid(%4) : f32[N, 10]
+              %6 = add(%5, %3) : f32[N, 10]
+              return(%6)
+            }
+            """;
+
+    static List<Object> check(String ir, long n, long seed) {
+        Graph g = IrParser.parse(ir);
+        Random random = new Random(seed);
+        List<Object> inputs = GraphTesting.randomInputs(g, n, random);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
+        CompiledModel model = CompiledModel.compile(g, weights);
+        List<NDArray> arrays = inputs.stream().map(o -> (NDArray) o).toList();
+        long runsBefore = CodegenStats.generatedRuns();
+        List<Object> compiled = new ArrayList<>(model.run(arrays));
+        assertEquals(runsBefore + 1, CodegenStats.generatedRuns());
+        GraphTesting.assertClose(Interpreter.run(g, inputs, weights), compiled);
+        return compiled;
+    }
+
+    @Test
+    void mlpMatchesTheInterpreterAtSeveralBatchSizes() {
+        for (long n : new long[] {1, 3, 32}) check(MLP, n, n);
+    }
+
+    @Test
+    void explainListsGeneratedKernelsPerBinding() {
+        Graph g = IrParser.parse(MLP);
+        Random random = new Random(1);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, random));
+        model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 2, 1, 4, 4)));
+        model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 5, 1, 4, 4)));
+        String explain = model.explain();
+        assertTrue(explain.contains("generated code for {N=2}"), explain);
+        assertTrue(explain.contains("generated code for {N=5}"), explain);
+        assertTrue(explain.contains("gemm"), explain);
+        assertTrue(explain.contains("generated loop"), explain);
+    }
+}
