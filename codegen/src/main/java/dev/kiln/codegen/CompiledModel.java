@@ -87,7 +87,14 @@ public final class CompiledModel {
         if (e == null) {
             long t0 = System.nanoTime();
             Graph g = optimized.graph();
-            MemoryPlan plan = MemoryPlanner.plan(g, bindings);
+            MemoryPlan plan;
+            try {
+                plan = MemoryPlanner.plan(g, bindings);
+            } catch (IllegalArgumentException unplannable) {
+                throw new UnsupportedOperationException("codegen: graph " + source.name() + " cannot be compiled for sizes " + bindings
+                        + ": " + unplannable.getMessage() + ". Compiled code needs every tensor size known from the input sizes;"
+                        + " run this graph on the reference interpreter (O0) instead", unplannable);
+            }
             LoweredGraph code = backend.lower(g, optimized.weights(), plan);
             long[][] shapes = new long[inputs.size()][];
             for (int i = 0; i < shapes.length; i++) shapes[i] = inputs.get(i).shape();
