@@ -30,7 +30,7 @@ public final class CodeDump {
 
     /** Writes {@code p}'s class file and listing into {@code dir} (created if missing). */
     public static void write(Program p, Path dir) {
-        String base = p.className().substring(p.className().lastIndexOf('.') + 1).replace('/', '_');
+        String base = fileName(p);
         try {
             Files.createDirectories(dir);
             Files.write(dir.resolve(base + ".class"), p.classBytes());
@@ -38,6 +38,11 @@ public final class CodeDump {
         } catch (IOException e) {
             throw new UncheckedIOException("KILN_DUMP_CODE: could not write " + base + " to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The file name (without extension) {@link #write} uses for {@code p}: its hidden class's simple name. */
+    public static String fileName(Program p) {
+        return p.className().substring(p.className().lastIndexOf('.') + 1).replace('/', '_');
     }
 
     /** The listing and the bytecode as text. */

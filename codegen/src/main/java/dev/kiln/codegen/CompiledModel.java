@@ -89,7 +89,7 @@ public final class CompiledModel {
             Graph g = optimized.graph();
             MemoryPlan plan;
             try {
-                plan = MemoryPlanner.plan(g, bindings);
+                plan = MemoryPlanner.plan(g, bindings, true, ConcreteShapes.of(g, bindings)::shape);
             } catch (IllegalArgumentException unplannable) {
                 throw new UnsupportedOperationException("codegen: graph " + source.name() + " cannot be compiled for sizes " + bindings
                         + ": " + unplannable.getMessage() + ". Compiled code needs every tensor size known from the input sizes;"

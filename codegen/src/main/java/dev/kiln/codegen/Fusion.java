@@ -13,7 +13,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * Turns a {@code fused_elementwise} group, or a single elementwise op, into a {@link LoopSpec}: the expression tree
@@ -29,7 +28,7 @@ final class Fusion {
 
     private Fusion() {}
 
-    static LoopSpec fromGroup(Op fused, List<TensorRef> operands, TensorRef out, Function<TensorType, long[]> sizes) {
+    static LoopSpec fromGroup(Op fused, List<TensorRef> operands, TensorRef out) {
         Block body = fused.region(0);
         List<Op> ops = body.ops().subList(0, body.ops().size() - 1);
         if (ops.isEmpty()) return null;
@@ -48,17 +47,35 @@ final class Fusion {
         Value root = reduction == null ? body.terminator().operand(0) : reduction.operand(0);
         LoopSpec.Expr expr = exprs.get(root);
         if (expr == null) return null;
-        return build(expr, operands, out, sizes.apply(root.tensorType()), reduction);
+        long[] shape = reduction == null ? out.shape() : broadcast(operands);
+        return shape == null ? null : build(expr, operands, out, shape, reduction);
     }
 
-    static LoopSpec fromOp(Op op, List<TensorRef> operands, TensorRef out, Function<TensorType, long[]> sizes) {
+    /** The broadcast of the operands' shapes: the elementwise shape of a group (null if they do not broadcast). */
+    private static long[] broadcast(List<TensorRef> operands) {
+        int rank = operands.stream().mapToInt(r -> r.shape().length).max().orElse(0);
+        long[] out = new long[rank];
+        java.util.Arrays.fill(out, 1);
+        for (TensorRef r : operands) {
+            long[] s = r.shape();
+            for (int j = 0; j < s.length; j++) {
+                int d = rank - s.length + j;
+                if (s[j] == out[d] || s[j] == 1) continue;
+                if (out[d] != 1) return null;
+                out[d] = s[j];
+            }
+        }
+        return out;
+    }
+
+    static LoopSpec fromOp(Op op, List<TensorRef> operands, TensorRef out) {
         Map<Value, LoopSpec.Expr> exprs = new IdentityHashMap<>();
         for (int i = 0; i < op.operandCount(); i++) {
             if (!isF32(op.operand(i))) return null;
             exprs.put(op.operand(i), new LoopSpec.Expr.In(i));
         }
         LoopSpec.Expr e = apply(op, exprs);
-        return e == null ? null : build(e, operands, out, sizes.apply(op.result().tensorType()), null);
+        return e == null ? null : build(e, operands, out, out.shape(), null);
     }
 
     private static boolean isF32(Value v) {

@@ -51,6 +51,7 @@ final class Lowering implements Opcodes {
     private final MemoryPlan plan;
     private final Map<String, Long> bindings;
     private final ArenaLayout layout;
+    private final ConcreteShapes shapes;
     private final MemorySegment arena;
     private final Gen g;
     private final LoopGen loops;
@@ -72,6 +73,7 @@ final class Lowering implements Opcodes {
         this.plan = plan;
         this.bindings = plan.bindings();
         this.layout = plan.arenaLayout();
+        this.shapes = ConcreteShapes.of(graph, bindings);
         this.arena = Arena.ofAuto().allocate(Math.max(1, layout.bytes()), 64);
         this.g = new Gen(className);
         Object species = VectorSupport.species();
@@ -135,7 +137,7 @@ final class Lowering implements Opcodes {
     private void bindInput(int i) {
         Value v = graph.inputs().get(i);
         TensorType t = v.tensorType();
-        long[] shape = sizes(t);
+        long[] shape = shapes.shape(v);
         g.mv.visitVarInsn(ALOAD, 1);
         g.pushInt(i);
         g.constant(t.dtype(), DType.class);
@@ -216,26 +218,9 @@ final class Lowering implements Opcodes {
         ArenaLayout.Slot s = layout.slots().get(v);
         if (s == null || s.kind() == ArenaLayout.Kind.VIEW) throw new IllegalStateException("codegen: " + v + " has no arena slot");
         TensorType t = v.tensorType();
-        long[] shape = sizes(t);
+        long[] shape = shapes.shape(v);
         long bytes = Math.multiplyExact(TensorRef.numel(shape), (long) t.dtype().byteSize());
         return NDArray.wrap(arena.asSlice(s.offset(), bytes), t.dtype(), shape, TensorRef.contiguousStrides(shape), 0);
-    }
-
-    private long[] sizes(TensorType t) {
-        long[] out = new long[t.rank()];
-        for (int i = 0; i < out.length; i++) {
-            Dim d = t.shape().dims().get(i);
-            out[i] = switch (d) {
-                case Dim.Static s -> s.size();
-                case Dim.Symbolic s -> {
-                    Long b = bindings.get(s.name());
-                    if (b == null) throw new IllegalArgumentException("codegen: graph " + graph.name() + " has symbolic dim " + s.name() + " with no size in " + bindings);
-                    yield b;
-                }
-                case Dim.Unknown u -> throw new IllegalArgumentException("codegen: graph " + graph.name() + " has a tensor of unknown size " + t);
-            };
-        }
-        return out;
     }
 
     // ---------------------------------------------------------------- top-level ops
@@ -270,7 +255,7 @@ final class Lowering implements Opcodes {
         NDArray template = src.isInput() ? inputTemplate(src) : src.fixed();
         Map<String, Attribute> attrs = resolvedAttributes(op);
         OpAttributes a = new OpAttributes(op.schema(), attrs);
-        long[] outShape = sizes(op.result().tensorType());
+        long[] outShape = shapes.shape(op.result());
         NDArray view = switch (op.name()) {
             case "reshape", "flatten" -> template.viewOrNull(outShape);
             case "permute" -> template.permute(a.ints("perm"));
@@ -341,7 +326,7 @@ final class Lowering implements Opcodes {
     private boolean fusedLoop(Op op) {
         List<TensorRef> operands = op.operands().stream().map(this::tensorRef).toList();
         NDArray out = slot(op.result());
-        LoopSpec spec = Fusion.fromGroup(op, operands, TensorRef.of(out), sizesOf());
+        LoopSpec spec = Fusion.fromGroup(op, operands, TensorRef.of(out));
         if (spec == null) return false;
         emitLoop(spec, op.result() + " = fused_elementwise");
         refs.put(op.result(), TensorRef.of(out));
@@ -352,14 +337,12 @@ final class Lowering implements Opcodes {
         if (op.results().size() != 1) return false;
         List<TensorRef> operands = op.operands().stream().map(this::tensorRef).toList();
         NDArray out = slot(op.result());
-        LoopSpec spec = Fusion.fromOp(op, operands, TensorRef.of(out), sizesOf());
+        LoopSpec spec = Fusion.fromOp(op, operands, TensorRef.of(out));
         if (spec == null) return false;
         emitLoop(spec, op.result() + " = " + op.name());
         refs.put(op.result(), TensorRef.of(out));
         return true;
     }
-
-    private java.util.function.Function<TensorType, long[]> sizesOf() { return this::sizes; }
 
     /** Writes {@code spec} as a loop method and calls it over all its rows (in parallel when large). */
     void emitLoop(LoopSpec spec, String what) {
@@ -405,8 +388,6 @@ final class Lowering implements Opcodes {
     void bind(Value v, TensorRef r) { refs.put(v, r); }
 
     NDArray slotOf(Value v) { return slot(v); }
-
-    long[] sizesOf(TensorType t) { return sizes(t); }
 
     void pushSegment(TensorRef r) { loadSegment(r); }
 

@@ -59,6 +59,16 @@ public final class MemoryPlanner {
 
     /** Plans {@code graph}; {@code inPlace} enables in-place reuse for elementwise ops. */
     public static MemoryPlan plan(Graph graph, Map<String, Long> bindings, boolean inPlace) {
+        return plan(graph, bindings, inPlace, v -> null);
+    }
+
+    /**
+     * Plans {@code graph} with the concrete sizes {@code shapes} gives (null for a value whose type and
+     * {@code bindings} say it): how code generated for one set of input sizes plans tensors whose types have
+     * unknown dims ({@code f32[?, 6]} after size arithmetic), whose sizes it computed from the input sizes.
+     */
+    public static MemoryPlan plan(Graph graph, Map<String, Long> bindings, boolean inPlace,
+                                  java.util.function.Function<Value, long[]> shapes) {
         Block body = graph.body();
         List<Op> ops = body.ops();
         int last = ops.size() - 1;
@@ -77,7 +87,8 @@ public final class MemoryPlanner {
             Op op = ops.get(i);
             for (Value r : op.results()) {
                 if (!(r.type() instanceof TensorType tt)) continue;
-                long size = alignedBytes(tt, bindings, r);
+                long[] concrete = shapes.apply(r);
+                long size = concrete != null ? aligned(concrete, tt) : alignedBytes(tt, bindings, r);
                 int lastUse = i;
                 for (Value.Use u : r.uses()) lastUse = Math.max(lastUse, stepOf.get(topLevel(u.user(), body)));
                 if (isOutput.containsKey(r)) lastUse = last;
@@ -187,6 +198,13 @@ public final class MemoryPlanner {
     }
 
     /** {@code numel * dtype size} of {@code type}, rounded up to {@link #ALIGNMENT}. */
+    private static long aligned(long[] shape, TensorType type) {
+        long numel = 1;
+        for (long d : shape) numel = Math.multiplyExact(numel, d);
+        long bytes = Math.multiplyExact(numel, (long) type.dtype().byteSize());
+        return (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    }
+
     static long alignedBytes(TensorType type, Map<String, Long> bindings, Value forValue) {
         long numel = 1;
         for (Dim d : type.shape().dims()) {

@@ -1,5 +1,6 @@
 package dev.kiln.tracer;
 
+import dev.kiln.codegen.CompiledModel;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrPrinter;
@@ -15,14 +16,17 @@ import java.util.Map;
 
 /**
  * A captured or traced function: an IR graph plus the weights it reads (shared with the module, so
- * later parameter updates are seen). Calling it runs the graph in the reference interpreter; inputs
- * whose dtype or non-symbolic dims differ from the graph's are refused, never silently run.
+ * later parameter updates are seen, except in weights O2 derives from others, such as convolutions with
+ * BatchNorm folded in). Calling it runs generated code ({@link #compiled()}); {@link #interpret} runs the
+ * reference interpreter. Inputs whose dtype or non-symbolic dims differ from the graph's are refused, never
+ * silently run.
  */
 public abstract class GraphFunction {
 
     private final Graph graph;
     private final Map<String, NDArray> weights;
     private final String entryPoint;
+    private CompiledModel compiled;
 
     protected GraphFunction(Graph graph, Map<String, NDArray> weights, String entryPoint) {
         this.graph = graph;
@@ -48,9 +52,27 @@ public abstract class GraphFunction {
         return out.get(0);
     }
 
-    /** Runs the graph and returns every output. */
+    /**
+     * Runs the graph as generated code (O2, then code generated for these inputs' sizes on first use, see
+     * {@link #compiled()}) and returns every output.
+     */
     public List<Tensor> callAll(Tensor... inputs) {
-        return interpretAll(inputs);
+        List<NDArray> arrays = Arrays.stream(inputs).map(Tensor::data).toList();
+        try {
+            return compiled().run(arrays).stream().map(Tensor::wrap).toList();
+        } catch (InputMismatchException e) {
+            throw new InputMismatchException(e.getMessage() + ". " + entryPoint + " was made for "
+                    + graph.inputs().stream().map(v -> v.type().toString()).toList() + "; " + mismatchAdvice());
+        }
+    }
+
+    /**
+     * This function compiled to generated code, made on first use: what {@link #call} runs. Its
+     * {@code explain()} lists the generated kernels per size binding.
+     */
+    public synchronized CompiledModel compiled() {
+        if (compiled == null) compiled = CompiledModel.compile(graph, weights);
+        return compiled;
     }
 
     /** Runs the graph on the reference interpreter (O0, the oracle compiled code is tested against); one output. */

@@ -1,0 +1,79 @@
+package dev.kiln.codegen;
+
+import dev.kiln.ir.DType;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.IrParser;
+import dev.kiln.passes.GraphTesting;
+import dev.kiln.runtime.Allocations;
+import dev.kiln.runtime.NDArray;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A warm run with caller-provided output buffers allocates nothing: no Java heap bytes (the JVM's per-thread
+ * allocation counter) and no tensor memory ({@link Allocations}); a run without buffers allocates only its outputs.
+ */
+class ZeroAllocationTest {
+
+    private static final String MLP = """
+            graph @mlp(%x: f32[N, 64]) weights(@w1: f32[128, 64], @b1: f32[128], @w2: f32[10, 128], @b2: f32[10]) {
+              %1 = linear(%x, @w1, @b1) : f32[N, 128]
+              %2 = relu(%1) : f32[N, 128]
+              %3 = linear(%2, @w2, @b2) : f32[N, 10]
+              %4 = tanh(%3) : f32[N, 10]
+              %5 = add(%4, %3) : f32[N, 10]
+              return(%5)
+            }
+            """;
+
+    private static long threadAllocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    @Test
+    void warmRunsWithOutputBuffersAllocateNothing() {
+        Graph g = IrParser.parse(MLP);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));
+        List<NDArray> inputs = List.of(NDArray.full(DType.F32, 0.5, 1, 64));
+        List<NDArray> outputs = List.of(NDArray.zeros(DType.F32, 1, 10));
+        for (int i = 0; i < 30_000; i++) model.runInto(inputs, outputs); // JIT warm-up (C2 and escape analysis)
+        long heap = threadAllocatedBytes(), tensors = Allocations.count();
+        for (int i = 0; i < 1_000; i++) model.runInto(inputs, outputs);
+        long heapPerRun = (threadAllocatedBytes() - heap) / 1_000;
+        assertEquals(0, Allocations.count() - tensors, "tensor allocations in 1000 warm runs");
+        assertEquals(0, heapPerRun, "Java heap bytes per warm run");
+    }
+
+    @Test
+    void runsWithoutBuffersAllocateOnlyTheOutputs() {
+        Graph g = IrParser.parse(MLP);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));
+        List<NDArray> inputs = List.of(NDArray.full(DType.F32, 0.5, 4, 64));
+        model.run(inputs);
+        long before = Allocations.count();
+        model.run(inputs);
+        assertEquals(1, Allocations.count() - before);
+    }
+
+    @Test
+    void dumpWritesTheClassAndAListing() throws Exception {
+        Graph g = IrParser.parse(MLP);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));
+        Program p = (Program) model.lowered(List.of(NDArray.zeros(DType.F32, 2, 64)));
+        Path dir = Files.createTempDirectory("kiln-dump");
+        CodeDump.write(p, dir);
+        String base = CodeDump.fileName(p);
+        assertTrue(Files.size(dir.resolve(base + ".class")) > 0);
+        String listing = Files.readString(dir.resolve(base + ".txt"));
+        assertTrue(listing.contains("gemm 2x128x64"), listing);
+        assertTrue(listing.contains("INVOKESTATIC dev/kiln/codegen/CpuKernels.sgemm"), listing);
+    }
+}
