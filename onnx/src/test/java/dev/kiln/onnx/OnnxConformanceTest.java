@@ -113,7 +113,9 @@ class OnnxConformanceTest {
                 if (m == null) m = specialise(model, dir, inputs);
                 List<NDArray> args = m.info().inputNames().stream().map(inputs::get).toList();
                 if (args.contains(null)) return new Outcome(folder, name, Status.FAIL, "test data lacks inputs of " + m.info().inputNames(), specialised);
-                List<NDArray> got = m.run(args);
+                List<NDArray> got = m.interpret(args);
+                // the default path, generated code (O2 inside), must agree too
+                List<NDArray> gotCompiled = m.run(args);
                 // the same model after O2 (on a fresh import: O2 rewrites the graph in place) must agree too
                 ImportedModel fresh = general != null ? OnnxImporter.fromProto(model, dir) : specialise(model, dir, inputs);
                 Optimize.Result o2 = Optimize.o2(fresh.graph(), fresh.weights(), Map.of(), true);
@@ -123,6 +125,10 @@ class OnnxConformanceTest {
                     String diff = compare(got.get(k), want);
                     if (diff != null) {
                         return new Outcome(folder, name, Status.FAIL, set.getFileName() + " output " + k + ": " + diff, specialised);
+                    }
+                    String diffCompiled = compare(gotCompiled.get(k), want);
+                    if (diffCompiled != null) {
+                        return new Outcome(folder, name, Status.FAIL, set.getFileName() + " output " + k + " compiled: " + diffCompiled, specialised);
                     }
                     String diffO2 = compare(gotO2.get(k), want);
                     if (diffO2 != null) {
