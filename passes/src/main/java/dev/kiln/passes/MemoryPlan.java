@@ -13,7 +13,7 @@ import java.util.Map;
  * A static memory plan for the top-level block of a graph, made by {@link MemoryPlanner}: every tensor
  * produced by a top-level op either gets a byte range {@code [offset, offset + size)} in one arena of
  * {@link #peakBytes()} bytes, valid over its live range of op steps, or is a view of another value's
- * bytes. {@link #arenaLayout()} hands the plan to the runtime, and {@link PlannedExecutable} runs a
+ * bytes. {@link #arenaLayout()} hands the plan to the runtime, and codegen's {@code PlannedExecutable} runs a
  * graph inside it.
  *
  * @param buffers    one entry per value with bytes of its own, in program order

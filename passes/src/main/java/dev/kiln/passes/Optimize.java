@@ -43,15 +43,6 @@ public final class Optimize {
             return sb.toString();
         }
 
-        /**
-         * The optimised graph ready to run inside its memory plan, with a new arena (run it with
-         * {@link #weights()}); an error saying why when the graph could not be planned.
-         */
-        public PlannedExecutable executable() {
-            if (plan == null) throw new IllegalStateException("O2 result for @" + graph.name() + " has no memory plan: " + planProblem);
-            return PlannedExecutable.of(graph, plan);
-        }
-
         private static String lines(List<String> items) {
             StringBuilder sb = new StringBuilder();
             for (String s : items) sb.append("  ").append(s).append('\n');

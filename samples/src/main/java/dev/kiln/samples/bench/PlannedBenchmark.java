@@ -4,8 +4,8 @@ import dev.kiln.frontend.Generator;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.frontend.nn.Module;
 import dev.kiln.ir.Graph;
+import dev.kiln.codegen.PlannedExecutable;
 import dev.kiln.passes.Optimize;
-import dev.kiln.passes.PlannedExecutable;
 import dev.kiln.runtime.Allocations;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.MemoryScope;
@@ -49,7 +49,7 @@ public final class PlannedBenchmark {
             interpreted(name, batch, "interpreter", traced.graph(), x, traced.weights(), reps);
             planned(name, batch, "planned", PlannedExecutable.plan(traced.graph(), sizes), x, traced.weights(), reps);
             interpreted(name, batch, "O2 interpreter", o2.graph(), x, o2.weights(), reps);
-            planned(name, batch, "O2 planned", o2.executable(), x, o2.weights(), reps);
+            planned(name, batch, "O2 planned", PlannedExecutable.of(o2), x, o2.weights(), reps);
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.kiln.samples.cli;
 
 import dev.kiln.ir.Graph;
+import dev.kiln.codegen.PlannedExecutable;
 import dev.kiln.passes.Optimize;
-import dev.kiln.passes.PlannedExecutable;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
 
@@ -39,7 +39,7 @@ final class Bench {
         this.o0Weights = o0Weights;
         this.o2 = optimized.graph();
         this.o2Weights = optimized.weights();
-        this.planned = optimized.executable();
+        this.planned = PlannedExecutable.of(optimized);
         this.threads = threads;
     }
 

@@ -1,6 +1,10 @@
-package dev.kiln.passes;
+package dev.kiln.codegen;
 
 import dev.kiln.ir.Graph;
+import dev.kiln.passes.MemoryPlan;
+import dev.kiln.passes.MemoryPlanChecker;
+import dev.kiln.passes.MemoryPlanner;
+import dev.kiln.passes.Optimize;
 import dev.kiln.runtime.ArenaLayout;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.MemoryScope;
@@ -15,7 +19,9 @@ import java.util.Map;
 /**
  * A graph with a checked {@link MemoryPlan} and one arena preallocated for it: {@link #run} executes
  * the graph in the interpreter's planned mode ({@link Interpreter#runInArena}), so every tensor result
- * of a top-level op is written into its planned slot and runs reuse the same memory.
+ * of a top-level op is written into its planned slot and runs reuse the same memory. This is the
+ * interpreter inside a memory plan, an explicit choice for checking plans; the default compiled path is
+ * {@link CompiledModel}.
  *
  * <ul>
  *   <li>Outputs are copies out of the arena and stay valid after the next run; inputs and weights
@@ -49,6 +55,17 @@ public final class PlannedExecutable {
     /** Plans {@code graph} for {@code bindings} (in-place reuse on) and prepares its arena. */
     public static PlannedExecutable plan(Graph graph, Map<String, Long> bindings) {
         return of(graph, MemoryPlanner.plan(graph, bindings));
+    }
+
+    /**
+     * The O2 result's graph ready to run inside its memory plan, with a new arena (run it with the result's
+     * weights); an error saying why when the graph could not be planned.
+     */
+    public static PlannedExecutable of(Optimize.Result optimized) {
+        if (optimized.plan() == null) {
+            throw new IllegalStateException("O2 result for @" + optimized.graph().name() + " has no memory plan: " + optimized.planProblem());
+        }
+        return of(optimized.graph(), optimized.plan());
     }
 
     /** Prepares {@code graph} to run inside {@code plan}, after checking the plan with {@link MemoryPlanChecker}. */

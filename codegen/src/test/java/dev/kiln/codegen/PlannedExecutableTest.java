@@ -1,4 +1,10 @@
-package dev.kiln.passes;
+package dev.kiln.codegen;
+
+import dev.kiln.passes.GraphTesting;
+import dev.kiln.passes.MemoryPlan;
+import dev.kiln.passes.MemoryPlanChecker;
+import dev.kiln.passes.MemoryPlanner;
+import dev.kiln.passes.Optimize;
 
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Graph;
@@ -110,7 +116,7 @@ class PlannedExecutableTest {
         Map<String, NDArray> weights = GraphTesting.randomWeights(g, BATCH, random);
         List<Object> expected = Interpreter.run(g, inputs, weights);
         Optimize.Result o2 = Optimize.o2(IrParser.parse(LENET), weights, Map.of("N", BATCH), true);
-        PlannedExecutable exe = o2.executable();
+        PlannedExecutable exe = PlannedExecutable.of(o2);
         exe.run(inputs, o2.weights());
         long count = Allocations.count();
         List<Object> out = exe.run(inputs, o2.weights());
@@ -182,7 +188,7 @@ class PlannedExecutableTest {
                     "the residual " + residual + " and the fused result " + out + " must not share bytes");
         }
         assertEquals(1, planned);
-        PlannedExecutable exe = o2.executable();
+        PlannedExecutable exe = PlannedExecutable.of(o2);
         List<Object> expected = Interpreter.run(o2.graph(), inputs, o2.weights());
         GraphTesting.assertSameOutputs(expected, exe.run(inputs, o2.weights()), true);
         GraphTesting.assertSameOutputs(expected, exe.run(inputs, o2.weights()), true);
@@ -237,7 +243,7 @@ class PlannedExecutableTest {
     @Test
     void anO2ResultWithoutAPlanSaysWhy() {
         Optimize.Result o2 = Optimize.o2(IrParser.parse(MLP), Map.of(), Map.of(), false);
-        IllegalStateException e = assertThrows(IllegalStateException.class, o2::executable);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PlannedExecutable.of(o2));
         assertTrue(e.getMessage().contains("has no memory plan") && e.getMessage().contains("symbolic dim N"), e.getMessage());
     }
 

@@ -1,4 +1,10 @@
-package dev.kiln.passes;
+package dev.kiln.codegen;
+
+import dev.kiln.passes.GraphTesting;
+import dev.kiln.passes.MemoryPlan;
+import dev.kiln.passes.MemoryPlanChecker;
+import dev.kiln.passes.MemoryPlanner;
+import dev.kiln.passes.Optimize;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.testing.RandomGraphs;
