@@ -1,113 +1,174 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.ir.Graph;
-import dev.kiln.codegen.PlannedExecutable;
-import dev.kiln.passes.Optimize;
-import dev.kiln.runtime.Interpreter;
+import dev.kiln.onnx.ImportedModel;
+import dev.kiln.runtime.MemoryScope;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.Gemm;
+import dev.kiln.runtime.kernels.Parallel;
+import dev.kiln.samples.bench.Interleaved;
+import dev.kiln.samples.bench.Json;
+import dev.kiln.samples.bench.Outputs;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
- * {@code kiln bench}: Kiln's interpreter on the imported graph (O0), on the O2-optimised graph, the
- * O2 graph run inside its planned memory arena, and ONNX Runtime (all graph optimisations on) on the same file and inputs, repetitions interleaved so
- * that machine noise hits all alike. Reports min/median latency, the ratios to ONNX Runtime,
- * and the largest difference between Kiln's and ONNX Runtime's outputs.
+ * {@code kiln bench}: the engines chosen with {@code --engines} on the same model file and inputs,
+ * repetitions interleaved (each repetition runs every engine once, the order rotating) so that machine
+ * noise hits all alike. Engines: {@code kiln}, Kiln's default path ({@link ImportedModel#run});
+ * {@code kiln-o0}, the reference interpreter on the graph as imported ({@link ImportedModel#interpret});
+ * {@code onnxruntime}, ONNX Runtime with all graph optimisations. One thread count applies to all of them:
+ * Kiln's kernel pool ({@link Parallel}), OpenBLAS ({@link Gemm}) and ONNX Runtime's intra-op threads
+ * (inter-op 1); the previous Kiln and OpenBLAS counts are restored afterwards.
+ *
+ * <p>Reports min/median latency per engine, each median's ratio to ONNX Runtime's, and the largest
+ * absolute difference between outputs: {@code kiln} (or {@code kiln-o0} when {@code kiln} is not run)
+ * against {@code onnxruntime}, or {@code kiln} against {@code kiln-o0} when ONNX Runtime is not run;
+ * with a single engine there is nothing to compare and the difference is null. With {@code --json}
+ * the report is one JSON object on {@code out} and progress goes to {@code err}.
  */
 final class Bench {
 
-    private final PrintStream out;
-    private final Path file;
-    private final List<NDArray> inputs;
-    private final Graph o0;
-    private final Map<String, NDArray> o0Weights;
-    private final Graph o2;
-    private final Map<String, NDArray> o2Weights;
-    private final PlannedExecutable planned;
-    private final int threads;
+    static final List<String> ENGINES = List.of("kiln", "kiln-o0", "onnxruntime");
+    static final String DEFAULT_ENGINES = String.join(",", ENGINES);
 
-    Bench(PrintStream out, Path file, List<NDArray> inputs, Graph o0, Map<String, NDArray> o0Weights,
-          Optimize.Result optimized, int threads) {
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Path file;
+    private final ImportedModel model;
+    private final List<NDArray> inputs;
+    private final Map<String, Long> dims;
+    private final List<String> engines;
+    private final int threads;
+    private final boolean json;
+
+    Bench(PrintStream out, PrintStream err, Path file, ImportedModel model, List<NDArray> inputs, Map<String, Long> dims,
+          List<String> engines, int threads, boolean json) {
         this.out = out;
+        this.err = err;
         this.file = file;
+        this.model = model;
         this.inputs = inputs;
-        this.o0 = o0;
-        this.o0Weights = o0Weights;
-        this.o2 = optimized.graph();
-        this.o2Weights = optimized.weights();
-        this.planned = PlannedExecutable.of(optimized);
+        this.dims = dims;
+        this.engines = List.copyOf(engines);
         this.threads = threads;
+        this.json = json;
+    }
+
+    /** Parses {@code --engines}: comma-separated names from {@link #ENGINES}, each at most once. */
+    static List<String> parseEngines(String spec) {
+        List<String> out = new ArrayList<>();
+        for (String part : spec.split(",", -1)) {
+            String name = part.strip();
+            if (!ENGINES.contains(name)) {
+                throw new CliException("bench: unknown engine '" + name + "' in --engines " + spec + "; valid engines: "
+                        + String.join(", ", ENGINES));
+            }
+            if (out.contains(name)) throw new CliException("bench: engine " + name + " is listed twice in --engines " + spec);
+            out.add(name);
+        }
+        return out;
     }
 
     void run(int warmup, int reps) throws Exception {
-        try (OrtSide ort = new OrtSide(file, inputs, threads)) {
-            List<NDArray> kilnOut = Interpreter.runTensors(o2, inputs, o2Weights);
-            List<NDArray> ortOut = ort.run();
-            double diff = maxAbsDiff(kilnOut, ortOut);
-            diff = Math.max(diff, maxAbsDiff(planned.runTensors(inputs, o2Weights), ortOut));
-            for (int i = 0; i < warmup; i++) {
-                Interpreter.runTensors(o0, inputs, o0Weights);
-                Interpreter.runTensors(o2, inputs, o2Weights);
-                planned.runTensors(inputs, o2Weights);
-                ort.run();
+        int parallelBefore = Parallel.threads(), blasBefore = Gemm.threads();
+        Parallel.setThreads(threads);
+        Gemm.setThreads(threads);
+        OrtSide ort = null;
+        try {
+            if (engines.contains("onnxruntime")) ort = new OrtSide(file, inputs, threads);
+            err.printf("bench %s: %s; threads %d; %d warm-up + %d interleaved repetitions of %s%n",
+                    file, shapes(), threads, warmup, reps, String.join(", ", engines));
+            double diff = maxAbsDiff(ort);
+            long generatedBefore = dev.kiln.codegen.CodegenStats.generatedRuns();
+            OrtSide session = ort;
+            List<Interleaved.Result> results = Interleaved.measure(engines.stream().map(name -> engine(name, session)).toList(), warmup, reps);
+            if (engines.contains("kiln") && dev.kiln.codegen.CodegenStats.generatedRuns() == generatedBefore) {
+                throw new IllegalStateException("kiln bench: the kiln engine ran no generated code");
             }
-            long[] t0 = new long[reps], t2 = new long[reps], tPlanned = new long[reps], tOrt = new long[reps];
-            for (int r = 0; r < reps; r++) {
-                long a = System.nanoTime();
-                Interpreter.runTensors(o0, inputs, o0Weights);
-                long b = System.nanoTime();
-                Interpreter.runTensors(o2, inputs, o2Weights);
-                long c = System.nanoTime();
-                planned.runTensors(inputs, o2Weights);
-                long d = System.nanoTime();
-                ort.run();
-                long e = System.nanoTime();
-                t0[r] = b - a;
-                t2[r] = c - b;
-                tPlanned[r] = d - c;
-                tOrt[r] = e - d;
-            }
-            out.printf("bench %s: inputs %s; %d warm-up + %d interleaved repetitions%n", file, shapes(), warmup, reps);
-            out.printf("  %-24s %10s %10s %14s%n", "engine", "min ms", "median ms", "median / ORT");
-            double ortMedian = median(tOrt);
-            row("Kiln interpreter (O0)", t0, ortMedian);
-            row("Kiln interpreter (O2)", t2, ortMedian);
-            row("Kiln O2, planned arena", tPlanned, ortMedian);
-            row("ONNX Runtime", tOrt, ortMedian);
-            out.printf("  max |Kiln O2 - ORT| over outputs: %.3g (planned arena %s)%n", diff, ModelSummary.bytes(planned.arenaBytes()));
+            if (json) report(results, diff);
+            else table(results, diff);
+        } finally {
+            if (ort != null) ort.close();
+            Parallel.setThreads(parallelBefore);
+            Gemm.setThreads(blasBefore);
         }
     }
 
-    private void row(String name, long[] nanos, double ortMedian) {
-        out.printf("  %-24s %10.3f %10.3f %13.2fx%n", name, min(nanos) / 1e6, median(nanos) / 1e6, median(nanos) / ortMedian);
+    private Interleaved.Engine engine(String name, OrtSide ort) {
+        Interleaved.Work work = switch (name) {
+            case "kiln" -> () -> {
+                try (MemoryScope _ = MemoryScope.open()) {
+                    model.run(inputs);
+                }
+            };
+            case "kiln-o0" -> () -> {
+                try (MemoryScope _ = MemoryScope.open()) {
+                    model.interpret(inputs);
+                }
+            };
+            case "onnxruntime" -> ort::runDiscardingOutputs;
+            default -> throw new IllegalStateException(name);
+        };
+        return new Interleaved.Engine(name, work);
+    }
+
+    /** One untimed run of the two engines compared (see the class comment); NaN when there is no pair. */
+    private double maxAbsDiff(OrtSide ort) throws Exception {
+        String candidate = engines.contains("kiln") ? "kiln" : engines.contains("kiln-o0") ? "kiln-o0" : null;
+        String reference = ort != null ? "onnxruntime" : engines.contains("kiln-o0") ? "kiln-o0" : null;
+        if (candidate == null || reference == null || candidate.equals(reference)) return Double.NaN;
+        try (MemoryScope _ = MemoryScope.open()) {
+            List<NDArray> a = outputs(candidate, ort), b = outputs(reference, ort);
+            return Outputs.maxAbsDiff(candidate, a, reference, b);
+        }
+    }
+
+    private List<NDArray> outputs(String engine, OrtSide ort) throws Exception {
+        return switch (engine) {
+            case "kiln" -> model.run(inputs);
+            case "kiln-o0" -> model.interpret(inputs);
+            default -> ort.run();
+        };
+    }
+
+    private String diffLabel() {
+        String candidate = engines.contains("kiln") ? "kiln" : "kiln-o0";
+        return candidate + " - " + (engines.contains("onnxruntime") ? "onnxruntime" : "kiln-o0");
+    }
+
+    private void table(List<Interleaved.Result> results, double diff) {
+        out.printf("bench %s: inputs %s; threads %d; %d interleaved repetitions%n", file, shapes(), threads,
+                results.getFirst().nanos().length);
+        out.printf("  %-12s %10s %10s %14s%n", "engine", "min ms", "median ms", "median / ORT");
+        double ortMedian = results.stream().filter(r -> r.engine().equals("onnxruntime"))
+                .mapToDouble(Interleaved.Result::medianMs).findFirst().orElse(Double.NaN);
+        for (Interleaved.Result r : results) {
+            String ratio = Double.isNaN(ortMedian) ? "-" : String.format("%.2fx", r.medianMs() / ortMedian);
+            out.printf("  %-12s %10.3f %10.3f %14s%n", r.engine(), r.minMs(), r.medianMs(), ratio);
+        }
+        if (!Double.isNaN(diff)) out.printf("  max |%s| over outputs: %.3g%n", diffLabel(), diff);
+    }
+
+    private void report(List<Interleaved.Result> results, double diff) {
+        Json j = new Json().beginObject()
+                .key("model").value(file.toString())
+                .key("dims").value(dims)
+                .key("threads").value(threads)
+                .key("results").beginArray();
+        for (Interleaved.Result r : results) {
+            j.beginObject().key("engine").value(r.engine()).key("min_ms").value(r.minMs()).key("median_ms").value(r.medianMs()).endObject();
+        }
+        j.endArray().key("max_abs_diff").value(diff).endObject();
+        out.println(j);
     }
 
     private String shapes() {
-        return inputs.stream().map(x -> x.dtype() + Arrays.toString(x.shape())).toList().toString();
-    }
-
-    private static double min(long[] v) { return Arrays.stream(v).min().orElseThrow(); }
-
-    private static double median(long[] v) {
-        long[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
-    }
-
-    private static double maxAbsDiff(List<NDArray> a, List<NDArray> b) {
-        if (a.size() != b.size()) throw new IllegalStateException("Kiln gives " + a.size() + " outputs, ONNX Runtime " + b.size());
-        double max = 0;
-        for (int i = 0; i < a.size(); i++) {
-            NDArray x = a.get(i).contiguous(), y = b.get(i);
-            if (!Arrays.equals(x.shape(), y.shape())) {
-                throw new IllegalStateException("output " + i + ": Kiln shape " + Arrays.toString(x.shape()) + ", ONNX Runtime " + Arrays.toString(y.shape()));
-            }
-            for (long k = 0; k < x.numel(); k++) max = Math.max(max, Math.abs(x.getFlat(k) - y.getFlat(k)));
-        }
-        return max;
+        return inputs.stream().map(x -> x.dtype() + Arrays.toString(x.shape())).collect(Collectors.joining(", ", "[", "]"));
     }
 }

@@ -1,14 +1,13 @@
 package dev.kiln.samples.cli;
 
-import dev.kiln.ir.Graph;
 import dev.kiln.onnx.ExportOptions;
 import dev.kiln.onnx.ImportedModel;
 import dev.kiln.onnx.OnnxExporter;
 import dev.kiln.onnx.OnnxImporter;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.passes.Optimize;
-import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.Parallel;
 import dev.kiln.tracer.Weights;
 
 import java.io.IOException;
@@ -32,10 +31,11 @@ public final class KilnCli {
             usage: kiln <command> MODEL.onnx [options]
               inspect  MODEL.onnx                      inputs, outputs, opsets and an op histogram
               run      MODEL.onnx [--input NAME=FILE]... [--dim SYMBOL=SIZE]... [--seed N] [--O0]
-                                                       runs on Kiln (optimised with O2 unless --O0) with inputs
-                                                       from .pb/.npy files or seeded random ones; prints output summaries
-              bench    MODEL.onnx [--dim SYMBOL=SIZE]... [--warmup N] [--reps N] [--threads N]
-                                                       Kiln and ONNX Runtime side by side: min/median latency and ratios
+                                                       runs on Kiln's default path (--O0: the reference interpreter) with
+                                                       inputs from .pb/.npy files or seeded random ones; prints output summaries
+              bench    MODEL.onnx [--dim SYMBOL=SIZE]... [--engines LIST] [--warmup N] [--reps N] [--threads N] [--json]
+                                                       engines side by side (default kiln,kiln-o0,onnxruntime), repetitions
+                                                       interleaved: min/median latency, ratios to ONNX Runtime, output difference
               convert  MODEL.onnx --to netdef [-o DIR]  writes DIR/init_net.pb and DIR/predict_net.pb (default: .)
               optimize MODEL.onnx -o OUT.onnx [--opset N] [--explain]
                                                        O2-optimises the model and exports it again""";
@@ -60,7 +60,7 @@ public final class KilnCli {
             switch (command) {
                 case "inspect" -> inspect(rest);
                 case "run" -> run(rest);
-                case "bench" -> bench(rest);
+                case "bench" -> bench(rest, err);
                 case "convert" -> convert(rest);
                 case "optimize" -> optimize(rest);
                 default -> throw new CliException("unknown command '" + command + "' (inspect, run, bench, convert, optimize; kiln --help)");
@@ -95,33 +95,28 @@ public final class KilnCli {
         ImportedModel model = OnnxImporter.load(file);
         List<NDArray> inputs = Inputs.build("run", model.graph(), a.pairs("run", "input"),
                 Inputs.bindings("run", model.graph(), a.pairs("run", "dim")), a.intValue("run", "seed", 0, 0));
-        Graph graph = model.graph();
-        Map<String, NDArray> weights = model.weights();
-        if (!a.flag("O0")) {
-            Optimize.Result r = Optimize.o2(graph, weights, Map.of(), false);
-            graph = r.graph();
-            weights = r.weights();
-        }
+        boolean o0 = a.flag("O0");
         long t0 = System.nanoTime();
-        List<NDArray> outputs = Interpreter.runTensors(graph, inputs, weights);
+        List<NDArray> outputs = o0 ? model.interpret(inputs) : model.run(inputs);
         long t1 = System.nanoTime();
         out.println("inputs:");
         for (int i = 0; i < inputs.size(); i++) out.println(Inputs.summary(model.info().inputNames().get(i), inputs.get(i)));
-        out.printf("outputs (%s; one cold run, %.1f ms; use kiln bench for timings):%n", a.flag("O0") ? "O0" : "O2", (t1 - t0) / 1e6);
+        out.printf("outputs (%s; one cold run, %.1f ms; use kiln bench for timings):%n", o0 ? "kiln-o0, interpreter" : "kiln", (t1 - t0) / 1e6);
         for (int i = 0; i < outputs.size(); i++) out.println(Inputs.summary(model.info().outputNames().get(i), outputs.get(i)));
     }
 
-    private void bench(List<String> args) throws Exception {
-        CliArgs a = CliArgs.parse("bench", args, Set.of("dim", "warmup", "reps", "threads", "seed"), Set.of());
+    private void bench(List<String> args, PrintStream err) throws Exception {
+        CliArgs a = CliArgs.parse("bench", args, Set.of("dim", "warmup", "reps", "threads", "seed", "engines"), Set.of("json"));
+        List<String> engines = Bench.parseEngines(a.value("engines", Bench.DEFAULT_ENGINES));
         Path file = modelFile("bench", a.single("bench", "model file"));
         int warmup = a.intValue("bench", "warmup", 10, 0);
         int reps = a.intValue("bench", "reps", 30, 1);
-        int threads = a.intValue("bench", "threads", 0, 0);
+        int threads = a.intValue("bench", "threads", Parallel.threads(), 1);
+        int seed = a.intValue("bench", "seed", 0, 0);
         ImportedModel model = OnnxImporter.load(file);
         Map<String, Long> bindings = Inputs.bindings("bench", model.graph(), a.pairs("bench", "dim"));
-        List<NDArray> inputs = Inputs.build("bench", model.graph(), Map.of(), bindings, a.intValue("bench", "seed", 0, 0));
-        Optimize.Result optimized = Optimize.o2(OnnxImporter.load(file).graph(), model.weights(), bindings, false);
-        new Bench(out, file, inputs, model.graph(), model.weights(), optimized, threads).run(warmup, reps);
+        List<NDArray> inputs = Inputs.build("bench", model.graph(), Map.of(), bindings, seed);
+        new Bench(out, err, file, model, inputs, bindings, engines, threads, a.flag("json")).run(warmup, reps);
     }
 
     private void convert(List<String> args) throws IOException {

@@ -1,5 +1,10 @@
 package dev.kiln.samples.cli;
 
+import dev.kiln.codegen.CodegenStats;
+import dev.kiln.runtime.Interpreter;
+import dev.kiln.runtime.kernels.Gemm;
+import dev.kiln.runtime.kernels.Parallel;
+import dev.kiln.samples.bench.MiniJson;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,6 +15,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -51,9 +59,17 @@ class KilnCliTest {
 
     @Test
     void runPrintsOutputSummaries() {
+        long generated = CodegenStats.generatedRuns(), interpreterRuns = Interpreter.runs();
         Outcome o = kiln("run", mlp.toString(), "--dim", "N=3");
         assertEquals(0, o.status(), o.err());
-        assertTrue(o.out().matches("(?s).*outputs \\(O2; .*\\n  \\S+  f32\\[3, 10\\]  min .*"), o.out());
+        assertEquals(generated + 1, CodegenStats.generatedRuns(), "kiln run runs generated code");
+        assertEquals(interpreterRuns, Interpreter.runs(), "kiln run does not interpret");
+        assertTrue(o.out().matches("(?s).*outputs \\(kiln; .*\\n  \\S+  f32\\[3, 10\\]  min .*"), o.out());
+        long before = Interpreter.runs();
+        Outcome interpreted = kiln("run", mlp.toString(), "--dim", "N=3", "--O0");
+        assertEquals(before + 1, Interpreter.runs(), "kiln run --O0 interprets");
+        assertEquals(0, interpreted.status(), interpreted.err());
+        assertTrue(interpreted.out().contains("outputs (kiln-o0, interpreter; "), interpreted.out());
     }
 
     @Test
@@ -77,10 +93,74 @@ class KilnCliTest {
     void benchReportsKilnAndOrtSideBySide() {
         Outcome o = kiln("bench", lenet.toString(), "--warmup", "1", "--reps", "3");
         assertEquals(0, o.status(), o.err());
-        assertTrue(o.out().contains("ONNX Runtime"), o.out());
-        assertTrue(o.out().contains("Kiln interpreter (O2)"), o.out());
-        double diff = Double.parseDouble(o.out().replaceAll("(?s).*max \\|Kiln O2 - ORT\\| over outputs: (\\S+).*", "$1"));
+        for (String engine : List.of("kiln", "kiln-o0", "onnxruntime")) {
+            assertTrue(o.out().matches("(?s).*\\n  " + engine + " +[0-9.]+ +[0-9.]+ +[0-9.]+x\\n.*"), o.out());
+        }
+        assertTrue(o.out().matches("(?s).*\\n  onnxruntime +[0-9.]+ +[0-9.]+ +1\\.00x\\n.*"), o.out());
+        double diff = Double.parseDouble(o.out().replaceAll("(?s).*max \\|kiln - onnxruntime\\| over outputs: (\\S+).*", "$1"));
         assertTrue(diff < 1e-4, o.out());
+    }
+
+    @Test
+    void benchJsonIsOneObjectWithTheDocumentedKeys() {
+        int parallelBefore = Parallel.threads(), blasBefore = Gemm.threads();
+        long generated = CodegenStats.generatedRuns();
+        Outcome o = kiln("bench", mlp.toString(), "--dim", "N=2", "--warmup", "1", "--reps", "2", "--threads", "1", "--json");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(CodegenStats.generatedRuns() >= generated + 3, "the kiln engine runs generated code");
+        assertEquals(1, o.out().strip().lines().count(), o.out());
+        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(o.out());
+        assertEquals(List.of("model", "dims", "threads", "results", "max_abs_diff"), List.copyOf(json.keySet()));
+        assertEquals(mlp.toString(), json.get("model"));
+        assertEquals(Map.of("N", 2.0), json.get("dims"));
+        assertEquals(1.0, json.get("threads"));
+        List<?> results = (List<?>) json.get("results");
+        assertEquals(3, results.size());
+        List<String> engines = new ArrayList<>();
+        for (Object r : results) {
+            Map<?, ?> row = (Map<?, ?>) r;
+            assertEquals(List.of("engine", "min_ms", "median_ms"), List.copyOf(row.keySet()));
+            engines.add((String) row.get("engine"));
+            double min = (Double) row.get("min_ms"), median = (Double) row.get("median_ms");
+            assertTrue(min > 0 && min <= median, row.toString());
+        }
+        assertEquals(List.of("kiln", "kiln-o0", "onnxruntime"), engines);
+        assertTrue((Double) json.get("max_abs_diff") < 1e-4, o.out());
+        // --threads applied for the run only: the process-wide counts are back as they were.
+        assertEquals(parallelBefore, Parallel.threads());
+        assertEquals(blasBefore, Gemm.threads());
+    }
+
+    @Test
+    void benchEnginesSelectsAndOrdersTheRowsAndTheComparison() {
+        Outcome o = kiln("bench", mlp.toString(), "--engines", "kiln-o0,kiln", "--warmup", "0", "--reps", "1", "--json");
+        assertEquals(0, o.status(), o.err());
+        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(o.out());
+        assertEquals(List.of("kiln-o0", "kiln"), ((List<?>) json.get("results")).stream().map(r -> ((Map<?, ?>) r).get("engine")).toList());
+        assertTrue((Double) json.get("max_abs_diff") < 1e-6, o.out()); // kiln against kiln-o0: no ONNX Runtime here
+
+        Outcome single = kiln("bench", mlp.toString(), "--engines", "onnxruntime", "--warmup", "0", "--reps", "1", "--json");
+        assertEquals(0, single.status(), single.err());
+        assertTrue(((Map<?, ?>) MiniJson.parse(single.out())).containsKey("max_abs_diff"));
+        assertEquals(null, ((Map<?, ?>) MiniJson.parse(single.out())).get("max_abs_diff"));
+
+        Outcome table = kiln("bench", mlp.toString(), "--engines", "kiln,kiln-o0", "--warmup", "0", "--reps", "1");
+        assertEquals(0, table.status(), table.err());
+        assertTrue(table.out().contains("max |kiln - kiln-o0| over outputs:"), table.out());
+        assertFalse(table.out().contains("onnxruntime"), table.out());
+    }
+
+    @Test
+    void benchRejectsUnknownEnginesWithTheValidOnes() {
+        for (String spec : new String[] {"kiln,tensorrt", "", "kiln,kiln", "O2"}) {
+            Outcome o = kiln("bench", mlp.toString(), "--engines", spec);
+            assertEquals(2, o.status(), spec + " -> " + o.err());
+            assertEquals(1, o.err().strip().lines().count(), o.err());
+            assertEquals("", o.out());
+            if (!spec.equals("kiln,kiln")) assertTrue(o.err().contains("valid engines: kiln, kiln-o0, onnxruntime"), o.err());
+        }
+        Outcome zero = kiln("bench", mlp.toString(), "--threads", "0");
+        assertEquals(2, zero.status(), zero.err());
     }
 
     @Test
@@ -117,6 +197,7 @@ class KilnCliTest {
                 {"run", lenet.toString(), "--dim", "N"},
                 {"run", lenet.toString(), "--input", "nope=x.npy"},
                 {"bench", lenet.toString(), "--reps", "zero"},
+                {"bench", lenet.toString(), "--engines", "tvm"},
                 {"convert", lenet.toString(), "--to", "tflite"},
                 {"optimize", lenet.toString()},
                 {"run", lenet.toString(), "--bogus"},

@@ -1,0 +1,294 @@
+package dev.kiln.samples.bench;
+
+import dev.kiln.frontend.Generator;
+import dev.kiln.frontend.Tensor;
+import dev.kiln.frontend.autograd.Autograd;
+import dev.kiln.frontend.nn.Module;
+import dev.kiln.frontend.nn.TransformerEncoderLayer;
+import dev.kiln.onnx.ExportOptions;
+import dev.kiln.onnx.OnnxExporter;
+import dev.kiln.runtime.MemoryScope;
+import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.Gemm;
+import dev.kiln.runtime.kernels.Parallel;
+import dev.kiln.samples.cli.OrtSide;
+import dev.kiln.samples.models.LeNet;
+import dev.kiln.samples.models.Mlp;
+import dev.kiln.samples.models.ResNet18;
+import dev.kiln.tracer.Kiln;
+import dev.kiln.tracer.TraceOptions;
+import dev.kiln.tracer.TracedFunction;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The anchor models (the 784-512-10 MLP, LeNet-5, ResNet-18 at 3×224×224 and a Transformer encoder layer with
+ * sequence 128, d_model 256, 4 heads, FFN 1024, batch first), each built in Kiln eager in eval mode, traced with
+ * a dynamic batch dim and exported to ONNX, then timed at batch 1 and 32 with the engines' repetitions
+ * interleaved (order rotating):
+ * <ul>
+ *   <li>{@code kiln}: {@code traced.call}, Kiln's default path for a traced function;</li>
+ *   <li>{@code kiln-o0}: {@code traced.interpret}, the reference interpreter;</li>
+ *   <li>{@code eager}: {@code model.forward} under {@code Autograd.noGrad()};</li>
+ *   <li>{@code onnxruntime}: the exported file in ONNX Runtime, all graph optimisations on.</li>
+ * </ul>
+ * One thread count applies to all: Kiln's kernel pool, OpenBLAS and ONNX Runtime's intra-op threads (inter-op 1).
+ * Per model and batch it prints min/median ms per engine, ORT median / kiln median, the kiln speed-ups over
+ * kiln-o0 and eager, the largest |kiln - ORT| and the Java heap bytes a warm kiln run allocates on the calling
+ * thread; per model the trace time and the first call's time (for the compiled path: O2 and code generation).
+ * Then a fused three-op elementwise chain {@code relu(a * b + c)} over 16M f32 against a STREAM triad written
+ * with the Vector API, both in GB/s. A benchmark, not a test: nothing here asserts on time.
+ *
+ * <p>Options (in {@code -Dkiln.args=...}): {@code --models mlp,lenet,transformer,resnet18,chain} (default all),
+ * {@code --batches 1,32}, {@code --reps N} (every row; default per model, few for ResNet-18 at batch 32),
+ * {@code --warmup N}, {@code --threads N} (default {@code kiln.threads}, else the processor count),
+ * {@code --chain-elements N} (default 16M).
+ */
+public final class AnchorBenchmark {
+
+    static final List<String> MODELS = List.of("mlp", "lenet", "transformer", "resnet18", "chain");
+
+    /** A Transformer encoder layer as the anchor: relu FFN, post-norm, batch first, dropout off in eval mode. */
+    static TransformerEncoderLayer transformer() {
+        return new TransformerEncoderLayer(256, 4, 1024, 0.1, false, 1e-5, true, false);
+    }
+
+    private record Anchor(String name, String description, Supplier<Module> factory, long[] sample, int[] defaultReps) {}
+
+    private static final List<Anchor> ANCHORS = List.of(
+            new Anchor("mlp", "784-512-10 MLP", Mlp::new, new long[] {784}, new int[] {50, 50}),
+            new Anchor("lenet", "LeNet-5", LeNet::new, new long[] {1, 28, 28}, new int[] {50, 30}),
+            new Anchor("transformer", "Transformer encoder layer (seq 128, d_model 256, 4 heads, FFN 1024)",
+                    AnchorBenchmark::transformer, new long[] {128, 256}, new int[] {20, 5}),
+            new Anchor("resnet18", "ResNet-18", ResNet18::new, new long[] {3, 224, 224}, new int[] {10, 3}));
+
+    private final Integer repsOverride;
+    private final Integer warmupOverride;
+    private final int threads;
+    private final long[] batches;
+    private final Path dir;
+
+    private AnchorBenchmark(Integer reps, Integer warmup, int threads, long[] batches, Path dir) {
+        this.repsOverride = reps;
+        this.warmupOverride = warmup;
+        this.threads = threads;
+        this.batches = batches;
+        this.dir = dir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = parse(args);
+        Integer reps = options.containsKey("reps") ? positive(options, "reps") : null;
+        Integer warmup = options.containsKey("warmup") ? nonNegative(options, "warmup") : null;
+        int threads = options.containsKey("threads") ? positive(options, "threads") : Parallel.threads();
+        List<String> models = List.of(options.getOrDefault("models", String.join(",", MODELS)).split(","));
+        for (String m : models) {
+            if (!MODELS.contains(m)) throw new IllegalArgumentException("--models: unknown '" + m + "'; choose from " + MODELS);
+        }
+        long[] batches = Arrays.stream(options.getOrDefault("batches", "1,32").split(",")).mapToLong(Long::parseLong).toArray();
+        long chainElements = Long.parseLong(options.getOrDefault("chain-elements", String.valueOf(16L << 20)));
+
+        Parallel.setThreads(threads);
+        Gemm.setThreads(threads);
+        System.out.printf("AnchorBenchmark: JVM %s, %d processors; threads %d for every engine (Kiln kernels, OpenBLAS, "
+                        + "ONNX Runtime intra-op; inter-op 1)%n", Runtime.version(), Runtime.getRuntime().availableProcessors(), threads);
+        System.out.printf("load average (uptime): %s%n", loadAverage());
+        System.out.printf("%s%n", Gemm.backend());
+        System.out.println("kiln = traced.call (the default path), kiln-o0 = traced.interpret (reference interpreter), "
+                + "eager = model.forward under noGrad, onnxruntime = the exported file, all graph optimisations");
+
+        Path dir = Files.createTempDirectory("kiln-anchors");
+        AnchorBenchmark bench = new AnchorBenchmark(reps, warmup, threads, batches, dir);
+        for (Anchor a : ANCHORS) {
+            if (models.contains(a.name())) bench.model(a);
+        }
+        if (models.contains("chain")) bench.chain(chainElements);
+    }
+
+    private void model(Anchor anchor) throws Exception {
+        Generator.manualSeed(1);
+        Module model = anchor.factory().get();
+        model.eval();
+        Tensor example = Tensor.randn(new Generator(2), prepend(2, anchor.sample()));
+        long t0 = System.nanoTime();
+        TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().named(anchor.name()).dynamic(0, 0, "N"), example);
+        double traceMs = (System.nanoTime() - t0) / 1e6;
+        Path file = dir.resolve(anchor.name() + ".onnx");
+        OnnxExporter.save(OnnxExporter.export(traced.graph(), traced.weightBuffers(), ExportOptions.defaults()), file);
+
+        System.out.printf("%n== %s: %s, input [N, %s]%n", anchor.name(), anchor.description(),
+                String.join(", ", Arrays.stream(anchor.sample()).mapToObj(Long::toString).toList()));
+        System.out.printf("   %5s  %-12s %10s %10s%n", "batch", "engine", "min ms", "median ms");
+        boolean first = true;
+        String compileLine = null;
+        for (int bi = 0; bi < batches.length; bi++) {
+            long batch = batches[bi];
+            Tensor x = Tensor.randn(new Generator(100 + batch), prepend(batch, anchor.sample()));
+            List<NDArray> xs = List.of(x.data());
+            try (OrtSide ort = new OrtSide(file, xs, threads)) {
+                double diff;
+                try (MemoryScope _ = MemoryScope.open()) {
+                    long c0 = System.nanoTime();
+                    List<NDArray> kiln = traced.callAll(x).stream().map(Tensor::data).toList();
+                    long c1 = System.nanoTime();
+                    if (first) {
+                        compileLine = String.format("   compile: trace %.1f ms, first call %.1f ms (batch %d, cold: includes O2 and code "
+                                + "generation once the compiled path lands)", traceMs, (c1 - c0) / 1e6, batch);
+                        first = false;
+                    }
+                    diff = Outputs.maxAbsDiff("kiln", kiln, "onnxruntime", ort.run());
+                }
+                int reps = repsOverride != null ? repsOverride : anchor.defaultReps()[Math.min(bi, 1)];
+                int warmup = warmupOverride != null ? warmupOverride : Math.max(1, Math.min(10, reps / 3));
+                List<Interleaved.Result> results = Interleaved.measure(List.of(
+                        new Interleaved.Engine("kiln", () -> {
+                            try (MemoryScope _ = MemoryScope.open()) {
+                                traced.callAll(x);
+                            }
+                        }),
+                        new Interleaved.Engine("kiln-o0", () -> {
+                            try (MemoryScope _ = MemoryScope.open()) {
+                                traced.interpretAll(x);
+                            }
+                        }),
+                        new Interleaved.Engine("eager", () -> {
+                            try (MemoryScope _ = MemoryScope.open(); var _ = Autograd.noGrad()) {
+                                model.forward(x);
+                            }
+                        }),
+                        new Interleaved.Engine("onnxruntime", ort::runDiscardingOutputs)), warmup, reps);
+                for (Interleaved.Result r : results) {
+                    System.out.printf("   %5d  %-12s %10.3f %10.3f%n", batch, r.engine(), r.minMs(), r.medianMs());
+                }
+                double kiln = results.get(0).medianMs(), o0 = results.get(1).medianMs(), eager = results.get(2).medianMs(),
+                        ortMs = results.get(3).medianMs();
+                dev.kiln.codegen.CompiledModel compiled = traced.compiled();
+                List<NDArray> outs = compiled.run(xs);
+                long heap = heapBytesPerRun(() -> compiled.runInto(xs, outs));
+                System.out.printf("   %5d  ORT/kiln %.2fx, kiln vs kiln-o0 %.2fx, kiln vs eager %.2fx; max |kiln - ORT| %.3g; "
+                                + "heap per warm run (compiled, caller's output buffers) %s; %d warm-up + %d reps%n",
+                        batch, ortMs / kiln, o0 / kiln, eager / kiln, diff, bytes(heap), warmup, reps);
+            }
+        }
+        if (compileLine != null) System.out.println(compileLine);
+    }
+
+    /** A module whose forward takes three tensors: the fused elementwise chain relu(a * b + c). */
+    static final class Chain extends Module {
+        @Override
+        public Object call(Tensor... in) {
+            if (in.length != 3) throw new IllegalArgumentException("Chain takes 3 inputs, got " + in.length);
+            return in[0].mul(in[1]).add(in[2]).relu();
+        }
+    }
+
+    private void chain(long n) throws Exception {
+        System.out.printf("%n== elementwise chain relu(a * b + c) over %d f32 (%.0f MiB per array) vs STREAM triad, %d threads%n",
+                n, n * 4.0 / (1 << 20), threads);
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            System.out.println("   skipped: the triad needs --add-modules=jdk.incubator.vector");
+            return;
+        }
+        Tensor a = Tensor.randn(new Generator(11), n), b = Tensor.randn(new Generator(12), n), c = Tensor.randn(new Generator(13), n);
+        TracedFunction traced = Kiln.trace(new Chain(), TraceOptions.defaults().named("chain"), a, b, c);
+        double diff;
+        try (MemoryScope _ = MemoryScope.open(); var _ = Autograd.noGrad()) {
+            diff = Outputs.maxAbsDiff("kiln", List.of(traced.call(a, b, c).data()), "eager", List.of(a.mul(b).add(c).relu().data()));
+        }
+        int reps = repsOverride != null ? repsOverride : 10;
+        int warmup = warmupOverride != null ? warmupOverride : 3;
+        try (StreamTriad triad = new StreamTriad(n, threads)) {
+            List<Interleaved.Result> results = Interleaved.measure(List.of(
+                    new Interleaved.Engine("kiln chain", () -> {
+                        try (MemoryScope _ = MemoryScope.open()) {
+                            traced.call(a, b, c);
+                        }
+                    }),
+                    new Interleaved.Engine("triad", triad::run)), warmup, reps);
+            boolean triadOk = triad.a(n - 1) == triad.expected(n - 1) && triad.a(n / 2) == triad.expected(n / 2);
+            double chainGbs = 4.0 * Float.BYTES * n / (results.get(0).medianMs() * 1e6);
+            double triadGbs = (double) triad.bytesPerRun() / (results.get(1).medianMs() * 1e6);
+            System.out.printf("   %-12s %10s %10s %12s%n", "", "min ms", "median ms", "GB/s median");
+            System.out.printf("   %-12s %10.3f %10.3f %12.2f   (4 arrays x 4 bytes x n: 3 reads + 1 write)%n", "kiln chain",
+                    results.get(0).minMs(), results.get(0).medianMs(), chainGbs);
+            System.out.printf("   %-12s %10.3f %10.3f %12.2f   (3 arrays x 4 bytes x n: a[i] = b[i] + s*c[i], Vector API)%n", "triad",
+                    results.get(1).minMs(), results.get(1).medianMs(), triadGbs);
+            System.out.printf("   chain / triad %.2f (GB/s); max |kiln chain - eager| %.3g; triad result %s; %d warm-up + %d reps%n",
+                    chainGbs / triadGbs, diff, triadOk ? "checked" : "WRONG", warmup, reps);
+        }
+    }
+
+    /** Java heap bytes allocated on this thread by one warm run (the least of five). */
+    private static long heapBytesPerRun(Interleaved.Work work) throws Exception {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            try (MemoryScope _ = MemoryScope.open()) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                work.run();
+                least = Math.min(least, mx.getCurrentThreadAllocatedBytes() - before);
+            }
+        }
+        return least;
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2] + " (1, 5, 15 min)";
+        } catch (Exception e) {
+            return "n/a (no /proc/loadavg)";
+        }
+    }
+
+    private static String bytes(long b) {
+        return b < 10 * 1024 ? b + " B" : b < 10L << 20 ? String.format("%.1f KiB", b / 1024.0) : String.format("%.1f MiB", b / 1048576.0);
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> out = new LinkedHashMap<>();
+        List<String> known = List.of("reps", "warmup", "threads", "models", "batches", "chain-elements");
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument '" + a + "'; options: " + known);
+            String name = a.substring(2), value;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else {
+                if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
+                value = args[++i];
+            }
+            if (!known.contains(name)) throw new IllegalArgumentException("unknown option --" + name + "; options: " + known);
+            out.put(name, value);
+        }
+        return out;
+    }
+
+    private static int positive(Map<String, String> options, String name) {
+        int v = Integer.parseInt(options.get(name));
+        if (v < 1) throw new IllegalArgumentException("--" + name + " must be at least 1, got " + v);
+        return v;
+    }
+
+    private static int nonNegative(Map<String, String> options, String name) {
+        int v = Integer.parseInt(options.get(name));
+        if (v < 0) throw new IllegalArgumentException("--" + name + " must be at least 0, got " + v);
+        return v;
+    }
+
+    private static long[] prepend(long first, long[] rest) {
+        long[] out = new long[rest.length + 1];
+        out[0] = first;
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
+    }
+}
