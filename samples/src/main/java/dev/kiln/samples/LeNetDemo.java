@@ -13,7 +13,7 @@ import java.nio.file.Path;
 
 /**
  * The main demo: LeNet-5 runs eagerly, is traced to IR with a dynamic batch dim and run by the
- * interpreter, then exported to {@code lenet.onnx} and run in ONNX Runtime; each stage is compared
+ * interpreter and as generated code, then exported to {@code lenet.onnx} and run in ONNX Runtime; each stage is compared
  * with the eager output.
  */
 public final class LeNetDemo {
@@ -30,12 +30,16 @@ public final class LeNetDemo {
         Tensor eager = model.forward(batch);
         System.out.println("eager output " + eager);
 
-        System.out.println("\n== 2. Trace (batch dim N dynamic) and interpret");
+        System.out.println("\n== 2. Trace (batch dim N dynamic), interpret and run compiled");
         TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().named("lenet").dynamic(0, 0, "N"), batch);
         System.out.println(traced);
-        Tensor interpreted = traced.call(batch);
+        Tensor interpreted = traced.interpret(batch);
         System.out.printf("interpreter vs eager: max |diff| = %.3g%n",
                 OrtReference.maxAbsDiff(interpreted.toFloatArray(), eager.toFloatArray()));
+        Tensor compiled = traced.call(batch);
+        System.out.printf("compiled vs eager: max |diff| = %.3g%n",
+                OrtReference.maxAbsDiff(compiled.toFloatArray(), eager.toFloatArray()));
+        System.out.println(traced.compiled().explain());
 
         System.out.println("\n== 3. Export to ONNX and run in ONNX Runtime");
         OnnxExporter.save(OnnxExporter.export(traced.graph(), traced.weightBuffers(), ExportOptions.defaults()), onnxFile);
