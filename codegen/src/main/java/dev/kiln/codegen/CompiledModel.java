@@ -10,6 +10,7 @@ import dev.kiln.passes.MemoryPlan;
 import dev.kiln.passes.MemoryPlanner;
 import dev.kiln.passes.Optimize;
 import dev.kiln.runtime.InputMismatchException;
+import dev.kiln.runtime.MemoryScope;
 import dev.kiln.runtime.NDArray;
 
 import java.util.ArrayList;
@@ -62,7 +63,8 @@ public final class CompiledModel {
         if (cacheLimit < 1) throw new IllegalArgumentException("CompiledModel: cacheLimit must be >= 1, got " + cacheLimit);
         long t0 = System.nanoTime();
         Graph copy = IrParser.parse(IrPrinter.print(graph));
-        Optimize.Result o2 = Optimize.o2(copy, weights, Map.of(), false);
+        // folded weights and constants outlive whatever MemoryScope the caller has open
+        Optimize.Result o2 = MemoryScope.outsideScopes(() -> Optimize.o2(copy, weights, Map.of(), false));
         return new CompiledModel(graph, o2, backend, cacheLimit, System.nanoTime() - t0);
     }
 
@@ -95,7 +97,7 @@ public final class CompiledModel {
                         + ": " + unplannable.getMessage() + ". Compiled code needs every tensor size known from the input sizes;"
                         + " run this graph on the reference interpreter (O0) instead", unplannable);
             }
-            LoweredGraph code = backend.lower(g, optimized.weights(), plan);
+            LoweredGraph code = MemoryScope.outsideScopes(() -> backend.lower(g, optimized.weights(), plan));
             long[][] shapes = new long[inputs.size()][];
             for (int i = 0; i < shapes.length; i++) shapes[i] = inputs.get(i).shape();
             e = new Entry(code, shapes, System.nanoTime() - t0);

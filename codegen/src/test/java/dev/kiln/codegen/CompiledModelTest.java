@@ -49,6 +49,35 @@ class CompiledModelTest {
         for (long n : new long[] {1, 3, 32}) check(MLP, n, n);
     }
 
+    /** O2's folded weights, constants and the generated code outlive the MemoryScope of the call that compiled them. */
+    @Test
+    void codeMadeInsideAScopeOutlivesIt() {
+        Graph g = IrParser.parse("""
+                graph @block(%x: f32[N, 3, 8, 8]) weights(@w: f32[4, 3, 3, 3], @mean: f32[4], @var: f32[4], @gamma: f32[4], @beta: f32[4]) {
+                  %0 = conv2d(%x, @w) {padding = [1, 1]} : f32[N, 4, 8, 8]
+                  %1 = batch_norm(%0, @mean, @var, @gamma, @beta) : f32[N, 4, 8, 8]
+                  %2 = relu(%1) : f32[N, 4, 8, 8]
+                  return(%2)
+                }
+                """);
+        Random random = new Random(5);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(g, 1, random);
+        weights.put("var", NDArray.full(dev.kiln.ir.DType.F32, 0.5, 4));
+        List<Object> inputs = GraphTesting.randomInputs(g, 2, random);
+        List<NDArray> x = inputs.stream().map(o -> (NDArray) o).toList();
+        CompiledModel model = CompiledModel.compile(g, weights);
+        try (dev.kiln.runtime.MemoryScope _ = dev.kiln.runtime.MemoryScope.open()) {
+            model.run(x);
+        }
+        GraphTesting.assertClose(Interpreter.run(g, inputs, weights), new ArrayList<>(model.run(x)));
+        CompiledModel inScope;
+        try (dev.kiln.runtime.MemoryScope _ = dev.kiln.runtime.MemoryScope.open()) {
+            inScope = CompiledModel.compile(g, weights);
+            inScope.run(x);
+        }
+        GraphTesting.assertClose(Interpreter.run(g, inputs, weights), new ArrayList<>(inScope.run(x)));
+    }
+
     @Test
     void explainListsGeneratedKernelsPerBinding() {
         Graph g = IrParser.parse(MLP);

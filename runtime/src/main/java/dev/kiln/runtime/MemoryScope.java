@@ -40,6 +40,20 @@ public final class MemoryScope implements AutoCloseable {
         return top != null ? top.arena : Arena.ofAuto();
     }
 
+    /**
+     * Runs {@code work} with no scope open on this thread, so the tensors it makes are GC-managed whatever scopes
+     * the caller has open: for what must outlive them, such as compiled code, its constants and folded weights.
+     */
+    public static <T> T outsideScopes(java.util.function.Supplier<T> work) {
+        Deque<MemoryScope> saved = STACK.get();
+        STACK.set(new ArrayDeque<>());
+        try {
+            return work.get();
+        } finally {
+            STACK.set(saved);
+        }
+    }
+
     /** The arena backing this scope, for callers that allocate their own segments with the same lifetime. */
     public Arena arena() {
         return arena;
