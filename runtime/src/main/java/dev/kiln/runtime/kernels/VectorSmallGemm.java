@@ -43,15 +43,20 @@ final class VectorSmallGemm implements SmallGemm {
 
     // ------------------------------------------------------------------ float
 
-    /** Dispatches float row tiles: four rows, then two, then one. */
+    /**
+     * Dispatches float row tiles: four rows, then two, then one. With B transposed the tiles cover
+     * {@code [0, kb)} of k and one extra pass adds the scalar tail {@code [kb, k)}, which keeps the tile methods
+     * small enough for C2 to inline every vector operation (a vector that is not inlined is allocated).
+     */
     private static void sgemmTiles(int m, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
-                              boolean transB, MemorySegment c, long ldc) {
+                                   boolean transB, MemorySegment c, long ldc) {
         int i = 0;
         if (transB) {
             int kb = FS.loopBound(k);
-            for (; i + 4 <= m; i += 4) sNT4(i, n, k, kb, a, lda, b, ldb, c, ldc);
-            for (; i + 2 <= m; i += 2) sNT2(i, n, k, kb, a, lda, b, ldb, c, ldc);
-            if (i < m) sNT1(i, n, k, kb, a, lda, b, ldb, c, ldc);
+            for (; i + 4 <= m; i += 4) sNT4(i, n, kb, a, lda, b, ldb, c, ldc);
+            for (; i + 2 <= m; i += 2) sNT2(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (i < m) sNT1(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (kb < k) sNTTail(m, n, k, kb, a, lda, b, ldb, c, ldc);
         } else {
             for (; i + 4 <= m; i += 4) sNN4(i, n, k, a, lda, b, ldb, c, ldc);
             for (; i + 2 <= m; i += 2) sNN2(i, n, k, a, lda, b, ldb, c, ldc);
@@ -59,19 +64,20 @@ final class VectorSmallGemm implements SmallGemm {
         }
     }
 
-    private static FloatVector sLoad(MemorySegment s, long byteOffset) {
-        return FloatVector.fromMemorySegment(FS, s, byteOffset, ORDER);
-    }
-
-    /** The scalar part {@code [kb, k)} of the dot product of two rows starting at the given byte offsets. */
-    private static float sDotTail(MemorySegment a, long aRow, MemorySegment b, long bRow, int kb, int k) {
-        float s = 0;
-        for (long p = kb; p < k; p++) s += a.get(F32, aRow + p * 4L) * b.get(F32, bRow + p * 4L);
-        return s;
+    /** Adds {@code sum_{p in [kb, k)} a[i,p] * b[j,p]} to every element of C (the part the vector loops left). */
+    private static void sNTTail(int m, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                MemorySegment c, long ldc) {
+        for (long i = 0; i < m; i++) {
+            for (long j = 0; j < n; j++) {
+                float s = c.getAtIndex(F32, i * ldc + j);
+                for (long p = kb; p < k; p++) s += a.getAtIndex(F32, i * lda + p) * b.getAtIndex(F32, j * ldb + p);
+                c.setAtIndex(F32, i * ldc + j, s);
+            }
+        }
     }
 
     /** Four rows of A against two rows of B at a time (8 accumulators), so B is streamed once per 4 rows. */
-    private static void sNT4(int i, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+    private static void sNT4(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
         long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L, c2 = c1 + ldc * 4L, c3 = c2 + ldc * 4L;
@@ -82,52 +88,58 @@ final class VectorSmallGemm implements SmallGemm {
             FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
             for (long p = 0; p < kb; p += FW) {
                 long o = p * 4L;
-                FloatVector y0 = sLoad(b, b0 + o), y1 = sLoad(b, b1 + o);
-                FloatVector x = sLoad(a, a0 + o);
+                FloatVector y0 = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+                FloatVector y1 = FloatVector.fromMemorySegment(FS, b, b1 + o, ORDER);
+                FloatVector x = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER);
                 s00 = x.fma(y0, s00);
                 s01 = x.fma(y1, s01);
-                x = sLoad(a, a1 + o);
+                x = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER);
                 s10 = x.fma(y0, s10);
                 s11 = x.fma(y1, s11);
-                x = sLoad(a, a2 + o);
+                x = FloatVector.fromMemorySegment(FS, a, a2 + o, ORDER);
                 s20 = x.fma(y0, s20);
                 s21 = x.fma(y1, s21);
-                x = sLoad(a, a3 + o);
+                x = FloatVector.fromMemorySegment(FS, a, a3 + o, ORDER);
                 s30 = x.fma(y0, s30);
                 s31 = x.fma(y1, s31);
             }
             long o = (long) j * 4L;
-            c.set(F32, c0 + o, s00.reduceLanes(ADD) + sDotTail(a, a0, b, b0, kb, k));
-            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD) + sDotTail(a, a0, b, b1, kb, k));
-            c.set(F32, c1 + o, s10.reduceLanes(ADD) + sDotTail(a, a1, b, b0, kb, k));
-            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD) + sDotTail(a, a1, b, b1, kb, k));
-            c.set(F32, c2 + o, s20.reduceLanes(ADD) + sDotTail(a, a2, b, b0, kb, k));
-            c.set(F32, c2 + o + 4L, s21.reduceLanes(ADD) + sDotTail(a, a2, b, b1, kb, k));
-            c.set(F32, c3 + o, s30.reduceLanes(ADD) + sDotTail(a, a3, b, b0, kb, k));
-            c.set(F32, c3 + o + 4L, s31.reduceLanes(ADD) + sDotTail(a, a3, b, b1, kb, k));
+            c.set(F32, c0 + o, s00.reduceLanes(ADD));
+            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD));
+            c.set(F32, c1 + o, s10.reduceLanes(ADD));
+            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD));
+            c.set(F32, c2 + o, s20.reduceLanes(ADD));
+            c.set(F32, c2 + o + 4L, s21.reduceLanes(ADD));
+            c.set(F32, c3 + o, s30.reduceLanes(ADD));
+            c.set(F32, c3 + o + 4L, s31.reduceLanes(ADD));
         }
-        if (j < n) {
-            long b0 = j * ldb * 4L;
-            FloatVector z = FloatVector.zero(FS);
-            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
-            for (long p = 0; p < kb; p += FW) {
-                long o = p * 4L;
-                FloatVector y = sLoad(b, b0 + o);
-                s0 = sLoad(a, a0 + o).fma(y, s0);
-                s1 = sLoad(a, a1 + o).fma(y, s1);
-                s2 = sLoad(a, a2 + o).fma(y, s2);
-                s3 = sLoad(a, a3 + o).fma(y, s3);
-            }
-            long o = (long) j * 4L;
-            c.set(F32, c0 + o, s0.reduceLanes(ADD) + sDotTail(a, a0, b, b0, kb, k));
-            c.set(F32, c1 + o, s1.reduceLanes(ADD) + sDotTail(a, a1, b, b0, kb, k));
-            c.set(F32, c2 + o, s2.reduceLanes(ADD) + sDotTail(a, a2, b, b0, kb, k));
-            c.set(F32, c3 + o, s3.reduceLanes(ADD) + sDotTail(a, a3, b, b0, kb, k));
+        if (j < n) sNT4x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i..i+3 (4 accumulators). */
+    private static void sNT4x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
+        long b0 = j * ldb * 4L;
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+        for (long p = 0; p < kb; p += FW) {
+            long o = p * 4L;
+            FloatVector y = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+            s0 = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER).fma(y, s1);
+            s2 = FloatVector.fromMemorySegment(FS, a, a2 + o, ORDER).fma(y, s2);
+            s3 = FloatVector.fromMemorySegment(FS, a, a3 + o, ORDER).fma(y, s3);
         }
+        long o = (i * ldc + j) * 4L;
+        c.set(F32, o, s0.reduceLanes(ADD));
+        c.set(F32, o + ldc * 4L, s1.reduceLanes(ADD));
+        c.set(F32, o + 2 * ldc * 4L, s2.reduceLanes(ADD));
+        c.set(F32, o + 3 * ldc * 4L, s3.reduceLanes(ADD));
     }
 
     /** Two rows of A against four rows of B at a time (8 accumulators). */
-    private static void sNT2(int i, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+    private static void sNT2(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L;
         long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L;
@@ -138,48 +150,53 @@ final class VectorSmallGemm implements SmallGemm {
             FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
             for (long p = 0; p < kb; p += FW) {
                 long o = p * 4L;
-                FloatVector x0 = sLoad(a, a0 + o), x1 = sLoad(a, a1 + o);
-                FloatVector y = sLoad(b, b0 + o);
+                FloatVector x0 = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER);
+                FloatVector x1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER);
+                FloatVector y = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
                 s00 = x0.fma(y, s00);
                 s10 = x1.fma(y, s10);
-                y = sLoad(b, b1 + o);
+                y = FloatVector.fromMemorySegment(FS, b, b1 + o, ORDER);
                 s01 = x0.fma(y, s01);
                 s11 = x1.fma(y, s11);
-                y = sLoad(b, b2 + o);
+                y = FloatVector.fromMemorySegment(FS, b, b2 + o, ORDER);
                 s02 = x0.fma(y, s02);
                 s12 = x1.fma(y, s12);
-                y = sLoad(b, b3 + o);
+                y = FloatVector.fromMemorySegment(FS, b, b3 + o, ORDER);
                 s03 = x0.fma(y, s03);
                 s13 = x1.fma(y, s13);
             }
             long o = (long) j * 4L;
-            c.set(F32, c0 + o, s00.reduceLanes(ADD) + sDotTail(a, a0, b, b0, kb, k));
-            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD) + sDotTail(a, a0, b, b1, kb, k));
-            c.set(F32, c0 + o + 2 * 4L, s02.reduceLanes(ADD) + sDotTail(a, a0, b, b2, kb, k));
-            c.set(F32, c0 + o + 3 * 4L, s03.reduceLanes(ADD) + sDotTail(a, a0, b, b3, kb, k));
-            c.set(F32, c1 + o, s10.reduceLanes(ADD) + sDotTail(a, a1, b, b0, kb, k));
-            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD) + sDotTail(a, a1, b, b1, kb, k));
-            c.set(F32, c1 + o + 2 * 4L, s12.reduceLanes(ADD) + sDotTail(a, a1, b, b2, kb, k));
-            c.set(F32, c1 + o + 3 * 4L, s13.reduceLanes(ADD) + sDotTail(a, a1, b, b3, kb, k));
+            c.set(F32, c0 + o, s00.reduceLanes(ADD));
+            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD));
+            c.set(F32, c0 + o + 2 * 4L, s02.reduceLanes(ADD));
+            c.set(F32, c0 + o + 3 * 4L, s03.reduceLanes(ADD));
+            c.set(F32, c1 + o, s10.reduceLanes(ADD));
+            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD));
+            c.set(F32, c1 + o + 2 * 4L, s12.reduceLanes(ADD));
+            c.set(F32, c1 + o + 3 * 4L, s13.reduceLanes(ADD));
         }
-        for (; j < n; j++) {
-            long b0 = j * ldb * 4L;
-            FloatVector z = FloatVector.zero(FS);
-            FloatVector s0 = z, s1 = z;
-            for (long p = 0; p < kb; p += FW) {
-                long o = p * 4L;
-                FloatVector y = sLoad(b, b0 + o);
-                s0 = sLoad(a, a0 + o).fma(y, s0);
-                s1 = sLoad(a, a1 + o).fma(y, s1);
-            }
-            long o = (long) j * 4L;
-            c.set(F32, c0 + o, s0.reduceLanes(ADD) + sDotTail(a, a0, b, b0, kb, k));
-            c.set(F32, c1 + o, s1.reduceLanes(ADD) + sDotTail(a, a1, b, b0, kb, k));
+        for (; j < n; j++) sNT2x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i, i+1 (2 accumulators). */
+    private static void sNT2x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, b0 = j * ldb * 4L;
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s0 = z, s1 = z;
+        for (long p = 0; p < kb; p += FW) {
+            long o = p * 4L;
+            FloatVector y = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+            s0 = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER).fma(y, s1);
         }
+        long o = (i * ldc + j) * 4L;
+        c.set(F32, o, s0.reduceLanes(ADD));
+        c.set(F32, o + ldc * 4L, s1.reduceLanes(ADD));
     }
 
     /** One row of A against four rows of B at a time: four independent dot products sharing A's loads. */
-    private static void sNT1(int i, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+    private static void sNT1(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 4L, c0 = i * ldc * 4L;
         int j = 0;
@@ -189,24 +206,37 @@ final class VectorSmallGemm implements SmallGemm {
             FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
             for (long p = 0; p < kb; p += FW) {
                 long o = p * 4L;
-                FloatVector x = sLoad(a, a0 + o);
-                s0 = x.fma(sLoad(b, b0 + o), s0);
-                s1 = x.fma(sLoad(b, b1 + o), s1);
-                s2 = x.fma(sLoad(b, b2 + o), s2);
-                s3 = x.fma(sLoad(b, b3 + o), s3);
+                FloatVector x = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER);
+                s0 = x.fma(FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER), s0);
+                s1 = x.fma(FloatVector.fromMemorySegment(FS, b, b1 + o, ORDER), s1);
+                s2 = x.fma(FloatVector.fromMemorySegment(FS, b, b2 + o, ORDER), s2);
+                s3 = x.fma(FloatVector.fromMemorySegment(FS, b, b3 + o, ORDER), s3);
             }
             long o = c0 + (long) j * 4L;
-            c.set(F32, o, s0.reduceLanes(ADD) + sDotTail(a, a0, b, b0, kb, k));
-            c.set(F32, o + 4L, s1.reduceLanes(ADD) + sDotTail(a, a0, b, b1, kb, k));
-            c.set(F32, o + 2 * 4L, s2.reduceLanes(ADD) + sDotTail(a, a0, b, b2, kb, k));
-            c.set(F32, o + 3 * 4L, s3.reduceLanes(ADD) + sDotTail(a, a0, b, b3, kb, k));
+            c.set(F32, o, s0.reduceLanes(ADD));
+            c.set(F32, o + 4L, s1.reduceLanes(ADD));
+            c.set(F32, o + 2 * 4L, s2.reduceLanes(ADD));
+            c.set(F32, o + 3 * 4L, s3.reduceLanes(ADD));
         }
-        for (; j < n; j++) {
-            long b0 = j * ldb * 4L;
-            FloatVector s = FloatVector.zero(FS);
-            for (long p = 0; p < kb; p += FW) s = sLoad(a, a0 + p * 4L).fma(sLoad(b, b0 + p * 4L), s);
-            c.set(F32, c0 + (long) j * 4L, s.reduceLanes(ADD) + sDotTail(a, a0, b, b0, kb, k));
+        for (; j < n; j++) sNT1x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One dot product, two accumulators. */
+    private static void sNT1x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, b0 = j * ldb * 4L;
+        FloatVector s = FloatVector.zero(FS), t = s;
+        long p = 0;
+        for (; p + 2 * FW <= kb; p += 2 * FW) {
+            long o = p * 4L;
+            s = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER).fma(FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER), s);
+            t = FloatVector.fromMemorySegment(FS, a, a0 + o + FW * 4L, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FS, b, b0 + o + FW * 4L, ORDER), t);
         }
+        if (p < kb) {
+            s = FloatVector.fromMemorySegment(FS, a, a0 + p * 4L, ORDER).fma(FloatVector.fromMemorySegment(FS, b, b0 + p * 4L, ORDER), s);
+        }
+        c.set(F32, (i * ldc + j) * 4L, s.add(t).reduceLanes(ADD));
     }
 
     /** Four rows of C, two vectors wide (8 accumulators): each B row segment is loaded once for four rows. */
@@ -214,15 +244,15 @@ final class VectorSmallGemm implements SmallGemm {
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
         long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L, c2 = c1 + ldc * 4L, c3 = c2 + ldc * 4L;
-        long rowB = ldb * 4L;
+        long rowB = ldb * 4L, v = FW * 4L;
         int j = 0;
         for (; j + 2 * FW <= n; j += 2 * FW) {
-            long jo = (long) j * 4L, jo1 = jo + FW * 4L;
+            long jo = (long) j * 4L;
             FloatVector z = FloatVector.zero(FS);
             FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-            long bp = 0;
+            long bp = jo;
             for (long p = 0; p < k; p++, bp += rowB) {
-                FloatVector y0 = sLoad(b, bp + jo), y1 = sLoad(b, bp + jo1);
+                FloatVector y0 = FloatVector.fromMemorySegment(FS, b, bp, ORDER), y1 = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
                 long o = p * 4L;
                 FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
                 s00 = x.fma(y0, s00);
@@ -238,15 +268,17 @@ final class VectorSmallGemm implements SmallGemm {
                 s31 = x.fma(y1, s31);
             }
             s00.intoMemorySegment(c, c0 + jo, ORDER);
-            s01.intoMemorySegment(c, c0 + jo1, ORDER);
+            s01.intoMemorySegment(c, c0 + jo + v, ORDER);
             s10.intoMemorySegment(c, c1 + jo, ORDER);
-            s11.intoMemorySegment(c, c1 + jo1, ORDER);
+            s11.intoMemorySegment(c, c1 + jo + v, ORDER);
             s20.intoMemorySegment(c, c2 + jo, ORDER);
-            s21.intoMemorySegment(c, c2 + jo1, ORDER);
+            s21.intoMemorySegment(c, c2 + jo + v, ORDER);
             s30.intoMemorySegment(c, c3 + jo, ORDER);
-            s31.intoMemorySegment(c, c3 + jo1, ORDER);
+            s31.intoMemorySegment(c, c3 + jo + v, ORDER);
         }
-        for (int r = 0; r < 4; r++) sNN1(i + r, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) {
+            for (int r = 0; r < 4; r++) sNN1(i + r, j, n, k, a, lda, b, ldb, c, ldc);
+        }
     }
 
     /** Two rows of C, four vectors wide (8 accumulators). */
@@ -264,16 +296,16 @@ final class VectorSmallGemm implements SmallGemm {
             for (long p = 0; p < k; p++, bp += rowB) {
                 long o = p * 4L;
                 FloatVector x0 = FloatVector.broadcast(FS, a.get(F32, a0 + o)), x1 = FloatVector.broadcast(FS, a.get(F32, a1 + o));
-                FloatVector y = sLoad(b, bp);
+                FloatVector y = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
                 s00 = x0.fma(y, s00);
                 s10 = x1.fma(y, s10);
-                y = sLoad(b, bp + v);
+                y = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
                 s01 = x0.fma(y, s01);
                 s11 = x1.fma(y, s11);
-                y = sLoad(b, bp + 2 * v);
+                y = FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER);
                 s02 = x0.fma(y, s02);
                 s12 = x1.fma(y, s12);
-                y = sLoad(b, bp + 3 * v);
+                y = FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER);
                 s03 = x0.fma(y, s03);
                 s13 = x1.fma(y, s13);
             }
@@ -286,14 +318,13 @@ final class VectorSmallGemm implements SmallGemm {
             s12.intoMemorySegment(c, c1 + jo + 2 * v, ORDER);
             s13.intoMemorySegment(c, c1 + jo + 3 * v, ORDER);
         }
-        sNN1(i, j, n, k, a, lda, b, ldb, c, ldc);
-        sNN1(i + 1, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) {
+            sNN1(i, j, n, k, a, lda, b, ldb, c, ldc);
+            sNN1(i + 1, j, n, k, a, lda, b, ldb, c, ldc);
+        }
     }
 
-    /**
-     * Columns {@code [j0, n)} of row i of C: four vectors wide, then one vector, then scalar columns (each a dot
-     * product down a column of B).
-     */
+    /** Columns {@code [j0, n)} of row i of C: four vectors wide, then one vector, then scalar columns. */
     private static void sNN1(int i, int j0, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 4L, c0 = i * ldc * 4L;
@@ -306,44 +337,62 @@ final class VectorSmallGemm implements SmallGemm {
             long bp = jo;
             for (long p = 0; p < k; p++, bp += rowB) {
                 FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + p * 4L));
-                s0 = x.fma(sLoad(b, bp), s0);
-                s1 = x.fma(sLoad(b, bp + v), s1);
-                s2 = x.fma(sLoad(b, bp + 2 * v), s2);
-                s3 = x.fma(sLoad(b, bp + 3 * v), s3);
+                s0 = x.fma(FloatVector.fromMemorySegment(FS, b, bp, ORDER), s0);
+                s1 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + v, ORDER), s1);
+                s2 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER), s2);
+                s3 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER), s3);
             }
             s0.intoMemorySegment(c, c0 + jo, ORDER);
             s1.intoMemorySegment(c, c0 + jo + v, ORDER);
             s2.intoMemorySegment(c, c0 + jo + 2 * v, ORDER);
             s3.intoMemorySegment(c, c0 + jo + 3 * v, ORDER);
         }
+        if (j + FW <= n) j = sNN1x1(i, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) sNNScalar(i, j, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One-vector column blocks of row i from column j while a whole vector fits; returns the next column. */
+    private static int sNN1x1(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                              MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, c0 = i * ldc * 4L, rowB = ldb * 4L;
         for (; j + FW <= n; j += FW) {
             long jo = (long) j * 4L;
             FloatVector s = FloatVector.zero(FS);
             long bp = jo;
             for (long p = 0; p < k; p++, bp += rowB) {
-                s = FloatVector.broadcast(FS, a.get(F32, a0 + p * 4L)).fma(sLoad(b, bp), s);
+                s = FloatVector.broadcast(FS, a.get(F32, a0 + p * 4L)).fma(FloatVector.fromMemorySegment(FS, b, bp, ORDER), s);
             }
             s.intoMemorySegment(c, c0 + jo, ORDER);
         }
+        return j;
+    }
+
+    /** Columns {@code [j, n)} of row i (fewer than a vector), each a scalar dot product down a column of B. */
+    private static void sNNScalar(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                  MemorySegment c, long ldc) {
         for (; j < n; j++) {
             float s = 0;
-            long bp = (long) j * 4L;
-            for (long p = 0; p < k; p++, bp += rowB) s += a.get(F32, a0 + p * 4L) * b.get(F32, bp);
-            c.set(F32, c0 + (long) j * 4L, s);
+            for (long p = 0; p < k; p++) s += a.getAtIndex(F32, i * lda + p) * b.getAtIndex(F32, p * ldb + j);
+            c.setAtIndex(F32, i * ldc + j, s);
         }
     }
 
     // ------------------------------------------------------------------ double
 
-    /** Dispatches double row tiles: four rows, then two, then one. */
+    /**
+     * Dispatches double row tiles: four rows, then two, then one. With B transposed the tiles cover
+     * {@code [0, kb)} of k and one extra pass adds the scalar tail {@code [kb, k)}, which keeps the tile methods
+     * small enough for C2 to inline every vector operation (a vector that is not inlined is allocated).
+     */
     private static void dgemmTiles(int m, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
-                              boolean transB, MemorySegment c, long ldc) {
+                                   boolean transB, MemorySegment c, long ldc) {
         int i = 0;
         if (transB) {
             int kb = DS.loopBound(k);
-            for (; i + 4 <= m; i += 4) dNT4(i, n, k, kb, a, lda, b, ldb, c, ldc);
-            for (; i + 2 <= m; i += 2) dNT2(i, n, k, kb, a, lda, b, ldb, c, ldc);
-            if (i < m) dNT1(i, n, k, kb, a, lda, b, ldb, c, ldc);
+            for (; i + 4 <= m; i += 4) dNT4(i, n, kb, a, lda, b, ldb, c, ldc);
+            for (; i + 2 <= m; i += 2) dNT2(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (i < m) dNT1(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (kb < k) dNTTail(m, n, k, kb, a, lda, b, ldb, c, ldc);
         } else {
             for (; i + 4 <= m; i += 4) dNN4(i, n, k, a, lda, b, ldb, c, ldc);
             for (; i + 2 <= m; i += 2) dNN2(i, n, k, a, lda, b, ldb, c, ldc);
@@ -351,19 +400,20 @@ final class VectorSmallGemm implements SmallGemm {
         }
     }
 
-    private static DoubleVector dLoad(MemorySegment s, long byteOffset) {
-        return DoubleVector.fromMemorySegment(DS, s, byteOffset, ORDER);
-    }
-
-    /** The scalar part {@code [kb, k)} of the dot product of two rows starting at the given byte offsets. */
-    private static double dDotTail(MemorySegment a, long aRow, MemorySegment b, long bRow, int kb, int k) {
-        double s = 0;
-        for (long p = kb; p < k; p++) s += a.get(F64, aRow + p * 8L) * b.get(F64, bRow + p * 8L);
-        return s;
+    /** Adds {@code sum_{p in [kb, k)} a[i,p] * b[j,p]} to every element of C (the part the vector loops left). */
+    private static void dNTTail(int m, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                MemorySegment c, long ldc) {
+        for (long i = 0; i < m; i++) {
+            for (long j = 0; j < n; j++) {
+                double s = c.getAtIndex(F64, i * ldc + j);
+                for (long p = kb; p < k; p++) s += a.getAtIndex(F64, i * lda + p) * b.getAtIndex(F64, j * ldb + p);
+                c.setAtIndex(F64, i * ldc + j, s);
+            }
+        }
     }
 
     /** Four rows of A against two rows of B at a time (8 accumulators), so B is streamed once per 4 rows. */
-    private static void dNT4(int i, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+    private static void dNT4(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
         long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L, c2 = c1 + ldc * 8L, c3 = c2 + ldc * 8L;
@@ -374,52 +424,58 @@ final class VectorSmallGemm implements SmallGemm {
             DoubleVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
             for (long p = 0; p < kb; p += DW) {
                 long o = p * 8L;
-                DoubleVector y0 = dLoad(b, b0 + o), y1 = dLoad(b, b1 + o);
-                DoubleVector x = dLoad(a, a0 + o);
+                DoubleVector y0 = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+                DoubleVector y1 = DoubleVector.fromMemorySegment(DS, b, b1 + o, ORDER);
+                DoubleVector x = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER);
                 s00 = x.fma(y0, s00);
                 s01 = x.fma(y1, s01);
-                x = dLoad(a, a1 + o);
+                x = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER);
                 s10 = x.fma(y0, s10);
                 s11 = x.fma(y1, s11);
-                x = dLoad(a, a2 + o);
+                x = DoubleVector.fromMemorySegment(DS, a, a2 + o, ORDER);
                 s20 = x.fma(y0, s20);
                 s21 = x.fma(y1, s21);
-                x = dLoad(a, a3 + o);
+                x = DoubleVector.fromMemorySegment(DS, a, a3 + o, ORDER);
                 s30 = x.fma(y0, s30);
                 s31 = x.fma(y1, s31);
             }
             long o = (long) j * 8L;
-            c.set(F64, c0 + o, s00.reduceLanes(ADD) + dDotTail(a, a0, b, b0, kb, k));
-            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD) + dDotTail(a, a0, b, b1, kb, k));
-            c.set(F64, c1 + o, s10.reduceLanes(ADD) + dDotTail(a, a1, b, b0, kb, k));
-            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD) + dDotTail(a, a1, b, b1, kb, k));
-            c.set(F64, c2 + o, s20.reduceLanes(ADD) + dDotTail(a, a2, b, b0, kb, k));
-            c.set(F64, c2 + o + 8L, s21.reduceLanes(ADD) + dDotTail(a, a2, b, b1, kb, k));
-            c.set(F64, c3 + o, s30.reduceLanes(ADD) + dDotTail(a, a3, b, b0, kb, k));
-            c.set(F64, c3 + o + 8L, s31.reduceLanes(ADD) + dDotTail(a, a3, b, b1, kb, k));
+            c.set(F64, c0 + o, s00.reduceLanes(ADD));
+            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD));
+            c.set(F64, c1 + o, s10.reduceLanes(ADD));
+            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD));
+            c.set(F64, c2 + o, s20.reduceLanes(ADD));
+            c.set(F64, c2 + o + 8L, s21.reduceLanes(ADD));
+            c.set(F64, c3 + o, s30.reduceLanes(ADD));
+            c.set(F64, c3 + o + 8L, s31.reduceLanes(ADD));
         }
-        if (j < n) {
-            long b0 = j * ldb * 8L;
-            DoubleVector z = DoubleVector.zero(DS);
-            DoubleVector s0 = z, s1 = z, s2 = z, s3 = z;
-            for (long p = 0; p < kb; p += DW) {
-                long o = p * 8L;
-                DoubleVector y = dLoad(b, b0 + o);
-                s0 = dLoad(a, a0 + o).fma(y, s0);
-                s1 = dLoad(a, a1 + o).fma(y, s1);
-                s2 = dLoad(a, a2 + o).fma(y, s2);
-                s3 = dLoad(a, a3 + o).fma(y, s3);
-            }
-            long o = (long) j * 8L;
-            c.set(F64, c0 + o, s0.reduceLanes(ADD) + dDotTail(a, a0, b, b0, kb, k));
-            c.set(F64, c1 + o, s1.reduceLanes(ADD) + dDotTail(a, a1, b, b0, kb, k));
-            c.set(F64, c2 + o, s2.reduceLanes(ADD) + dDotTail(a, a2, b, b0, kb, k));
-            c.set(F64, c3 + o, s3.reduceLanes(ADD) + dDotTail(a, a3, b, b0, kb, k));
+        if (j < n) dNT4x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i..i+3 (4 accumulators). */
+    private static void dNT4x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
+        long b0 = j * ldb * 8L;
+        DoubleVector z = DoubleVector.zero(DS);
+        DoubleVector s0 = z, s1 = z, s2 = z, s3 = z;
+        for (long p = 0; p < kb; p += DW) {
+            long o = p * 8L;
+            DoubleVector y = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+            s0 = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER).fma(y, s1);
+            s2 = DoubleVector.fromMemorySegment(DS, a, a2 + o, ORDER).fma(y, s2);
+            s3 = DoubleVector.fromMemorySegment(DS, a, a3 + o, ORDER).fma(y, s3);
         }
+        long o = (i * ldc + j) * 8L;
+        c.set(F64, o, s0.reduceLanes(ADD));
+        c.set(F64, o + ldc * 8L, s1.reduceLanes(ADD));
+        c.set(F64, o + 2 * ldc * 8L, s2.reduceLanes(ADD));
+        c.set(F64, o + 3 * ldc * 8L, s3.reduceLanes(ADD));
     }
 
     /** Two rows of A against four rows of B at a time (8 accumulators). */
-    private static void dNT2(int i, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+    private static void dNT2(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L;
         long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L;
@@ -430,48 +486,53 @@ final class VectorSmallGemm implements SmallGemm {
             DoubleVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
             for (long p = 0; p < kb; p += DW) {
                 long o = p * 8L;
-                DoubleVector x0 = dLoad(a, a0 + o), x1 = dLoad(a, a1 + o);
-                DoubleVector y = dLoad(b, b0 + o);
+                DoubleVector x0 = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER);
+                DoubleVector x1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER);
+                DoubleVector y = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
                 s00 = x0.fma(y, s00);
                 s10 = x1.fma(y, s10);
-                y = dLoad(b, b1 + o);
+                y = DoubleVector.fromMemorySegment(DS, b, b1 + o, ORDER);
                 s01 = x0.fma(y, s01);
                 s11 = x1.fma(y, s11);
-                y = dLoad(b, b2 + o);
+                y = DoubleVector.fromMemorySegment(DS, b, b2 + o, ORDER);
                 s02 = x0.fma(y, s02);
                 s12 = x1.fma(y, s12);
-                y = dLoad(b, b3 + o);
+                y = DoubleVector.fromMemorySegment(DS, b, b3 + o, ORDER);
                 s03 = x0.fma(y, s03);
                 s13 = x1.fma(y, s13);
             }
             long o = (long) j * 8L;
-            c.set(F64, c0 + o, s00.reduceLanes(ADD) + dDotTail(a, a0, b, b0, kb, k));
-            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD) + dDotTail(a, a0, b, b1, kb, k));
-            c.set(F64, c0 + o + 2 * 8L, s02.reduceLanes(ADD) + dDotTail(a, a0, b, b2, kb, k));
-            c.set(F64, c0 + o + 3 * 8L, s03.reduceLanes(ADD) + dDotTail(a, a0, b, b3, kb, k));
-            c.set(F64, c1 + o, s10.reduceLanes(ADD) + dDotTail(a, a1, b, b0, kb, k));
-            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD) + dDotTail(a, a1, b, b1, kb, k));
-            c.set(F64, c1 + o + 2 * 8L, s12.reduceLanes(ADD) + dDotTail(a, a1, b, b2, kb, k));
-            c.set(F64, c1 + o + 3 * 8L, s13.reduceLanes(ADD) + dDotTail(a, a1, b, b3, kb, k));
+            c.set(F64, c0 + o, s00.reduceLanes(ADD));
+            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD));
+            c.set(F64, c0 + o + 2 * 8L, s02.reduceLanes(ADD));
+            c.set(F64, c0 + o + 3 * 8L, s03.reduceLanes(ADD));
+            c.set(F64, c1 + o, s10.reduceLanes(ADD));
+            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD));
+            c.set(F64, c1 + o + 2 * 8L, s12.reduceLanes(ADD));
+            c.set(F64, c1 + o + 3 * 8L, s13.reduceLanes(ADD));
         }
-        for (; j < n; j++) {
-            long b0 = j * ldb * 8L;
-            DoubleVector z = DoubleVector.zero(DS);
-            DoubleVector s0 = z, s1 = z;
-            for (long p = 0; p < kb; p += DW) {
-                long o = p * 8L;
-                DoubleVector y = dLoad(b, b0 + o);
-                s0 = dLoad(a, a0 + o).fma(y, s0);
-                s1 = dLoad(a, a1 + o).fma(y, s1);
-            }
-            long o = (long) j * 8L;
-            c.set(F64, c0 + o, s0.reduceLanes(ADD) + dDotTail(a, a0, b, b0, kb, k));
-            c.set(F64, c1 + o, s1.reduceLanes(ADD) + dDotTail(a, a1, b, b0, kb, k));
+        for (; j < n; j++) dNT2x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i, i+1 (2 accumulators). */
+    private static void dNT2x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L, b0 = j * ldb * 8L;
+        DoubleVector z = DoubleVector.zero(DS);
+        DoubleVector s0 = z, s1 = z;
+        for (long p = 0; p < kb; p += DW) {
+            long o = p * 8L;
+            DoubleVector y = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+            s0 = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER).fma(y, s1);
         }
+        long o = (i * ldc + j) * 8L;
+        c.set(F64, o, s0.reduceLanes(ADD));
+        c.set(F64, o + ldc * 8L, s1.reduceLanes(ADD));
     }
 
     /** One row of A against four rows of B at a time: four independent dot products sharing A's loads. */
-    private static void dNT1(int i, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+    private static void dNT1(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 8L, c0 = i * ldc * 8L;
         int j = 0;
@@ -481,24 +542,37 @@ final class VectorSmallGemm implements SmallGemm {
             DoubleVector s0 = z, s1 = z, s2 = z, s3 = z;
             for (long p = 0; p < kb; p += DW) {
                 long o = p * 8L;
-                DoubleVector x = dLoad(a, a0 + o);
-                s0 = x.fma(dLoad(b, b0 + o), s0);
-                s1 = x.fma(dLoad(b, b1 + o), s1);
-                s2 = x.fma(dLoad(b, b2 + o), s2);
-                s3 = x.fma(dLoad(b, b3 + o), s3);
+                DoubleVector x = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER);
+                s0 = x.fma(DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER), s0);
+                s1 = x.fma(DoubleVector.fromMemorySegment(DS, b, b1 + o, ORDER), s1);
+                s2 = x.fma(DoubleVector.fromMemorySegment(DS, b, b2 + o, ORDER), s2);
+                s3 = x.fma(DoubleVector.fromMemorySegment(DS, b, b3 + o, ORDER), s3);
             }
             long o = c0 + (long) j * 8L;
-            c.set(F64, o, s0.reduceLanes(ADD) + dDotTail(a, a0, b, b0, kb, k));
-            c.set(F64, o + 8L, s1.reduceLanes(ADD) + dDotTail(a, a0, b, b1, kb, k));
-            c.set(F64, o + 2 * 8L, s2.reduceLanes(ADD) + dDotTail(a, a0, b, b2, kb, k));
-            c.set(F64, o + 3 * 8L, s3.reduceLanes(ADD) + dDotTail(a, a0, b, b3, kb, k));
+            c.set(F64, o, s0.reduceLanes(ADD));
+            c.set(F64, o + 8L, s1.reduceLanes(ADD));
+            c.set(F64, o + 2 * 8L, s2.reduceLanes(ADD));
+            c.set(F64, o + 3 * 8L, s3.reduceLanes(ADD));
         }
-        for (; j < n; j++) {
-            long b0 = j * ldb * 8L;
-            DoubleVector s = DoubleVector.zero(DS);
-            for (long p = 0; p < kb; p += DW) s = dLoad(a, a0 + p * 8L).fma(dLoad(b, b0 + p * 8L), s);
-            c.set(F64, c0 + (long) j * 8L, s.reduceLanes(ADD) + dDotTail(a, a0, b, b0, kb, k));
+        for (; j < n; j++) dNT1x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One dot product, two accumulators. */
+    private static void dNT1x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, b0 = j * ldb * 8L;
+        DoubleVector s = DoubleVector.zero(DS), t = s;
+        long p = 0;
+        for (; p + 2 * DW <= kb; p += 2 * DW) {
+            long o = p * 8L;
+            s = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER).fma(DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER), s);
+            t = DoubleVector.fromMemorySegment(DS, a, a0 + o + DW * 8L, ORDER)
+                    .fma(DoubleVector.fromMemorySegment(DS, b, b0 + o + DW * 8L, ORDER), t);
         }
+        if (p < kb) {
+            s = DoubleVector.fromMemorySegment(DS, a, a0 + p * 8L, ORDER).fma(DoubleVector.fromMemorySegment(DS, b, b0 + p * 8L, ORDER), s);
+        }
+        c.set(F64, (i * ldc + j) * 8L, s.add(t).reduceLanes(ADD));
     }
 
     /** Four rows of C, two vectors wide (8 accumulators): each B row segment is loaded once for four rows. */
@@ -506,15 +580,15 @@ final class VectorSmallGemm implements SmallGemm {
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
         long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L, c2 = c1 + ldc * 8L, c3 = c2 + ldc * 8L;
-        long rowB = ldb * 8L;
+        long rowB = ldb * 8L, v = DW * 8L;
         int j = 0;
         for (; j + 2 * DW <= n; j += 2 * DW) {
-            long jo = (long) j * 8L, jo1 = jo + DW * 8L;
+            long jo = (long) j * 8L;
             DoubleVector z = DoubleVector.zero(DS);
             DoubleVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-            long bp = 0;
+            long bp = jo;
             for (long p = 0; p < k; p++, bp += rowB) {
-                DoubleVector y0 = dLoad(b, bp + jo), y1 = dLoad(b, bp + jo1);
+                DoubleVector y0 = DoubleVector.fromMemorySegment(DS, b, bp, ORDER), y1 = DoubleVector.fromMemorySegment(DS, b, bp + v, ORDER);
                 long o = p * 8L;
                 DoubleVector x = DoubleVector.broadcast(DS, a.get(F64, a0 + o));
                 s00 = x.fma(y0, s00);
@@ -530,15 +604,17 @@ final class VectorSmallGemm implements SmallGemm {
                 s31 = x.fma(y1, s31);
             }
             s00.intoMemorySegment(c, c0 + jo, ORDER);
-            s01.intoMemorySegment(c, c0 + jo1, ORDER);
+            s01.intoMemorySegment(c, c0 + jo + v, ORDER);
             s10.intoMemorySegment(c, c1 + jo, ORDER);
-            s11.intoMemorySegment(c, c1 + jo1, ORDER);
+            s11.intoMemorySegment(c, c1 + jo + v, ORDER);
             s20.intoMemorySegment(c, c2 + jo, ORDER);
-            s21.intoMemorySegment(c, c2 + jo1, ORDER);
+            s21.intoMemorySegment(c, c2 + jo + v, ORDER);
             s30.intoMemorySegment(c, c3 + jo, ORDER);
-            s31.intoMemorySegment(c, c3 + jo1, ORDER);
+            s31.intoMemorySegment(c, c3 + jo + v, ORDER);
         }
-        for (int r = 0; r < 4; r++) dNN1(i + r, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) {
+            for (int r = 0; r < 4; r++) dNN1(i + r, j, n, k, a, lda, b, ldb, c, ldc);
+        }
     }
 
     /** Two rows of C, four vectors wide (8 accumulators). */
@@ -556,16 +632,16 @@ final class VectorSmallGemm implements SmallGemm {
             for (long p = 0; p < k; p++, bp += rowB) {
                 long o = p * 8L;
                 DoubleVector x0 = DoubleVector.broadcast(DS, a.get(F64, a0 + o)), x1 = DoubleVector.broadcast(DS, a.get(F64, a1 + o));
-                DoubleVector y = dLoad(b, bp);
+                DoubleVector y = DoubleVector.fromMemorySegment(DS, b, bp, ORDER);
                 s00 = x0.fma(y, s00);
                 s10 = x1.fma(y, s10);
-                y = dLoad(b, bp + v);
+                y = DoubleVector.fromMemorySegment(DS, b, bp + v, ORDER);
                 s01 = x0.fma(y, s01);
                 s11 = x1.fma(y, s11);
-                y = dLoad(b, bp + 2 * v);
+                y = DoubleVector.fromMemorySegment(DS, b, bp + 2 * v, ORDER);
                 s02 = x0.fma(y, s02);
                 s12 = x1.fma(y, s12);
-                y = dLoad(b, bp + 3 * v);
+                y = DoubleVector.fromMemorySegment(DS, b, bp + 3 * v, ORDER);
                 s03 = x0.fma(y, s03);
                 s13 = x1.fma(y, s13);
             }
@@ -578,14 +654,13 @@ final class VectorSmallGemm implements SmallGemm {
             s12.intoMemorySegment(c, c1 + jo + 2 * v, ORDER);
             s13.intoMemorySegment(c, c1 + jo + 3 * v, ORDER);
         }
-        dNN1(i, j, n, k, a, lda, b, ldb, c, ldc);
-        dNN1(i + 1, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) {
+            dNN1(i, j, n, k, a, lda, b, ldb, c, ldc);
+            dNN1(i + 1, j, n, k, a, lda, b, ldb, c, ldc);
+        }
     }
 
-    /**
-     * Columns {@code [j0, n)} of row i of C: four vectors wide, then one vector, then scalar columns (each a dot
-     * product down a column of B).
-     */
+    /** Columns {@code [j0, n)} of row i of C: four vectors wide, then one vector, then scalar columns. */
     private static void dNN1(int i, int j0, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
         long a0 = i * lda * 8L, c0 = i * ldc * 8L;
@@ -598,30 +673,43 @@ final class VectorSmallGemm implements SmallGemm {
             long bp = jo;
             for (long p = 0; p < k; p++, bp += rowB) {
                 DoubleVector x = DoubleVector.broadcast(DS, a.get(F64, a0 + p * 8L));
-                s0 = x.fma(dLoad(b, bp), s0);
-                s1 = x.fma(dLoad(b, bp + v), s1);
-                s2 = x.fma(dLoad(b, bp + 2 * v), s2);
-                s3 = x.fma(dLoad(b, bp + 3 * v), s3);
+                s0 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp, ORDER), s0);
+                s1 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp + v, ORDER), s1);
+                s2 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp + 2 * v, ORDER), s2);
+                s3 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp + 3 * v, ORDER), s3);
             }
             s0.intoMemorySegment(c, c0 + jo, ORDER);
             s1.intoMemorySegment(c, c0 + jo + v, ORDER);
             s2.intoMemorySegment(c, c0 + jo + 2 * v, ORDER);
             s3.intoMemorySegment(c, c0 + jo + 3 * v, ORDER);
         }
+        if (j + DW <= n) j = dNN1x1(i, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) dNNScalar(i, j, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One-vector column blocks of row i from column j while a whole vector fits; returns the next column. */
+    private static int dNN1x1(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                              MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, c0 = i * ldc * 8L, rowB = ldb * 8L;
         for (; j + DW <= n; j += DW) {
             long jo = (long) j * 8L;
             DoubleVector s = DoubleVector.zero(DS);
             long bp = jo;
             for (long p = 0; p < k; p++, bp += rowB) {
-                s = DoubleVector.broadcast(DS, a.get(F64, a0 + p * 8L)).fma(dLoad(b, bp), s);
+                s = DoubleVector.broadcast(DS, a.get(F64, a0 + p * 8L)).fma(DoubleVector.fromMemorySegment(DS, b, bp, ORDER), s);
             }
             s.intoMemorySegment(c, c0 + jo, ORDER);
         }
+        return j;
+    }
+
+    /** Columns {@code [j, n)} of row i (fewer than a vector), each a scalar dot product down a column of B. */
+    private static void dNNScalar(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                  MemorySegment c, long ldc) {
         for (; j < n; j++) {
             double s = 0;
-            long bp = (long) j * 8L;
-            for (long p = 0; p < k; p++, bp += rowB) s += a.get(F64, a0 + p * 8L) * b.get(F64, bp);
-            c.set(F64, c0 + (long) j * 8L, s);
+            for (long p = 0; p < k; p++) s += a.getAtIndex(F64, i * lda + p) * b.getAtIndex(F64, p * ldb + j);
+            c.setAtIndex(F64, i * ldc + j, s);
         }
     }
 }

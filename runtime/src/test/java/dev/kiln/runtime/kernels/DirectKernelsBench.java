@@ -12,10 +12,10 @@ import static dev.kiln.runtime.Elements.F32;
 /**
  * Micro-benchmark (not a test; prints, asserts nothing) of the direct kernels against the tensor-level ones:
  * GFLOP/s of {@link DirectGemm#sgemm} vs {@link Gemm#sgemm} (OpenBLAS) for the MLP 784-512-512-10 layers at batch
- * 1 and 32 and a small-m sweep, and microseconds per call of {@link DirectConv#im2colF32} and
+ * 1 and 32 and a small-m sweep ({@code sweep} as argument: the crossover sweep instead; {@code conv}: only im2col and pooling), and microseconds per call of {@link DirectConv#im2colF32} and
  * {@link DirectPool#maxPool2dF32} on LeNet shapes. Run with the test class path and
  * {@code --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED} (add {@code -Dkiln.vector=false}
- * for the plain-Java kernels). Each figure is the best of several timed rounds after warm-up, single caller
+ * for the plain-Java kernels). Each figure is the best of many short timed rounds after warm-up, single caller
  * thread; OpenBLAS uses its configured thread count (printed).
  */
 public final class DirectKernelsBench {
@@ -32,6 +32,10 @@ public final class DirectKernelsBench {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("sweep")) {
             sweep();
+            return;
+        }
+        if (args.length > 0 && args[0].equals("conv")) {
+            convAndPool();
             return;
         }
         System.out.printf(Locale.ROOT, "vector API: %s, small-m Java kernel up to m=%d, %s, OpenBLAS threads %d%n",
@@ -124,7 +128,10 @@ public final class DirectKernelsBench {
         }
     }
 
-    /** Best seconds per repetition over several rounds of about 50 ms, after about 0.5 s of warm-up. */
+    /**
+     * Best seconds per repetition over 60 rounds of about 2 ms, after about 0.5 s of warm-up. Short rounds and
+     * the minimum keep the figure meaningful on a shared machine, where most rounds get preempted.
+     */
     private static double time(Body body) {
         int reps = 1;
         long warmEnd = System.nanoTime() + 500_000_000L;
@@ -132,17 +139,15 @@ public final class DirectKernelsBench {
             body.run(reps);
             if (reps < 1 << 20) reps *= 2;
         }
-        // size a round to about 50 ms
         reps = 1;
         while (true) {
             long t0 = System.nanoTime();
             body.run(reps);
-            long dt = System.nanoTime() - t0;
-            if (dt > 50_000_000L) break;
+            if (System.nanoTime() - t0 > 2_000_000L) break;
             reps *= 2;
         }
         double best = Double.MAX_VALUE;
-        for (int round = 0; round < 7; round++) {
+        for (int round = 0; round < 60; round++) {
             long t0 = System.nanoTime();
             body.run(reps);
             best = Math.min(best, (System.nanoTime() - t0) / 1e9 / reps);
