@@ -26,9 +26,15 @@ final class OpenBlas {
     static final int NO_TRANS = 111;
     static final int TRANS = 112;
 
-    /** The bound entry points; blasint is 32-bit in the preset's build. */
-    record Binding(Path library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle setThreads,
-                   MethodHandle getThreads, MethodHandle corename) {}
+    /**
+     * The bound entry points; blasint is 32-bit in the preset's build. {@code sgemmCritical} and
+     * {@code dgemmCritical} are the same CBLAS functions bound with {@link Linker.Option#critical(boolean)
+     * Linker.Option.critical(false)}: no Java-thread state transition around the call (cheaper for the short
+     * calls of {@link DirectGemm}), which means native segments only, and no upcalls or long blocking inside.
+     */
+    record Binding(Path library, MethodHandle sgemm, MethodHandle dgemm, MethodHandle sgemmCritical,
+                   MethodHandle dgemmCritical, MethodHandle setThreads, MethodHandle getThreads,
+                   MethodHandle corename) {}
 
     /** Outcome of the one load attempt: a binding, or the error explaining why there is none. */
     private record Loaded(Binding binding, IllegalStateException failure) {}
@@ -101,9 +107,14 @@ final class OpenBlas {
                 JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT);
         FunctionDescriptor dgemm = FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_DOUBLE, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_DOUBLE, ADDRESS, JAVA_INT);
+        MemorySegment sgemmSymbol = symbol(lookup, library, "cblas_sgemm");
+        MemorySegment dgemmSymbol = symbol(lookup, library, "cblas_dgemm");
+        Linker.Option critical = Linker.Option.critical(false);
         return new Binding(library,
-                linker.downcallHandle(symbol(lookup, library, "cblas_sgemm"), sgemm),
-                linker.downcallHandle(symbol(lookup, library, "cblas_dgemm"), dgemm),
+                linker.downcallHandle(sgemmSymbol, sgemm),
+                linker.downcallHandle(dgemmSymbol, dgemm),
+                linker.downcallHandle(sgemmSymbol, sgemm, critical),
+                linker.downcallHandle(dgemmSymbol, dgemm, critical),
                 linker.downcallHandle(symbol(lookup, library, "openblas_set_num_threads"),
                         FunctionDescriptor.ofVoid(JAVA_INT)),
                 linker.downcallHandle(symbol(lookup, library, "openblas_get_num_threads"),

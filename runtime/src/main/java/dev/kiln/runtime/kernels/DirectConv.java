@@ -1,0 +1,100 @@
+package dev.kiln.runtime.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.kiln.runtime.Elements.F32;
+import static dev.kiln.runtime.Elements.F64;
+
+/**
+ * Allocation-free im2col for generated code: unfolds one image into the matrix that turns a convolution into a
+ * single {@link DirectGemm} call ({@code out[o, oh*ow] = weight[o, c*kh*kw] * col}). The image and the matrix are
+ * preallocated native segments whose element 0 is at byte 0. Same layout and semantics as {@link Im2col#fill}
+ * for one image, but it reads and writes the segments directly (no heap copies, no threads): for every kernel
+ * tap the range of output rows and columns that land inside the input is computed once, so the inner loops are
+ * a plain copy (a bulk segment copy when the horizontal stride is 1) with no per-element padding test.
+ */
+public final class DirectConv {
+    private DirectConv() {}
+
+    /**
+     * im2col of one image {@code x[c,h,w]} (contiguous f32) into {@code col[c*kh*kw, oh*ow]} row-major: row
+     * {@code (ci,i,j)}, column {@code (y,x)} holds {@code x[ci, y*sh - ph + i*dh, x*sw - pw + j*dw]}, or 0 where
+     * that falls in the padding. Strides and dilations must be at least 1, padding at least 0.
+     */
+    public static void im2colF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph,
+                                 int pw, int dh, int dw, int oh, int ow, MemorySegment col) {
+        im2col(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col, false);
+    }
+
+    /** The f64 counterpart of {@link #im2colF32}. */
+    public static void im2colF64(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph,
+                                 int pw, int dh, int dw, int oh, int ow, MemorySegment col) {
+        im2col(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col, true);
+    }
+
+    private static void im2col(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                               int dh, int dw, int oh, int ow, MemorySegment col, boolean f64) {
+        check(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col, f64 ? 8 : 4);
+        long bytes = f64 ? 8 : 4;
+        long plane = (long) h * w, cols = (long) oh * ow;
+        long row = 0;   // element index of the current col row
+        for (int ci = 0; ci < c; ci++) {
+            long xPlane = ci * plane;
+            for (int i = 0; i < kh; i++) {
+                long shiftH = (long) i * dh - ph;
+                // output rows [yLo, yHi) read input row y*sh + shiftH inside [0, h)
+                long yLo = Math.min(oh, Math.max(0, Math.ceilDiv(-shiftH, sh)));
+                long yHi = Math.max(yLo, Math.min(oh, Math.floorDiv(h - 1 - shiftH, sh) + 1));
+                for (int j = 0; j < kw; j++, row += cols) {
+                    long shiftW = (long) j * dw - pw;
+                    long xLo = Math.min(ow, Math.max(0, Math.ceilDiv(-shiftW, sw)));
+                    long xHi = Math.max(xLo, Math.min(ow, Math.floorDiv(w - 1 - shiftW, sw) + 1));
+                    zero(col, row, yLo * ow, f64);
+                    for (long y = yLo; y < yHi; y++) {
+                        long dst = row + y * ow;
+                        zero(col, dst, xLo, f64);
+                        long n = xHi - xLo;
+                        if (n > 0) {
+                            long src = xPlane + (y * sh + shiftH) * w + xLo * sw + shiftW;
+                            if (sw == 1) MemorySegment.copy(x, src * bytes, col, (dst + xLo) * bytes, n * bytes);
+                            else if (f64) stridedF64(x, src, sw, col, dst + xLo, n);
+                            else stridedF32(x, src, sw, col, dst + xLo, n);
+                        }
+                        zero(col, dst + xHi, ow - xHi, f64);
+                    }
+                    zero(col, row + yHi * ow, (oh - yHi) * ow, f64);
+                }
+            }
+        }
+    }
+
+    private static void stridedF32(MemorySegment x, long src, long stride, MemorySegment col, long dst, long n) {
+        for (long o = 0; o < n; o++) col.setAtIndex(F32, dst + o, x.getAtIndex(F32, src + o * stride));
+    }
+
+    private static void stridedF64(MemorySegment x, long src, long stride, MemorySegment col, long dst, long n) {
+        for (long o = 0; o < n; o++) col.setAtIndex(F64, dst + o, x.getAtIndex(F64, src + o * stride));
+    }
+
+    private static void zero(MemorySegment col, long from, long n, boolean f64) {
+        if (f64) {
+            for (long o = 0; o < n; o++) col.setAtIndex(F64, from + o, 0d);
+        } else {
+            for (long o = 0; o < n; o++) col.setAtIndex(F32, from + o, 0f);
+        }
+    }
+
+    private static void check(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                              int dh, int dw, int oh, int ow, MemorySegment col, int bytes) {
+        if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
+            throw new IllegalArgumentException("im2col: sizes and padding must be >= 0 and strides and dilations "
+                    + ">= 1, got c=" + c + " h=" + h + " w=" + w + " kernel " + kh + "x" + kw + " stride " + sh + "x"
+                    + sw + " padding " + ph + "x" + pw + " dilation " + dh + "x" + dw + " output " + oh + "x" + ow);
+        }
+        long xBytes = (long) c * h * w * bytes, colBytes = (long) c * kh * kw * oh * ow * bytes;
+        if (x.byteSize() < xBytes || col.byteSize() < colBytes) {
+            throw new IllegalArgumentException("im2col: the image needs " + xBytes + " bytes (segment has "
+                    + x.byteSize() + ") and the column matrix " + colBytes + " (segment has " + col.byteSize() + ")");
+        }
+    }
+}

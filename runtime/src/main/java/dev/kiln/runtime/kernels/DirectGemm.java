@@ -1,0 +1,162 @@
+package dev.kiln.runtime.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.kiln.runtime.Elements.F32;
+import static dev.kiln.runtime.Elements.F64;
+
+/**
+ * Allocation-free GEMM entry points for generated code, whose tensors are preallocated slices of an off-heap
+ * arena: every matrix starts at byte 0 of its (native) segment, so there are no offsets and nothing is sliced.
+ * Few rows of A (at most {@link #SMALL_M}, the GEMV-like shapes of batch-1 inference where OpenBLAS is slow) run
+ * on the Java kernels of {@link SmallGemm} (Vector API when present); more rows go to OpenBLAS
+ * {@code cblas_sgemm}/{@code cblas_dgemm} through a critical FFM downcall (or, if OpenBLAS cannot be loaded, to
+ * the Java kernels too). Nothing is allocated on the Java heap once the JIT has compiled the path taken.
+ */
+public final class DirectGemm {
+    private static final SmallGemm SMALL = SmallGemm.best();
+
+    /**
+     * Largest m handled by the Java kernels when OpenBLAS is available: 16 for the Vector API kernels, 2 for the
+     * plain-Java ones. Measured on a 2-core AVX-512 machine (see {@code DirectKernelsBench} in the tests): the
+     * vector kernels beat single-threaded OpenBLAS up to m = 16 on every shape tried, and on large
+     * {@code n*k} with B transposed well beyond; the scalar ones only for m of 1 or 2. System property
+     * {@code kiln.gemm.smallM} overrides it.
+     */
+    public static final int SMALL_M = Math.max(0, Integer.getInteger("kiln.gemm.smallM",
+            SMALL instanceof PlainSmallGemm ? 2 : 16));
+
+    /**
+     * Calls with at most this many multiply-adds use the critical downcall (no thread-state transition); longer
+     * ones take the ordinary one, so that a long BLAS call cannot hold off safepoints (GC) for other threads.
+     */
+    static final long CRITICAL_MAX_MACS = 1L << 24;
+
+    private DirectGemm() {}
+
+    /**
+     * Row-major {@code C[m,n] = A[m,k] * op(B)}, overwriting C (beta = 0). {@code op(B) = B^T} when {@code transB}
+     * (B stored {@code [n,k]}, the nn.Linear weight layout), else B stored {@code [k,n]}. lda/ldb/ldc are in
+     * elements; element 0 of each matrix is at byte 0 of its native segment. Throws
+     * {@link IllegalArgumentException} if a size is negative, a leading dimension too small or a segment too short
+     * or on the heap.
+     */
+    public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+                             boolean transB, MemorySegment c, int ldc) {
+        check("sgemm", m, n, k, a, lda, b, ldb, transB, c, ldc, 4);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F32, (long) i * ldc + j, 0f);
+        } else if (m <= SMALL_M || !Blas.AVAILABLE) {
+            SMALL.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+        } else {
+            Blas.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+        }
+    }
+
+    /** The f64 counterpart of {@link #sgemm}, with the same layout, checks and dispatch. */
+    public static void dgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+                             boolean transB, MemorySegment c, int ldc) {
+        check("dgemm", m, n, k, a, lda, b, ldb, transB, c, ldc, 8);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F64, (long) i * ldc + j, 0d);
+        } else if (m <= SMALL_M || !Blas.AVAILABLE) {
+            SMALL.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+        } else {
+            Blas.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+        }
+    }
+
+    /** Whether the small-m Java kernels run on the Vector API (else the plain-Java fallback). */
+    public static boolean usesVectorApi() {
+        return !(SMALL instanceof PlainSmallGemm);
+    }
+
+    /** The OpenBLAS path, in its own class so that small-m-only use never loads the native library. */
+    private static final class Blas {
+        static final boolean AVAILABLE = available();
+
+        private Blas() {}
+
+        private static boolean available() {
+            try {
+                OpenBlas.get();
+                return true;
+            } catch (IllegalStateException e) {
+                return false;
+            }
+        }
+
+        static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, boolean transB,
+                          MemorySegment c, int ldc) {
+            int tb = transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS;
+            OpenBlas.Binding blas = OpenBlas.get();
+            try {
+                if ((long) m * n * k <= CRITICAL_MAX_MACS) {
+                    blas.sgemmCritical().invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, tb, m, n, k, 1f,
+                            a, lda, b, ldb, 0f, c, ldc);
+                } else {
+                    blas.sgemm().invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, tb, m, n, k, 1f,
+                            a, lda, b, ldb, 0f, c, ldc);
+                }
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+
+        static void dgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, boolean transB,
+                          MemorySegment c, int ldc) {
+            int tb = transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS;
+            OpenBlas.Binding blas = OpenBlas.get();
+            try {
+                if ((long) m * n * k <= CRITICAL_MAX_MACS) {
+                    blas.dgemmCritical().invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, tb, m, n, k, 1.0,
+                            a, lda, b, ldb, 0.0, c, ldc);
+                } else {
+                    blas.dgemm().invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, tb, m, n, k, 1.0,
+                            a, lda, b, ldb, 0.0, c, ldc);
+                }
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+
+        private static RuntimeException rethrow(Throwable t) {
+            if (t instanceof RuntimeException r) return r;
+            if (t instanceof Error e) throw e;
+            return new IllegalStateException("OpenBLAS call failed: " + t, t);
+        }
+    }
+
+    private static void check(String op, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+                              boolean transB, MemorySegment c, int ldc, int bytes) {
+        if ((m | n | k) < 0) fail(op + ": sizes must be non-negative, got m=" + m + ", n=" + n + ", k=" + k);
+        checkMatrix(op, "A", a, m, k, lda, bytes);
+        if (transB) checkMatrix(op, "B", b, n, k, ldb, bytes);
+        else checkMatrix(op, "B", b, k, n, ldb, bytes);
+        checkMatrix(op, "C", c, m, n, ldc, bytes);
+    }
+
+    /** Cheap checks on the hot path; the message is only built on failure. */
+    private static void checkMatrix(String op, String name, MemorySegment seg, int rows, int cols, int ld, int bytes) {
+        if (ld < Math.max(1, cols) || !seg.isNative()
+                || rows > 0 && cols > 0 && ((rows - 1L) * ld + cols) * bytes > seg.byteSize()) {
+            failMatrix(op, name, seg, rows, cols, ld, bytes);
+        }
+    }
+
+    private static void failMatrix(String op, String name, MemorySegment seg, int rows, int cols, int ld, int bytes) {
+        if (ld < Math.max(1, cols)) {
+            fail(op + ": ld" + name.toLowerCase() + "=" + ld + " is smaller than the " + cols + " columns " + name
+                    + " stores per row");
+        }
+        if (!seg.isNative()) fail(op + ": " + name + " must be an off-heap (native) MemorySegment");
+        fail(op + ": " + name + " (" + rows + " x " + cols + ", ld " + ld + ") needs "
+                + ((rows - 1L) * ld + cols) * bytes + " bytes but its segment has " + seg.byteSize());
+    }
+
+    private static void fail(String message) {
+        throw new IllegalArgumentException(message);
+    }
+}

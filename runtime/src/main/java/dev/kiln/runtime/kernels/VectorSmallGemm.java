@@ -1,0 +1,715 @@
+package dev.kiln.runtime.kernels;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.kiln.runtime.Elements.F32;
+import static dev.kiln.runtime.Elements.F64;
+import static jdk.incubator.vector.VectorOperators.ADD;
+
+/**
+ * {@link SmallGemm} on the Vector API ({@code SPECIES_PREFERRED}, fused multiply-add), register-blocked so that at
+ * most eight accumulators are live (AVX2 has 16 vector registers; the loads need the rest). With B transposed
+ * ({@code [n,k]}, the nn.Linear weight) each output is a dot product along k, reduced across lanes at the end;
+ * tiles of 4x2, 2x4 and 1x4 (rows of A x rows of B) share loads, so B is streamed once per four rows of A.
+ * Otherwise ({@code B[k,n]}) tiles of rows of C are accumulated along n, broadcasting A's elements. The tails (k
+ * or n not a multiple of the vector length) are scalar loops. Only loaded when {@code jdk.incubator.vector} is
+ * present, so nothing else in the runtime may refer to this class directly.
+ */
+final class VectorSmallGemm implements SmallGemm {
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final int FW = FS.length();
+    private static final int DW = DS.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    VectorSmallGemm() {}
+
+    @Override
+    public void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, boolean transB,
+                      MemorySegment c, int ldc) {
+        sgemmTiles(m, n, k, a, lda, b, ldb, transB, c, ldc);
+    }
+
+    @Override
+    public void dgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, boolean transB,
+                      MemorySegment c, int ldc) {
+        dgemmTiles(m, n, k, a, lda, b, ldb, transB, c, ldc);
+    }
+
+    // ------------------------------------------------------------------ float
+
+    /**
+     * Dispatches float row tiles: four rows, then two, then one. With B transposed the tiles cover
+     * {@code [0, kb)} of k and one extra pass adds the scalar tail {@code [kb, k)}, which keeps the tile methods
+     * small enough for C2 to inline every vector operation (a vector that is not inlined is allocated).
+     */
+    private static void sgemmTiles(int m, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                   boolean transB, MemorySegment c, long ldc) {
+        int i = 0;
+        if (transB) {
+            int kb = FS.loopBound(k);
+            for (; i + 4 <= m; i += 4) sNT4(i, n, kb, a, lda, b, ldb, c, ldc);
+            for (; i + 2 <= m; i += 2) sNT2(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (i < m) sNT1(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (kb < k) sNTTail(m, n, k, kb, a, lda, b, ldb, c, ldc);
+        } else {
+            for (; i + 4 <= m; i += 4) sNN4(i, n, k, a, lda, b, ldb, c, ldc);
+            for (; i + 2 <= m; i += 2) sNN2(i, n, k, a, lda, b, ldb, c, ldc);
+            if (i < m) sNN1(i, 0, n, k, a, lda, b, ldb, c, ldc);
+        }
+    }
+
+    /** Adds {@code sum_{p in [kb, k)} a[i,p] * b[j,p]} to every element of C (the part the vector loops left). */
+    private static void sNTTail(int m, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                MemorySegment c, long ldc) {
+        for (long i = 0; i < m; i++) {
+            for (long j = 0; j < n; j++) {
+                float s = c.getAtIndex(F32, i * ldc + j);
+                for (long p = kb; p < k; p++) s += a.getAtIndex(F32, i * lda + p) * b.getAtIndex(F32, j * ldb + p);
+                c.setAtIndex(F32, i * ldc + j, s);
+            }
+        }
+    }
+
+    /** Four rows of A against two rows of B at a time (8 accumulators), so B is streamed once per 4 rows. */
+    private static void sNT4(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
+        long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L, c2 = c1 + ldc * 4L, c3 = c2 + ldc * 4L;
+        int j = 0;
+        for (; j + 2 <= n; j += 2) {
+            long b0 = j * ldb * 4L, b1 = b0 + ldb * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            for (long p = 0; p < kb; p += FW) {
+                long o = p * 4L;
+                FloatVector y0 = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+                FloatVector y1 = FloatVector.fromMemorySegment(FS, b, b1 + o, ORDER);
+                FloatVector x = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER);
+                s00 = x.fma(y0, s00);
+                s01 = x.fma(y1, s01);
+                x = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER);
+                s10 = x.fma(y0, s10);
+                s11 = x.fma(y1, s11);
+                x = FloatVector.fromMemorySegment(FS, a, a2 + o, ORDER);
+                s20 = x.fma(y0, s20);
+                s21 = x.fma(y1, s21);
+                x = FloatVector.fromMemorySegment(FS, a, a3 + o, ORDER);
+                s30 = x.fma(y0, s30);
+                s31 = x.fma(y1, s31);
+            }
+            long o = (long) j * 4L;
+            c.set(F32, c0 + o, s00.reduceLanes(ADD));
+            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD));
+            c.set(F32, c1 + o, s10.reduceLanes(ADD));
+            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD));
+            c.set(F32, c2 + o, s20.reduceLanes(ADD));
+            c.set(F32, c2 + o + 4L, s21.reduceLanes(ADD));
+            c.set(F32, c3 + o, s30.reduceLanes(ADD));
+            c.set(F32, c3 + o + 4L, s31.reduceLanes(ADD));
+        }
+        if (j < n) sNT4x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i..i+3 (4 accumulators). */
+    private static void sNT4x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
+        long b0 = j * ldb * 4L;
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+        for (long p = 0; p < kb; p += FW) {
+            long o = p * 4L;
+            FloatVector y = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+            s0 = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER).fma(y, s1);
+            s2 = FloatVector.fromMemorySegment(FS, a, a2 + o, ORDER).fma(y, s2);
+            s3 = FloatVector.fromMemorySegment(FS, a, a3 + o, ORDER).fma(y, s3);
+        }
+        long o = (i * ldc + j) * 4L;
+        c.set(F32, o, s0.reduceLanes(ADD));
+        c.set(F32, o + ldc * 4L, s1.reduceLanes(ADD));
+        c.set(F32, o + 2 * ldc * 4L, s2.reduceLanes(ADD));
+        c.set(F32, o + 3 * ldc * 4L, s3.reduceLanes(ADD));
+    }
+
+    /** Two rows of A against four rows of B at a time (8 accumulators). */
+    private static void sNT2(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L;
+        long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            long b0 = j * ldb * 4L, b1 = b0 + ldb * 4L, b2 = b1 + ldb * 4L, b3 = b2 + ldb * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+            for (long p = 0; p < kb; p += FW) {
+                long o = p * 4L;
+                FloatVector x0 = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER);
+                FloatVector x1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER);
+                FloatVector y = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+                s00 = x0.fma(y, s00);
+                s10 = x1.fma(y, s10);
+                y = FloatVector.fromMemorySegment(FS, b, b1 + o, ORDER);
+                s01 = x0.fma(y, s01);
+                s11 = x1.fma(y, s11);
+                y = FloatVector.fromMemorySegment(FS, b, b2 + o, ORDER);
+                s02 = x0.fma(y, s02);
+                s12 = x1.fma(y, s12);
+                y = FloatVector.fromMemorySegment(FS, b, b3 + o, ORDER);
+                s03 = x0.fma(y, s03);
+                s13 = x1.fma(y, s13);
+            }
+            long o = (long) j * 4L;
+            c.set(F32, c0 + o, s00.reduceLanes(ADD));
+            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD));
+            c.set(F32, c0 + o + 2 * 4L, s02.reduceLanes(ADD));
+            c.set(F32, c0 + o + 3 * 4L, s03.reduceLanes(ADD));
+            c.set(F32, c1 + o, s10.reduceLanes(ADD));
+            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD));
+            c.set(F32, c1 + o + 2 * 4L, s12.reduceLanes(ADD));
+            c.set(F32, c1 + o + 3 * 4L, s13.reduceLanes(ADD));
+        }
+        for (; j < n; j++) sNT2x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i, i+1 (2 accumulators). */
+    private static void sNT2x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, b0 = j * ldb * 4L;
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector s0 = z, s1 = z;
+        for (long p = 0; p < kb; p += FW) {
+            long o = p * 4L;
+            FloatVector y = FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER);
+            s0 = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER).fma(y, s1);
+        }
+        long o = (i * ldc + j) * 4L;
+        c.set(F32, o, s0.reduceLanes(ADD));
+        c.set(F32, o + ldc * 4L, s1.reduceLanes(ADD));
+    }
+
+    /** One row of A against four rows of B at a time: four independent dot products sharing A's loads. */
+    private static void sNT1(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, c0 = i * ldc * 4L;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            long b0 = j * ldb * 4L, b1 = b0 + ldb * 4L, b2 = b1 + ldb * 4L, b3 = b2 + ldb * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            for (long p = 0; p < kb; p += FW) {
+                long o = p * 4L;
+                FloatVector x = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER);
+                s0 = x.fma(FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER), s0);
+                s1 = x.fma(FloatVector.fromMemorySegment(FS, b, b1 + o, ORDER), s1);
+                s2 = x.fma(FloatVector.fromMemorySegment(FS, b, b2 + o, ORDER), s2);
+                s3 = x.fma(FloatVector.fromMemorySegment(FS, b, b3 + o, ORDER), s3);
+            }
+            long o = c0 + (long) j * 4L;
+            c.set(F32, o, s0.reduceLanes(ADD));
+            c.set(F32, o + 4L, s1.reduceLanes(ADD));
+            c.set(F32, o + 2 * 4L, s2.reduceLanes(ADD));
+            c.set(F32, o + 3 * 4L, s3.reduceLanes(ADD));
+        }
+        for (; j < n; j++) sNT1x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One dot product, two accumulators. */
+    private static void sNT1x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, b0 = j * ldb * 4L;
+        FloatVector s = FloatVector.zero(FS), t = s;
+        long p = 0;
+        for (; p + 2 * FW <= kb; p += 2 * FW) {
+            long o = p * 4L;
+            s = FloatVector.fromMemorySegment(FS, a, a0 + o, ORDER).fma(FloatVector.fromMemorySegment(FS, b, b0 + o, ORDER), s);
+            t = FloatVector.fromMemorySegment(FS, a, a0 + o + FW * 4L, ORDER)
+                    .fma(FloatVector.fromMemorySegment(FS, b, b0 + o + FW * 4L, ORDER), t);
+        }
+        if (p < kb) {
+            s = FloatVector.fromMemorySegment(FS, a, a0 + p * 4L, ORDER).fma(FloatVector.fromMemorySegment(FS, b, b0 + p * 4L, ORDER), s);
+        }
+        c.set(F32, (i * ldc + j) * 4L, s.add(t).reduceLanes(ADD));
+    }
+
+    /** Four rows of C, two vectors wide (8 accumulators): each B row segment is loaded once for four rows. */
+    private static void sNN4(int i, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
+        long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L, c2 = c1 + ldc * 4L, c3 = c2 + ldc * 4L;
+        long rowB = ldb * 4L, v = FW * 4L;
+        int j = 0;
+        for (; j + 2 * FW <= n; j += 2 * FW) {
+            long jo = (long) j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                FloatVector y0 = FloatVector.fromMemorySegment(FS, b, bp, ORDER), y1 = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
+                long o = p * 4L;
+                FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
+                s00 = x.fma(y0, s00);
+                s01 = x.fma(y1, s01);
+                x = FloatVector.broadcast(FS, a.get(F32, a1 + o));
+                s10 = x.fma(y0, s10);
+                s11 = x.fma(y1, s11);
+                x = FloatVector.broadcast(FS, a.get(F32, a2 + o));
+                s20 = x.fma(y0, s20);
+                s21 = x.fma(y1, s21);
+                x = FloatVector.broadcast(FS, a.get(F32, a3 + o));
+                s30 = x.fma(y0, s30);
+                s31 = x.fma(y1, s31);
+            }
+            s00.intoMemorySegment(c, c0 + jo, ORDER);
+            s01.intoMemorySegment(c, c0 + jo + v, ORDER);
+            s10.intoMemorySegment(c, c1 + jo, ORDER);
+            s11.intoMemorySegment(c, c1 + jo + v, ORDER);
+            s20.intoMemorySegment(c, c2 + jo, ORDER);
+            s21.intoMemorySegment(c, c2 + jo + v, ORDER);
+            s30.intoMemorySegment(c, c3 + jo, ORDER);
+            s31.intoMemorySegment(c, c3 + jo + v, ORDER);
+        }
+        if (j < n) {
+            for (int r = 0; r < 4; r++) sNN1(i + r, j, n, k, a, lda, b, ldb, c, ldc);
+        }
+    }
+
+    /** Two rows of C, four vectors wide (8 accumulators). */
+    private static void sNN2(int i, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, a1 = a0 + lda * 4L;
+        long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L;
+        long rowB = ldb * 4L, v = FW * 4L;
+        int j = 0;
+        for (; j + 4 * FW <= n; j += 4 * FW) {
+            long jo = (long) j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                long o = p * 4L;
+                FloatVector x0 = FloatVector.broadcast(FS, a.get(F32, a0 + o)), x1 = FloatVector.broadcast(FS, a.get(F32, a1 + o));
+                FloatVector y = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
+                s00 = x0.fma(y, s00);
+                s10 = x1.fma(y, s10);
+                y = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
+                s01 = x0.fma(y, s01);
+                s11 = x1.fma(y, s11);
+                y = FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER);
+                s02 = x0.fma(y, s02);
+                s12 = x1.fma(y, s12);
+                y = FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER);
+                s03 = x0.fma(y, s03);
+                s13 = x1.fma(y, s13);
+            }
+            s00.intoMemorySegment(c, c0 + jo, ORDER);
+            s01.intoMemorySegment(c, c0 + jo + v, ORDER);
+            s02.intoMemorySegment(c, c0 + jo + 2 * v, ORDER);
+            s03.intoMemorySegment(c, c0 + jo + 3 * v, ORDER);
+            s10.intoMemorySegment(c, c1 + jo, ORDER);
+            s11.intoMemorySegment(c, c1 + jo + v, ORDER);
+            s12.intoMemorySegment(c, c1 + jo + 2 * v, ORDER);
+            s13.intoMemorySegment(c, c1 + jo + 3 * v, ORDER);
+        }
+        if (j < n) {
+            sNN1(i, j, n, k, a, lda, b, ldb, c, ldc);
+            sNN1(i + 1, j, n, k, a, lda, b, ldb, c, ldc);
+        }
+    }
+
+    /** Columns {@code [j0, n)} of row i of C: four vectors wide, then one vector, then scalar columns. */
+    private static void sNN1(int i, int j0, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, c0 = i * ldc * 4L;
+        long rowB = ldb * 4L, v = FW * 4L;
+        int j = j0;
+        for (; j + 4 * FW <= n; j += 4 * FW) {
+            long jo = (long) j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + p * 4L));
+                s0 = x.fma(FloatVector.fromMemorySegment(FS, b, bp, ORDER), s0);
+                s1 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + v, ORDER), s1);
+                s2 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER), s2);
+                s3 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER), s3);
+            }
+            s0.intoMemorySegment(c, c0 + jo, ORDER);
+            s1.intoMemorySegment(c, c0 + jo + v, ORDER);
+            s2.intoMemorySegment(c, c0 + jo + 2 * v, ORDER);
+            s3.intoMemorySegment(c, c0 + jo + 3 * v, ORDER);
+        }
+        if (j + FW <= n) j = sNN1x1(i, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) sNNScalar(i, j, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One-vector column blocks of row i from column j while a whole vector fits; returns the next column. */
+    private static int sNN1x1(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                              MemorySegment c, long ldc) {
+        long a0 = i * lda * 4L, c0 = i * ldc * 4L, rowB = ldb * 4L;
+        for (; j + FW <= n; j += FW) {
+            long jo = (long) j * 4L;
+            FloatVector s = FloatVector.zero(FS);
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                s = FloatVector.broadcast(FS, a.get(F32, a0 + p * 4L)).fma(FloatVector.fromMemorySegment(FS, b, bp, ORDER), s);
+            }
+            s.intoMemorySegment(c, c0 + jo, ORDER);
+        }
+        return j;
+    }
+
+    /** Columns {@code [j, n)} of row i (fewer than a vector), each a scalar dot product down a column of B. */
+    private static void sNNScalar(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                  MemorySegment c, long ldc) {
+        for (; j < n; j++) {
+            float s = 0;
+            for (long p = 0; p < k; p++) s += a.getAtIndex(F32, i * lda + p) * b.getAtIndex(F32, p * ldb + j);
+            c.setAtIndex(F32, i * ldc + j, s);
+        }
+    }
+
+    // ------------------------------------------------------------------ double
+
+    /**
+     * Dispatches double row tiles: four rows, then two, then one. With B transposed the tiles cover
+     * {@code [0, kb)} of k and one extra pass adds the scalar tail {@code [kb, k)}, which keeps the tile methods
+     * small enough for C2 to inline every vector operation (a vector that is not inlined is allocated).
+     */
+    private static void dgemmTiles(int m, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                   boolean transB, MemorySegment c, long ldc) {
+        int i = 0;
+        if (transB) {
+            int kb = DS.loopBound(k);
+            for (; i + 4 <= m; i += 4) dNT4(i, n, kb, a, lda, b, ldb, c, ldc);
+            for (; i + 2 <= m; i += 2) dNT2(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (i < m) dNT1(i, n, kb, a, lda, b, ldb, c, ldc);
+            if (kb < k) dNTTail(m, n, k, kb, a, lda, b, ldb, c, ldc);
+        } else {
+            for (; i + 4 <= m; i += 4) dNN4(i, n, k, a, lda, b, ldb, c, ldc);
+            for (; i + 2 <= m; i += 2) dNN2(i, n, k, a, lda, b, ldb, c, ldc);
+            if (i < m) dNN1(i, 0, n, k, a, lda, b, ldb, c, ldc);
+        }
+    }
+
+    /** Adds {@code sum_{p in [kb, k)} a[i,p] * b[j,p]} to every element of C (the part the vector loops left). */
+    private static void dNTTail(int m, int n, int k, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                MemorySegment c, long ldc) {
+        for (long i = 0; i < m; i++) {
+            for (long j = 0; j < n; j++) {
+                double s = c.getAtIndex(F64, i * ldc + j);
+                for (long p = kb; p < k; p++) s += a.getAtIndex(F64, i * lda + p) * b.getAtIndex(F64, j * ldb + p);
+                c.setAtIndex(F64, i * ldc + j, s);
+            }
+        }
+    }
+
+    /** Four rows of A against two rows of B at a time (8 accumulators), so B is streamed once per 4 rows. */
+    private static void dNT4(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
+        long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L, c2 = c1 + ldc * 8L, c3 = c2 + ldc * 8L;
+        int j = 0;
+        for (; j + 2 <= n; j += 2) {
+            long b0 = j * ldb * 8L, b1 = b0 + ldb * 8L;
+            DoubleVector z = DoubleVector.zero(DS);
+            DoubleVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            for (long p = 0; p < kb; p += DW) {
+                long o = p * 8L;
+                DoubleVector y0 = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+                DoubleVector y1 = DoubleVector.fromMemorySegment(DS, b, b1 + o, ORDER);
+                DoubleVector x = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER);
+                s00 = x.fma(y0, s00);
+                s01 = x.fma(y1, s01);
+                x = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER);
+                s10 = x.fma(y0, s10);
+                s11 = x.fma(y1, s11);
+                x = DoubleVector.fromMemorySegment(DS, a, a2 + o, ORDER);
+                s20 = x.fma(y0, s20);
+                s21 = x.fma(y1, s21);
+                x = DoubleVector.fromMemorySegment(DS, a, a3 + o, ORDER);
+                s30 = x.fma(y0, s30);
+                s31 = x.fma(y1, s31);
+            }
+            long o = (long) j * 8L;
+            c.set(F64, c0 + o, s00.reduceLanes(ADD));
+            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD));
+            c.set(F64, c1 + o, s10.reduceLanes(ADD));
+            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD));
+            c.set(F64, c2 + o, s20.reduceLanes(ADD));
+            c.set(F64, c2 + o + 8L, s21.reduceLanes(ADD));
+            c.set(F64, c3 + o, s30.reduceLanes(ADD));
+            c.set(F64, c3 + o + 8L, s31.reduceLanes(ADD));
+        }
+        if (j < n) dNT4x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i..i+3 (4 accumulators). */
+    private static void dNT4x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
+        long b0 = j * ldb * 8L;
+        DoubleVector z = DoubleVector.zero(DS);
+        DoubleVector s0 = z, s1 = z, s2 = z, s3 = z;
+        for (long p = 0; p < kb; p += DW) {
+            long o = p * 8L;
+            DoubleVector y = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+            s0 = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER).fma(y, s1);
+            s2 = DoubleVector.fromMemorySegment(DS, a, a2 + o, ORDER).fma(y, s2);
+            s3 = DoubleVector.fromMemorySegment(DS, a, a3 + o, ORDER).fma(y, s3);
+        }
+        long o = (i * ldc + j) * 8L;
+        c.set(F64, o, s0.reduceLanes(ADD));
+        c.set(F64, o + ldc * 8L, s1.reduceLanes(ADD));
+        c.set(F64, o + 2 * ldc * 8L, s2.reduceLanes(ADD));
+        c.set(F64, o + 3 * ldc * 8L, s3.reduceLanes(ADD));
+    }
+
+    /** Two rows of A against four rows of B at a time (8 accumulators). */
+    private static void dNT2(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L;
+        long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            long b0 = j * ldb * 8L, b1 = b0 + ldb * 8L, b2 = b1 + ldb * 8L, b3 = b2 + ldb * 8L;
+            DoubleVector z = DoubleVector.zero(DS);
+            DoubleVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+            for (long p = 0; p < kb; p += DW) {
+                long o = p * 8L;
+                DoubleVector x0 = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER);
+                DoubleVector x1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER);
+                DoubleVector y = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+                s00 = x0.fma(y, s00);
+                s10 = x1.fma(y, s10);
+                y = DoubleVector.fromMemorySegment(DS, b, b1 + o, ORDER);
+                s01 = x0.fma(y, s01);
+                s11 = x1.fma(y, s11);
+                y = DoubleVector.fromMemorySegment(DS, b, b2 + o, ORDER);
+                s02 = x0.fma(y, s02);
+                s12 = x1.fma(y, s12);
+                y = DoubleVector.fromMemorySegment(DS, b, b3 + o, ORDER);
+                s03 = x0.fma(y, s03);
+                s13 = x1.fma(y, s13);
+            }
+            long o = (long) j * 8L;
+            c.set(F64, c0 + o, s00.reduceLanes(ADD));
+            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD));
+            c.set(F64, c0 + o + 2 * 8L, s02.reduceLanes(ADD));
+            c.set(F64, c0 + o + 3 * 8L, s03.reduceLanes(ADD));
+            c.set(F64, c1 + o, s10.reduceLanes(ADD));
+            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD));
+            c.set(F64, c1 + o + 2 * 8L, s12.reduceLanes(ADD));
+            c.set(F64, c1 + o + 3 * 8L, s13.reduceLanes(ADD));
+        }
+        for (; j < n; j++) dNT2x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** Column j of rows i, i+1 (2 accumulators). */
+    private static void dNT2x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L, b0 = j * ldb * 8L;
+        DoubleVector z = DoubleVector.zero(DS);
+        DoubleVector s0 = z, s1 = z;
+        for (long p = 0; p < kb; p += DW) {
+            long o = p * 8L;
+            DoubleVector y = DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER);
+            s0 = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER).fma(y, s0);
+            s1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER).fma(y, s1);
+        }
+        long o = (i * ldc + j) * 8L;
+        c.set(F64, o, s0.reduceLanes(ADD));
+        c.set(F64, o + ldc * 8L, s1.reduceLanes(ADD));
+    }
+
+    /** One row of A against four rows of B at a time: four independent dot products sharing A's loads. */
+    private static void dNT1(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, c0 = i * ldc * 8L;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            long b0 = j * ldb * 8L, b1 = b0 + ldb * 8L, b2 = b1 + ldb * 8L, b3 = b2 + ldb * 8L;
+            DoubleVector z = DoubleVector.zero(DS);
+            DoubleVector s0 = z, s1 = z, s2 = z, s3 = z;
+            for (long p = 0; p < kb; p += DW) {
+                long o = p * 8L;
+                DoubleVector x = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER);
+                s0 = x.fma(DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER), s0);
+                s1 = x.fma(DoubleVector.fromMemorySegment(DS, b, b1 + o, ORDER), s1);
+                s2 = x.fma(DoubleVector.fromMemorySegment(DS, b, b2 + o, ORDER), s2);
+                s3 = x.fma(DoubleVector.fromMemorySegment(DS, b, b3 + o, ORDER), s3);
+            }
+            long o = c0 + (long) j * 8L;
+            c.set(F64, o, s0.reduceLanes(ADD));
+            c.set(F64, o + 8L, s1.reduceLanes(ADD));
+            c.set(F64, o + 2 * 8L, s2.reduceLanes(ADD));
+            c.set(F64, o + 3 * 8L, s3.reduceLanes(ADD));
+        }
+        for (; j < n; j++) dNT1x1(i, j, kb, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One dot product, two accumulators. */
+    private static void dNT1x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
+                               MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, b0 = j * ldb * 8L;
+        DoubleVector s = DoubleVector.zero(DS), t = s;
+        long p = 0;
+        for (; p + 2 * DW <= kb; p += 2 * DW) {
+            long o = p * 8L;
+            s = DoubleVector.fromMemorySegment(DS, a, a0 + o, ORDER).fma(DoubleVector.fromMemorySegment(DS, b, b0 + o, ORDER), s);
+            t = DoubleVector.fromMemorySegment(DS, a, a0 + o + DW * 8L, ORDER)
+                    .fma(DoubleVector.fromMemorySegment(DS, b, b0 + o + DW * 8L, ORDER), t);
+        }
+        if (p < kb) {
+            s = DoubleVector.fromMemorySegment(DS, a, a0 + p * 8L, ORDER).fma(DoubleVector.fromMemorySegment(DS, b, b0 + p * 8L, ORDER), s);
+        }
+        c.set(F64, (i * ldc + j) * 8L, s.add(t).reduceLanes(ADD));
+    }
+
+    /** Four rows of C, two vectors wide (8 accumulators): each B row segment is loaded once for four rows. */
+    private static void dNN4(int i, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
+        long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L, c2 = c1 + ldc * 8L, c3 = c2 + ldc * 8L;
+        long rowB = ldb * 8L, v = DW * 8L;
+        int j = 0;
+        for (; j + 2 * DW <= n; j += 2 * DW) {
+            long jo = (long) j * 8L;
+            DoubleVector z = DoubleVector.zero(DS);
+            DoubleVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                DoubleVector y0 = DoubleVector.fromMemorySegment(DS, b, bp, ORDER), y1 = DoubleVector.fromMemorySegment(DS, b, bp + v, ORDER);
+                long o = p * 8L;
+                DoubleVector x = DoubleVector.broadcast(DS, a.get(F64, a0 + o));
+                s00 = x.fma(y0, s00);
+                s01 = x.fma(y1, s01);
+                x = DoubleVector.broadcast(DS, a.get(F64, a1 + o));
+                s10 = x.fma(y0, s10);
+                s11 = x.fma(y1, s11);
+                x = DoubleVector.broadcast(DS, a.get(F64, a2 + o));
+                s20 = x.fma(y0, s20);
+                s21 = x.fma(y1, s21);
+                x = DoubleVector.broadcast(DS, a.get(F64, a3 + o));
+                s30 = x.fma(y0, s30);
+                s31 = x.fma(y1, s31);
+            }
+            s00.intoMemorySegment(c, c0 + jo, ORDER);
+            s01.intoMemorySegment(c, c0 + jo + v, ORDER);
+            s10.intoMemorySegment(c, c1 + jo, ORDER);
+            s11.intoMemorySegment(c, c1 + jo + v, ORDER);
+            s20.intoMemorySegment(c, c2 + jo, ORDER);
+            s21.intoMemorySegment(c, c2 + jo + v, ORDER);
+            s30.intoMemorySegment(c, c3 + jo, ORDER);
+            s31.intoMemorySegment(c, c3 + jo + v, ORDER);
+        }
+        if (j < n) {
+            for (int r = 0; r < 4; r++) dNN1(i + r, j, n, k, a, lda, b, ldb, c, ldc);
+        }
+    }
+
+    /** Two rows of C, four vectors wide (8 accumulators). */
+    private static void dNN2(int i, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, a1 = a0 + lda * 8L;
+        long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L;
+        long rowB = ldb * 8L, v = DW * 8L;
+        int j = 0;
+        for (; j + 4 * DW <= n; j += 4 * DW) {
+            long jo = (long) j * 8L;
+            DoubleVector z = DoubleVector.zero(DS);
+            DoubleVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                long o = p * 8L;
+                DoubleVector x0 = DoubleVector.broadcast(DS, a.get(F64, a0 + o)), x1 = DoubleVector.broadcast(DS, a.get(F64, a1 + o));
+                DoubleVector y = DoubleVector.fromMemorySegment(DS, b, bp, ORDER);
+                s00 = x0.fma(y, s00);
+                s10 = x1.fma(y, s10);
+                y = DoubleVector.fromMemorySegment(DS, b, bp + v, ORDER);
+                s01 = x0.fma(y, s01);
+                s11 = x1.fma(y, s11);
+                y = DoubleVector.fromMemorySegment(DS, b, bp + 2 * v, ORDER);
+                s02 = x0.fma(y, s02);
+                s12 = x1.fma(y, s12);
+                y = DoubleVector.fromMemorySegment(DS, b, bp + 3 * v, ORDER);
+                s03 = x0.fma(y, s03);
+                s13 = x1.fma(y, s13);
+            }
+            s00.intoMemorySegment(c, c0 + jo, ORDER);
+            s01.intoMemorySegment(c, c0 + jo + v, ORDER);
+            s02.intoMemorySegment(c, c0 + jo + 2 * v, ORDER);
+            s03.intoMemorySegment(c, c0 + jo + 3 * v, ORDER);
+            s10.intoMemorySegment(c, c1 + jo, ORDER);
+            s11.intoMemorySegment(c, c1 + jo + v, ORDER);
+            s12.intoMemorySegment(c, c1 + jo + 2 * v, ORDER);
+            s13.intoMemorySegment(c, c1 + jo + 3 * v, ORDER);
+        }
+        if (j < n) {
+            dNN1(i, j, n, k, a, lda, b, ldb, c, ldc);
+            dNN1(i + 1, j, n, k, a, lda, b, ldb, c, ldc);
+        }
+    }
+
+    /** Columns {@code [j0, n)} of row i of C: four vectors wide, then one vector, then scalar columns. */
+    private static void dNN1(int i, int j0, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                             MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, c0 = i * ldc * 8L;
+        long rowB = ldb * 8L, v = DW * 8L;
+        int j = j0;
+        for (; j + 4 * DW <= n; j += 4 * DW) {
+            long jo = (long) j * 8L;
+            DoubleVector z = DoubleVector.zero(DS);
+            DoubleVector s0 = z, s1 = z, s2 = z, s3 = z;
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                DoubleVector x = DoubleVector.broadcast(DS, a.get(F64, a0 + p * 8L));
+                s0 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp, ORDER), s0);
+                s1 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp + v, ORDER), s1);
+                s2 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp + 2 * v, ORDER), s2);
+                s3 = x.fma(DoubleVector.fromMemorySegment(DS, b, bp + 3 * v, ORDER), s3);
+            }
+            s0.intoMemorySegment(c, c0 + jo, ORDER);
+            s1.intoMemorySegment(c, c0 + jo + v, ORDER);
+            s2.intoMemorySegment(c, c0 + jo + 2 * v, ORDER);
+            s3.intoMemorySegment(c, c0 + jo + 3 * v, ORDER);
+        }
+        if (j + DW <= n) j = dNN1x1(i, j, n, k, a, lda, b, ldb, c, ldc);
+        if (j < n) dNNScalar(i, j, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    /** One-vector column blocks of row i from column j while a whole vector fits; returns the next column. */
+    private static int dNN1x1(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                              MemorySegment c, long ldc) {
+        long a0 = i * lda * 8L, c0 = i * ldc * 8L, rowB = ldb * 8L;
+        for (; j + DW <= n; j += DW) {
+            long jo = (long) j * 8L;
+            DoubleVector s = DoubleVector.zero(DS);
+            long bp = jo;
+            for (long p = 0; p < k; p++, bp += rowB) {
+                s = DoubleVector.broadcast(DS, a.get(F64, a0 + p * 8L)).fma(DoubleVector.fromMemorySegment(DS, b, bp, ORDER), s);
+            }
+            s.intoMemorySegment(c, c0 + jo, ORDER);
+        }
+        return j;
+    }
+
+    /** Columns {@code [j, n)} of row i (fewer than a vector), each a scalar dot product down a column of B. */
+    private static void dNNScalar(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+                                  MemorySegment c, long ldc) {
+        for (; j < n; j++) {
+            double s = 0;
+            for (long p = 0; p < k; p++) s += a.getAtIndex(F64, i * lda + p) * b.getAtIndex(F64, p * ldb + j);
+            c.setAtIndex(F64, i * ldc + j, s);
+        }
+    }
+}

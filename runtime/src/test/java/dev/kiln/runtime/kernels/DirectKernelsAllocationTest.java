@@ -1,0 +1,138 @@
+package dev.kiln.runtime.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+
+import static dev.kiln.runtime.Elements.F32;
+import static dev.kiln.runtime.Elements.F64;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The direct kernels allocate nothing on the Java heap once compiled: after 20,000 warm-up calls, 1,000 more
+ * calls must leave this thread's allocated-bytes counter ({@code com.sun.management.ThreadMXBean}) unchanged.
+ * The assertion is exact (0 bytes). Since a JIT event in the window (an OSR compilation of the loop, a
+ * deoptimisation) could allocate on its own, each kernel gets up to three measured windows and the best one
+ * must be 0; a kernel that allocates per call fails every window.
+ */
+class DirectKernelsAllocationTest {
+    private static final int WARM = 20_000, MEASURED = 1_000;
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /** A kernel call repeated {@code reps} times with fixed arguments. */
+    private interface Loop {
+        void run(int reps);
+    }
+
+    @Test
+    void gemmPathsAllocateNothing() {
+        try (Arena arena = Arena.ofShared()) {
+            Random r = new Random(1);
+            // k and n off the vector length so the scalar tails run too
+            int k = 100, n = 37;
+            MemorySegment a = random(arena, r, 33 * k), b = random(arena, r, n * k), c = arena.allocate(4L * 33 * n);
+            MemorySegment ad = randomF64(arena, r, 8 * k), bd = randomF64(arena, r, n * k);
+            MemorySegment cd = arena.allocate(8L * 8 * n);
+            SmallGemm plain = new PlainSmallGemm();
+            assertNoAllocation("sgemm m=1 B^T (vector)", reps -> {
+                for (int i = 0; i < reps; i++) DirectGemm.sgemm(1, n, k, a, k, b, k, true, c, n);
+            });
+            assertNoAllocation("sgemm m=7 B (vector)", reps -> {
+                for (int i = 0; i < reps; i++) DirectGemm.sgemm(7, n, k, a, k, b, n, false, c, n);
+            });
+            assertNoAllocation("sgemm m=33 B^T (OpenBLAS, critical)", reps -> {
+                for (int i = 0; i < reps; i++) DirectGemm.sgemm(33, n, k, a, k, b, k, true, c, n);
+            });
+            assertNoAllocation("dgemm m=5 B^T and B (vector)", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    DirectGemm.dgemm(5, n, k, ad, k, bd, k, true, cd, n);
+                    DirectGemm.dgemm(3, n, k, ad, k, bd, n, false, cd, n);
+                }
+            });
+            assertNoAllocation("plain sgemm/dgemm", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    plain.sgemm(3, n, k, a, k, b, k, true, c, n);
+                    plain.sgemm(2, n, k, a, k, b, n, false, c, n);
+                    plain.dgemm(2, n, k, ad, k, bd, k, true, cd, n);
+                    plain.dgemm(2, n, k, ad, k, bd, n, false, cd, n);
+                }
+            });
+        }
+    }
+
+    @Test
+    void convAndPoolAllocateNothing() {
+        try (Arena arena = Arena.ofShared()) {
+            Random r = new Random(2);
+            // LeNet conv1 (pad 2) and a strided, dilated variant; LeNet pool and a padded 3x3 one
+            MemorySegment x = random(arena, r, 6 * 14 * 14), col = arena.allocate(4L * 25 * 28 * 28);
+            MemorySegment xd = randomF64(arena, r, 2 * 14 * 14), cold = arena.allocate(8L * 2 * 9 * 7 * 7);
+            MemorySegment out = arena.allocate(4L * 6 * 14 * 14);
+            assertNoAllocation("im2colF32", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    DirectConv.im2colF32(x, 1, 28, 28, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28, col);
+                    DirectConv.im2colF32(x, 2, 14, 14, 3, 3, 2, 2, 1, 1, 2, 2, 6, 6, col);
+                }
+            });
+            assertNoAllocation("im2colF64", reps -> {
+                for (int i = 0; i < reps; i++) DirectConv.im2colF64(xd, 2, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 7, 7, cold);
+            });
+            assertNoAllocation("maxPool2dF32", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    DirectPool.maxPool2dF32(x, 6, 14, 14, 2, 2, 2, 2, 0, 0, 1, 1, 7, 7, out);
+                    DirectPool.maxPool2dF32(x, 6, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14, out);
+                }
+            });
+            assertNoAllocation("avgPool2dF32", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    DirectPool.avgPool2dF32(x, 6, 14, 14, 3, 3, 2, 2, 1, 1, 7, 7, true, out);
+                    DirectPool.avgPool2dF32(x, 6, 14, 14, 2, 2, 2, 2, 0, 0, 7, 7, false, out);
+                }
+            });
+        }
+    }
+
+    /** Starts a JVM without jdk.incubator.vector: DirectGemm must fall back to the plain kernels and still work. */
+    @Test
+    void directKernelsWorkWithoutTheVectorModule() throws IOException, InterruptedException {
+        ChildJvm.Result child = ChildJvm.run(DirectKernelsPlainMain.class);
+        assertEquals(0, child.exitCode(), child.output());
+        assertEquals(DirectKernelsPlainMain.EXPECTED.replace("$VECTOR", "false"), child.output());
+        ChildJvm.Result forced = ChildJvm.run(DirectKernelsPlainMain.class, "--add-modules=jdk.incubator.vector",
+                "-Dkiln.vector=false");
+        assertEquals(0, forced.exitCode(), forced.output());
+        assertTrue(forced.output().endsWith(DirectKernelsPlainMain.EXPECTED.replace("$VECTOR", "false")),
+                forced.output());
+    }
+
+    private static void assertNoAllocation(String what, Loop loop) {
+        assertTrue(THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled());
+        loop.run(WARM);
+        long best = Long.MAX_VALUE;
+        for (int attempt = 0; attempt < 3 && best > 0; attempt++) {
+            long before = THREADS.getCurrentThreadAllocatedBytes();
+            loop.run(MEASURED);
+            long after = THREADS.getCurrentThreadAllocatedBytes();
+            best = Math.min(best, after - before);
+        }
+        assertEquals(0, best, what + ": bytes allocated by " + MEASURED + " warm calls");
+    }
+
+    private static MemorySegment random(Arena arena, Random r, int n) {
+        MemorySegment s = arena.allocate(4L * n);
+        for (int i = 0; i < n; i++) s.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
+        return s;
+    }
+
+    private static MemorySegment randomF64(Arena arena, Random r, int n) {
+        MemorySegment s = arena.allocate(8L * n);
+        for (int i = 0; i < n; i++) s.setAtIndex(F64, i, r.nextDouble() * 2 - 1);
+        return s;
+    }
+}
