@@ -1,6 +1,8 @@
 package dev.kiln.codegen;
 
-import dev.kiln.runtime.kernels.Gemm;
+import dev.kiln.runtime.kernels.DirectConv;
+import dev.kiln.runtime.kernels.DirectGemm;
+import dev.kiln.runtime.kernels.DirectPool;
 
 import java.lang.foreign.MemorySegment;
 
@@ -14,6 +16,24 @@ public final class CpuKernels {
     /** Row-major f32 {@code C[m,n] = A[m,k] op(B)}; {@code op(B) = B^T} for {@code transB} (B stored [n,k]). */
     public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, boolean transB,
                              MemorySegment c, int ldc) {
-        Gemm.sgemm(false, transB, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, ldc);
+        DirectGemm.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+    }
+
+    /** im2col of one f32 image {@code x[c,h,w]} into {@code col[c*kh*kw, oh*ow]}. */
+    public static void im2colF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                                 int dh, int dw, int oh, int ow, MemorySegment col) {
+        DirectConv.im2colF32(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col);
+    }
+
+    /** f32 max pooling over {@code planes} contiguous planes. */
+    public static void maxPool2dF32(MemorySegment x, int planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                                    int dh, int dw, int oh, int ow, MemorySegment out) {
+        DirectPool.maxPool2dF32(x, planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out);
+    }
+
+    /** f32 average pooling over {@code planes} contiguous planes. */
+    public static void avgPool2dF32(MemorySegment x, int planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                                    int oh, int ow, boolean countIncludePad, MemorySegment out) {
+        DirectPool.avgPool2dF32(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad, out);
     }
 }

@@ -29,6 +29,7 @@ final class DirectOps {
             case "linear", "linear_act" -> linear(l, op);
             case "matmul" -> matmul(l, op);
             case "conv2d", "conv2d_act" -> conv(l, op);
+            case "max_pool2d", "avg_pool2d" -> pool(l, op);
             default -> false;
         };
     }
@@ -110,8 +111,8 @@ final class DirectOps {
         long mg = cout / groups, kk = cg * kh * kw, p = oh * ow;
         if (batch * groups > l.maxUnrolledCalls() || !fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
-        if (!pointwise) return false; // im2col comes with the direct convolution kernels
         TensorRef o = TensorRef.of(out);
+        MemorySegment col = pointwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
         String loop = epilogue != null && batch * cout * p > 0 ? l.loopMethod(epilogue) : null;
@@ -120,7 +121,18 @@ final class DirectOps {
         for (long img = 0; img < batch; img++) {
             for (long grp = 0; grp < groups; grp++) {
                 long xOff = img * imageIn + grp * cg * h * wd * 4;
-                gemm(l, (int) mg, (int) p, (int) kk, w, grp * mg * kk * 4, mg * kk * 4, x, xOff, cg * h * wd * 4, (int) p, false,
+                TensorRef b2 = x;
+                long bOff = xOff;
+                if (col != null) {
+                    l.pushSegment(x, xOff, cg * h * wd * 4);
+                    for (long v : new long[] {cg, h, wd, kh, kw, stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], oh, ow}) g.pushInt((int) v);
+                    g.segment(col.asSlice(0, kk * p * 4));
+                    g.callStatic(CpuKernels.class, "im2colF32", MemorySegment.class, int.class, int.class, int.class, int.class, int.class,
+                            int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class, MemorySegment.class);
+                    b2 = TensorRef.of(NDArray.wrap(col, dev.kiln.ir.DType.F32, new long[] {kk * p}, new long[] {1}, 0));
+                    bOff = 0;
+                }
+                gemm(l, (int) mg, (int) p, (int) kk, w, grp * mg * kk * 4, mg * kk * 4, b2, bOff, kk * p * 4, (int) p, false,
                         o, img * imageOut + grp * mg * p * 4, mg * p * 4, (int) kk);
             }
             if (loop != null) {
@@ -129,8 +141,49 @@ final class DirectOps {
                 g.callOwn(loop, LoopGen.DESCRIPTOR);
             }
         }
-        l.direct(op.result() + " = " + op.name() + " -> " + (pointwise ? "pointwise " : "") + "gemm " + mg + "x" + p + "x" + kk
+        l.direct(op.result() + " = " + op.name() + " -> " + (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk
                 + " x " + batch * groups + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
+        return true;
+    }
+
+    private static boolean pool(Lowering l, Op op) {
+        Value xv = op.operand(0);
+        if (!f32Contiguous(l, xv)) return false;
+        TensorRef x = l.ref(xv);
+        if (x.shape().length != 4) return false;
+        long[] k = ints(op, "kernel_size");
+        long[] st = ints(op, "stride"), pad = ints(op, "padding");
+        boolean max = op.name().equals("max_pool2d");
+        long[] dil = max ? ints(op, "dilation") : new long[] {1, 1};
+        if (k.length != 2) return false;
+        if (st.length == 0) st = k;
+        if (pad.length == 0) pad = new long[] {0, 0};
+        if (dil.length == 0) dil = new long[] {1, 1};
+        if (st.length != 2 || pad.length != 2 || dil.length != 2 || pad[0] > k[0] / 2 || pad[1] > k[1] / 2) return false;
+        NDArray out = l.slotOf(op.result());
+        long planes = x.shape()[0] * x.shape()[1], h = x.shape()[2], w = x.shape()[3], oh = out.shape()[2], ow = out.shape()[3];
+        if (!fitsInt(planes, h, w, oh, ow, h * w)) return false;
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        Gen g = l.gen();
+        l.pushSegment(x);
+        for (long v : new long[] {planes, h, w, k[0], k[1], st[0], st[1], pad[0], pad[1]}) g.pushInt((int) v);
+        if (max) {
+            g.pushInt((int) dil[0]);
+            g.pushInt((int) dil[1]);
+        }
+        g.pushInt((int) oh);
+        g.pushInt((int) ow);
+        if (!max) g.pushBool(op.boolAttr("count_include_pad"));
+        l.pushSegment(o);
+        if (max) {
+            g.callStatic(CpuKernels.class, "maxPool2dF32", MemorySegment.class, int.class, int.class, int.class, int.class, int.class,
+                    int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class, MemorySegment.class);
+        } else {
+            g.callStatic(CpuKernels.class, "avgPool2dF32", MemorySegment.class, int.class, int.class, int.class, int.class, int.class,
+                    int.class, int.class, int.class, int.class, int.class, int.class, boolean.class, MemorySegment.class);
+        }
+        l.direct(op.result() + " = " + op.name() + " -> direct " + op.name() + " " + planes + " planes " + h + "x" + w + " -> " + oh + "x" + ow);
         return true;
     }
 

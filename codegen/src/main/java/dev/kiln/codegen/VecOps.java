@@ -43,7 +43,7 @@ public final class VecOps {
 
     public static FloatVector neg(FloatVector x) { return x.neg(); }
 
-    public static FloatVector relu(FloatVector x) { return x.max(0f); }
+    public static FloatVector relu(FloatVector x) { return x.max(FloatVector.zero(x.species())); }
 
     public static FloatVector abs(FloatVector x) { return x.abs(); }
 
