@@ -25,7 +25,7 @@ public final class DirectPool {
         check("maxPool2dF32", x, planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out);
         long plane = (long) h * w, outPlane = (long) oh * ow;
         // columns whose whole window (taps 0..kw-1) lies inside [0, w)
-        int xA = (int) Math.min(ow, Math.max(0, Math.ceilDiv(pw, sw)));
+        int xA = Math.min(ow, Math.max(0, Math.ceilDiv(pw, sw)));
         int xB = (int) Math.max(xA, Math.min(ow, Math.floorDiv(w - 1L + pw - (kw - 1L) * dw, sw) + 1));
         for (long p = 0; p < planes; p++) {
             long xBase = p * plane, oBase = p * outPlane;
