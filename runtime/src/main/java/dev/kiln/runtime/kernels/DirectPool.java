@@ -16,59 +16,57 @@ public final class DirectPool {
 
     /**
      * Max over each window, PyTorch semantics: padded positions never win, NaN propagates, a window wholly in the
-     * padding gives -inf. Output column range {@code [xA, xB)} where every tap is inside the input is found once
-     * per call and swept tap by tap with no bounds test; the few edge columns test each tap.
+     * padding gives -inf. The window rows inside the input are found once per output row, and the output columns
+     * {@code [xA, xB)} whose every tap is inside the input once per call; those are reduced with no bounds test,
+     * the few edge columns test each tap.
      */
     public static void maxPool2dF32(MemorySegment x, int planes, int h, int w, int kh, int kw, int sh, int sw,
                                     int ph, int pw, int dh, int dw, int oh, int ow, MemorySegment out) {
         check("maxPool2dF32", x, planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, out);
         long plane = (long) h * w, outPlane = (long) oh * ow;
         // columns whose whole window (taps 0..kw-1) lies inside [0, w)
-        long xA = Math.min(ow, Math.max(0, Math.ceilDiv(pw, sw)));
-        long xB = Math.max(xA, Math.min(ow, Math.floorDiv(w - 1 + pw - (kw - 1L) * dw, sw) + 1));
+        int xA = Math.min(ow, Math.max(0, Math.ceilDiv(pw, sw)));
+        int xB = (int) Math.max(xA, Math.min(ow, Math.floorDiv(w - 1L + pw - (kw - 1L) * dw, sw) + 1));
         for (long p = 0; p < planes; p++) {
             long xBase = p * plane, oBase = p * outPlane;
-            for (long y = 0; y < oh; y++) {
-                long o = oBase + y * ow;
-                for (long ox = 0; ox < ow; ox++) out.setAtIndex(F32, o + ox, Float.NEGATIVE_INFINITY);
-                long top = y * sh - ph;
-                for (int i = 0; i < kh; i++) {
-                    long iy = top + (long) i * dh;
-                    if (iy < 0 || iy >= h) continue;
-                    long xRow = xBase + iy * w;
-                    // interior: every tap j is valid for columns [xA, xB)
-                    for (int j = 0; j < kw; j++) {
-                        long src = xRow + xA * sw - pw + (long) j * dw;
-                        maxRow(x, src, sw, out, o + xA, xB - xA);
+            for (int y = 0; y < oh; y++) {
+                long top = (long) y * sh - ph;
+                int iLo = 0, iHi = kh;   // window rows [iLo, iHi) lie inside [0, h)
+                while (iLo < kh && top + (long) iLo * dh < 0) iLo++;
+                while (iHi > iLo && top + (iHi - 1L) * dh >= h) iHi--;
+                long first = xBase + (top + (long) iLo * dh) * w - pw, rowStep = (long) dh * w;
+                long o = oBase + (long) y * ow;
+                for (int ox = xA; ox < xB; ox++) {
+                    long r = first + (long) ox * sw;
+                    float m = Float.NEGATIVE_INFINITY;
+                    for (int i = iLo; i < iHi; i++, r += rowStep) {
+                        for (int j = 0; j < kw; j++) {
+                            float v = x.getAtIndex(F32, r + (long) j * dw);
+                            if (v > m || v != v) m = v;
+                        }
                     }
-                    // edges: test each tap
-                    edge(x, xRow, w, kw, sw, pw, dw, out, o, 0, xA);
-                    edge(x, xRow, w, kw, sw, pw, dw, out, o, xB, ow);
+                    out.setAtIndex(F32, o + ox, m);
                 }
+                edge(x, first, rowStep, iHi - iLo, w, kw, sw, pw, dw, out, o, 0, xA);
+                edge(x, first, rowStep, iHi - iLo, w, kw, sw, pw, dw, out, o, xB, ow);
             }
         }
     }
 
-    /** {@code out[o+t] = max(out[o+t], x[src + t*stride])} for t in [0, n), with Pool's NaN-sticky comparison. */
-    private static void maxRow(MemorySegment x, long src, long stride, MemorySegment out, long o, long n) {
-        for (long t = 0; t < n; t++) {
-            float v = x.getAtIndex(F32, src + t * stride);
-            float m = out.getAtIndex(F32, o + t);
-            if (v > m || v != v) out.setAtIndex(F32, o + t, v);
-        }
-    }
-
-    /** Output columns [from, to) of one window row, testing that each tap lies in [0, w). */
-    private static void edge(MemorySegment x, long xRow, long w, int kw, long sw, long pw, long dw, MemorySegment out,
-                             long o, long from, long to) {
-        for (long ox = from; ox < to; ox++) {
-            long left = ox * sw - pw;
-            float m = out.getAtIndex(F32, o + ox);
-            for (int j = 0; j < kw; j++) {
-                long ix = left + j * dw;
-                if (ix < 0 || ix >= w) continue;
-                float v = x.getAtIndex(F32, xRow + ix);
-                if (v > m || v != v) m = v;
+    /** Output columns [from, to) of one output row, testing that each tap's column lies in [0, w). */
+    private static void edge(MemorySegment x, long first, long rowStep, int rows, int w, int kw, int sw, int pw,
+                             int dw, MemorySegment out, long o, int from, int to) {
+        for (int ox = from; ox < to; ox++) {
+            long left = (long) ox * sw - pw;
+            float m = Float.NEGATIVE_INFINITY;
+            long r = first + pw;   // row start of the first valid window row
+            for (int i = 0; i < rows; i++, r += rowStep) {
+                for (int j = 0; j < kw; j++) {
+                    long ix = left + (long) j * dw;
+                    if (ix < 0 || ix >= w) continue;
+                    float v = x.getAtIndex(F32, r + ix);
+                    if (v > m || v != v) m = v;
+                }
             }
             out.setAtIndex(F32, o + ox, m);
         }
@@ -86,28 +84,25 @@ public final class DirectPool {
         long plane = (long) h * w, outPlane = (long) oh * ow;
         for (long p = 0; p < planes; p++) {
             long xBase = p * plane, o = p * outPlane;
-            for (long y = 0; y < oh; y++) {
-                long hs = y * sh - ph;
-                long he = Math.min(hs + kh, h + ph);
-                long rows = he - hs;
-                hs = Math.max(hs, 0);
-                he = Math.min(he, h);
-                for (long ox = 0; ox < ow; ox++, o++) {
-                    long ws = ox * sw - pw;
-                    long we = Math.min(ws + kw, w + pw);
-                    long poolSize = rows * (we - ws);
-                    ws = Math.max(ws, 0);
-                    we = Math.min(we, w);
+            for (int y = 0; y < oh; y++) {
+                long hs0 = (long) y * sh - ph, he0 = Math.min(hs0 + kh, (long) h + ph);
+                long rows = he0 - hs0;
+                int hs = (int) Math.max(hs0, 0), he = (int) Math.min(he0, h);
+                for (int ox = 0; ox < ow; ox++, o++) {
+                    long ws0 = (long) ox * sw - pw, we0 = Math.min(ws0 + kw, (long) w + pw);
+                    long poolSize = rows * (we0 - ws0);
+                    int ws = (int) Math.max(ws0, 0), we = (int) Math.min(we0, w);
                     if (hs >= he || ws >= we) {
                         out.setAtIndex(F32, o, 0f);
                         continue;
                     }
                     double sum = 0;
-                    for (long iy = hs; iy < he; iy++) {
-                        long r = xBase + iy * w;
-                        for (long ix = ws; ix < we; ix++) sum += x.getAtIndex(F32, r + ix);
+                    for (int iy = hs; iy < he; iy++) {
+                        long r = xBase + (long) iy * w;
+                        for (int ix = ws; ix < we; ix++) sum += x.getAtIndex(F32, r + ix);
                     }
-                    out.setAtIndex(F32, o, (float) (sum / (countIncludePad ? poolSize : (he - hs) * (we - ws))));
+                    long divisor = countIncludePad ? poolSize : (long) (he - hs) * (we - ws);
+                    out.setAtIndex(F32, o, (float) (sum / divisor));
                 }
             }
         }

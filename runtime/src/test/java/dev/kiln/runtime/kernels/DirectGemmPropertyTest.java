@@ -118,6 +118,25 @@ class DirectGemmPropertyTest {
         }
     }
 
+    /** Past {@link DirectGemm#CRITICAL_MAX_MACS} OpenBLAS is called through the ordinary (non-critical) downcall. */
+    @Example
+    void largeProductsTakeTheOrdinaryDowncallAndAgree() {
+        int m = 64, n = 520, k = 520;
+        assertTrue((long) m * n * k > DirectGemm.CRITICAL_MAX_MACS);
+        Random r = new Random(5);
+        float[] av = randomFloats(r, m * k), bv = randomFloats(r, n * k);
+        double[] expected = Gemm.linear(NDArray.of(av, m, k), NDArray.of(bv, n, k), null).toDoubleArray();
+        double[] tol = tolerance(av, bv, m, n, k, true, 0x1p-24);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = matrixF32(arena, av, m, k, k), b = matrixF32(arena, bv, n, k, k);
+            MemorySegment c = matrixF32(arena, null, m, n, n);
+            DirectGemm.sgemm(m, n, k, a, k, b, k, true, c, n);
+            for (int i = 0; i < m * n; i++) {
+                assertTrue(Math.abs(c.getAtIndex(F32, i) - expected[i]) <= tol[i], "element " + i);
+            }
+        }
+    }
+
     @Example
     void emptyInnerDimensionZeroesCAndEmptyOutputsAreNoOps() {
         try (Arena arena = Arena.ofConfined()) {

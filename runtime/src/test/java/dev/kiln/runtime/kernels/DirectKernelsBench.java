@@ -123,8 +123,12 @@ public final class DirectKernelsBench {
                     sink += Pool.maxPool2d(xt, new int[] {2}, new int[] {2}, null, null, false).getFloat(0);
                 }
             });
+            double avg = time(reps -> {
+                for (int i = 0; i < reps; i++) DirectPool.avgPool2dF32(x, planes, h, h, 2, 2, 2, 2, 0, 0, o, o, false, out);
+            });
             System.out.printf(Locale.ROOT, "maxpool %dx%dx%d 2x2/2: DirectPool.maxPool2dF32 %.2f us, "
-                    + "Pool.maxPool2d %.2f us%n", planes, h, h, direct * 1e6, ref * 1e6);
+                    + "Pool.maxPool2d %.2f us; DirectPool.avgPool2dF32 %.2f us%n", planes, h, h, direct * 1e6,
+                    ref * 1e6, avg * 1e6);
         }
     }
 
