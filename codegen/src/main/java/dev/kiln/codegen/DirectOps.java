@@ -30,6 +30,7 @@ final class DirectOps {
             case "matmul" -> matmul(l, op);
             case "conv2d", "conv2d_act" -> conv(l, op);
             case "max_pool2d", "avg_pool2d" -> pool(l, op);
+            case "softmax" -> softmax(l, op);
             default -> false;
         };
     }
@@ -71,27 +72,75 @@ final class DirectOps {
         return true;
     }
 
+    /**
+     * f32 matmul of two operands of the same rank (or a rank-2 right operand) without broadcasting: one GEMM per
+     * batch matrix. Each matrix may be a strided view whose rows are contiguous (A; lda = its row stride) or
+     * whose rows or columns are (B; a column-major B, such as a transposed view {@code k^T} in attention, is
+     * passed as B^T), so attention's permuted heads need no copies.
+     */
     private static boolean matmul(Lowering l, Op op) {
-        Value a = op.operand(0), bv = op.operand(1);
-        if (!f32Contiguous(l, a) || !f32Contiguous(l, bv)) return false;
-        TensorRef x = l.ref(a), y = l.ref(bv);
-        if (x.shape().length < 2 || y.shape().length < 2) return false;
-        long[] xs = x.shape(), ys = y.shape();
-        long m = xs[xs.length - 2], k = xs[xs.length - 1], n = ys[ys.length - 1];
-        long batchX = x.numel() / Math.max(1, m * k), batchY = y.numel() / Math.max(1, k * n);
+        Value av = op.operand(0), bv = op.operand(1);
+        if (!(av.type() instanceof TensorType at && at.dtype() == DType.F32 && bv.type() instanceof TensorType bt && bt.dtype() == DType.F32)) return false;
+        TensorRef x = l.ref(av), y = l.ref(bv);
+        long[] xs = x.shape(), ys = y.shape(), xst = x.strides(), yst = y.strides();
+        if (xs.length < 2 || ys.length < 2) return false;
+        int xr = xs.length, yr = ys.length;
+        long m = xs[xr - 2], k = xs[xr - 1], n = ys[yr - 1];
+        if (ys[yr - 2] != k) return false;
+        boolean sameBatch = xr == yr && java.util.Arrays.equals(xs, 0, xr - 2, ys, 0, yr - 2);
+        if (!sameBatch && yr != 2) return false;
+        // A: unit column stride; B: unit column stride (row-major) or unit row stride (column-major, as B^T)
+        if (xst[xr - 1] != 1 && k > 1) return false;
+        long lda = m > 1 ? xst[xr - 2] : Math.max(1, k);
+        boolean bRowMajor = yst[yr - 1] == 1 || n == 1;
+        boolean bColMajor = !bRowMajor && (yst[yr - 2] == 1 || k == 1);
+        if (!bRowMajor && !bColMajor) return false;
+        long ldb = bRowMajor ? (k > 1 ? yst[yr - 2] : Math.max(1, n)) : (n > 1 ? yst[yr - 1] : Math.max(1, k));
         NDArray out = l.slotOf(op.result());
         long batch = out.numel() / Math.max(1, m * n);
-        // same batch dims on both sides (or a single right matrix): no broadcasting patterns beyond that
-        boolean sameBatch = xs.length == ys.length && java.util.Arrays.equals(xs, 0, xs.length - 2, ys, 0, ys.length - 2);
-        if (!fitsInt(m, n, k) || batch != batchX || !(sameBatch || (ys.length == 2 && batchY == 1))) return false;
-        if (batch > l.maxUnrolledCalls()) return false;
+        if (!fitsInt(m, n, k, lda, ldb) || batch > l.maxUnrolledCalls() || lda < Math.max(1, k) || ldb < Math.max(1, bRowMajor ? n : k)) return false;
         TensorRef o = TensorRef.of(out);
         l.bind(op.result(), o);
+        long aSpan = ((m - 1) * lda + k) * 4, bSpan = (bRowMajor ? (k - 1) * ldb + n : (n - 1) * ldb + k) * 4;
         for (long i = 0; i < batch; i++) {
-            long yOff = ys.length == 2 ? 0 : i * k * n * 4;
-            gemm(l, (int) m, (int) n, (int) k, x, i * m * k * 4, m * k * 4, y, yOff, k * n * 4, (int) n, false, o, i * m * n * 4, m * n * 4);
+            long aOff = batchOffset(xs, xst, i) * 4, bOff = yr == 2 ? 0 : batchOffset(ys, yst, i) * 4;
+            if (m == 0 || n == 0) continue;
+            if (k == 0) return false;
+            gemm(l, (int) m, (int) n, (int) k, x, aOff, aSpan, y, bOff, bSpan, (int) ldb, bColMajor, o, i * m * n * 4, m * n * 4, (int) lda);
         }
-        l.direct(op.result() + " = matmul -> gemm " + m + "x" + n + "x" + k + " x " + batch);
+        l.direct(op.result() + " = matmul -> gemm " + m + "x" + n + "x" + k + (bColMajor ? " (B^T)" : "") + " x " + batch);
+        return true;
+    }
+
+    /** Element offset of batch matrix {@code index} (row-major over the leading dims) of a tensor with these strides. */
+    private static long batchOffset(long[] shape, long[] strides, long index) {
+        long off = 0;
+        for (int d = shape.length - 3; d >= 0; d--) {
+            off += (index % shape[d]) * strides[d];
+            index /= shape[d];
+        }
+        return off;
+    }
+
+    private static boolean softmax(Lowering l, Op op) {
+        Value xv = op.operand(0);
+        if (!VectorSupport.available() || !f32Contiguous(l, xv)) return false;
+        TensorRef x = l.ref(xv);
+        int rank = x.shape().length;
+        long axis = op.intAttr("axis");
+        if (rank == 0 || (axis != -1 && axis != rank - 1)) return false;
+        long cols = x.shape()[rank - 1], rows = cols == 0 ? 0 : x.numel() / cols;
+        if (!fitsInt(rows, cols) || rows == 0 || cols == 0) return false;
+        NDArray out = l.slotOf(op.result());
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        Gen g = l.gen();
+        l.pushSegment(x);
+        l.pushSegment(o);
+        g.pushInt((int) rows);
+        g.pushInt((int) cols);
+        g.callStatic(VecKernels.class, "softmaxRows", MemorySegment.class, MemorySegment.class, int.class, int.class);
+        l.direct(op.result() + " = softmax -> vector softmax " + rows + " rows of " + cols);
         return true;
     }
 

@@ -158,6 +158,7 @@ final class Fusion {
                 dims.add(outerDim);
             }
         }
+        if (inner > Integer.MAX_VALUE / 2) return null; // the loop counts inner elements in an int
         long[] outer = new long[dims.size()];
         for (int d = 0; d < outer.length; d++) outer[d] = dims.get(d)[0];
         List<LoopSpec.Input> inputs = new ArrayList<>();

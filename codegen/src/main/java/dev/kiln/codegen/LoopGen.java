@@ -44,7 +44,7 @@ final class LoopGen implements Opcodes {
         int outSeg = g.local(Object.class);
         segments.load(g, s.out());
         mv.visitVarInsn(ASTORE, outSeg);
-        int r = g.local(long.class), c = g.local(long.class), obase = g.local(long.class);
+        int r = g.local(long.class), c = g.local(int.class), obase = g.local(long.class);
         for (int k = 0; k < n; k++) base[k] = g.local(long.class);
         int sacc = g.local(float.class), vacc = g.local(Object.class);
         int[] scalarValue = new int[n];
@@ -53,6 +53,9 @@ final class LoopGen implements Opcodes {
             scalarValue[k] = g.local(float.class);
         }
         long inner = s.inner();
+        if (inner > Integer.MAX_VALUE - Math.max(1, lanes)) {
+            throw new IllegalArgumentException("codegen: a generated loop's inner dim of " + inner + " elements does not fit an int counter");
+        }
 
         mv.visitVarInsn(LLOAD, 0);
         mv.visitVarInsn(LSTORE, r);
@@ -109,22 +112,22 @@ final class LoopGen implements Opcodes {
                 mv.visitVarInsn(ASTORE, vacc);
             }
         }
-        g.pushLong(0);
-        mv.visitVarInsn(LSTORE, c);
+        g.pushInt(0);
+        mv.visitVarInsn(ISTORE, c);
         long upper = vector ? inner - inner % lanes : 0;
         if (upper > 0) {
             Label test = new Label(), end = new Label();
             mv.visitLabel(test);
-            mv.visitVarInsn(LLOAD, c);
-            g.pushLong(upper);
-            mv.visitInsn(LCMP);
-            mv.visitJumpInsn(IFGE, end);
+            mv.visitVarInsn(ILOAD, c);
+            g.pushInt((int) upper);
+            mv.visitJumpInsn(IF_ICMPGE, end);
             for (int k = 0; k < n; k++) {
                 if (inputs.get(k).innerStride() == 0 || !uses(s.expr(), k)) continue;
                 g.constant(species, jdk.incubator.vector.VectorSpecies.class);
                 mv.visitVarInsn(ALOAD, seg[k]);
                 mv.visitVarInsn(LLOAD, base[k]);
-                mv.visitVarInsn(LLOAD, c);
+                mv.visitVarInsn(ILOAD, c);
+                mv.visitInsn(I2L);
                 mv.visitInsn(LADD);
                 g.callStatic(VecOps.class, "load", jdk.incubator.vector.VectorSpecies.class, MemorySegment.class, long.class);
                 mv.visitVarInsn(ASTORE, value[k]);
@@ -139,30 +142,28 @@ final class LoopGen implements Opcodes {
                 expr(g, s.expr(), value, true);
                 mv.visitVarInsn(ALOAD, outSeg);
                 mv.visitVarInsn(LLOAD, obase);
-                mv.visitVarInsn(LLOAD, c);
+                mv.visitVarInsn(ILOAD, c);
+                mv.visitInsn(I2L);
                 mv.visitInsn(LADD);
                 g.callStatic(VecOps.class, "store", jdk.incubator.vector.FloatVector.class, MemorySegment.class, long.class);
             }
-            mv.visitVarInsn(LLOAD, c);
-            g.pushLong(lanes);
-            mv.visitInsn(LADD);
-            mv.visitVarInsn(LSTORE, c);
+            mv.visitIincInsn(c, lanes);
             mv.visitJumpInsn(GOTO, test);
             mv.visitLabel(end);
         }
         // scalar tail (or the whole row when the loop is scalar)
         Label test = new Label(), end = new Label();
         mv.visitLabel(test);
-        mv.visitVarInsn(LLOAD, c);
-        g.pushLong(inner);
-        mv.visitInsn(LCMP);
-        mv.visitJumpInsn(IFGE, end);
+        mv.visitVarInsn(ILOAD, c);
+        g.pushInt((int) inner);
+        mv.visitJumpInsn(IF_ICMPGE, end);
         for (int k = 0; k < n; k++) {
             long stride = inputs.get(k).innerStride();
             if (stride == 0 || !uses(s.expr(), k)) continue;
             mv.visitVarInsn(ALOAD, seg[k]);
             mv.visitVarInsn(LLOAD, base[k]);
-            mv.visitVarInsn(LLOAD, c);
+            mv.visitVarInsn(ILOAD, c);
+                mv.visitInsn(I2L);
             if (stride != 1) { g.pushLong(stride); mv.visitInsn(LMUL); }
             mv.visitInsn(LADD);
             g.callStatic(ScalarF32.class, "load", MemorySegment.class, long.class);
@@ -177,15 +178,13 @@ final class LoopGen implements Opcodes {
         } else {
             mv.visitVarInsn(ALOAD, outSeg);
             mv.visitVarInsn(LLOAD, obase);
-            mv.visitVarInsn(LLOAD, c);
+            mv.visitVarInsn(ILOAD, c);
+                mv.visitInsn(I2L);
             mv.visitInsn(LADD);
             expr(g, s.expr(), scalarValue, false);
             g.callStatic(ScalarF32.class, "store", MemorySegment.class, long.class, float.class);
         }
-        mv.visitVarInsn(LLOAD, c);
-        mv.visitInsn(LCONST_1);
-        mv.visitInsn(LADD);
-        mv.visitVarInsn(LSTORE, c);
+        mv.visitIincInsn(c, 1);
         mv.visitJumpInsn(GOTO, test);
         mv.visitLabel(end);
         if (reduction >= 0) {

@@ -25,6 +25,9 @@ final class VectorSupport {
     /** The {@code VectorSpecies<Float>} of generated loops, or null when they are scalar. */
     static Object species() { return Holder.SPECIES; }
 
+    /** Whether generated code may call the Vector API ({@link VecOps}, {@link VecKernels}). */
+    static boolean available() { return Holder.SPECIES != null; }
+
     /** Floats per vector, or 0 when generated loops are scalar. */
     static int lanes() {
         Object s = Holder.SPECIES;

@@ -32,7 +32,20 @@ public final class DirectGemm {
      */
     static final long CRITICAL_MAX_MACS = 1L << 24;
 
+    /** Largest m the vector kernels take for a linear-layer shape (B transposed, large n*k), where they beat one OpenBLAS thread. */
+    static final int LINEAR_M = 256;
+
     private DirectGemm() {}
+
+    /**
+     * Whether the Java kernels take this call: few rows, or (with the Vector API) a linear layer's shape of up to
+     * {@link #LINEAR_M} rows with B transposed and at least 16K weights, where they measured faster than
+     * single-threaded OpenBLAS (see {@code DirectKernelsBench sweep}); or no OpenBLAS at all.
+     */
+    private static boolean javaKernel(int m, int n, int k, boolean transB) {
+        if (m <= SMALL_M || !Blas.AVAILABLE) return true;
+        return transB && usesVectorApi() && m <= LINEAR_M && (long) n * k >= (1 << 14);
+    }
 
     /**
      * Row-major {@code C[m,n] = A[m,k] * op(B)}, overwriting C (beta = 0). {@code op(B) = B^T} when {@code transB}
@@ -47,7 +60,7 @@ public final class DirectGemm {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F32, (long) i * ldc + j, 0f);
-        } else if (m <= SMALL_M || !Blas.AVAILABLE) {
+        } else if (javaKernel(m, n, k, transB)) {
             SMALL.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
         } else {
             Blas.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
@@ -61,7 +74,7 @@ public final class DirectGemm {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F64, (long) i * ldc + j, 0d);
-        } else if (m <= SMALL_M || !Blas.AVAILABLE) {
+        } else if (javaKernel(m, n, k, transB)) {
             SMALL.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
         } else {
             Blas.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);

@@ -1,0 +1,52 @@
+package dev.kiln.codegen;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.kiln.runtime.Elements.F32;
+
+/**
+ * Row kernels generated code calls directly where the Vector API is present (see {@link VectorSupport}): each
+ * works on contiguous f32 rows at byte 0 of pre-sliced segments and allocates nothing once compiled.
+ */
+public final class VecKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private VecKernels() {}
+
+    /** {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp and sum, scale. */
+    public static void softmaxRows(MemorySegment x, MemorySegment out, int rows, int cols) {
+        int upper = cols - cols % S.length();
+        for (long r = 0; r < rows; r++) {
+            long base = r * cols * 4L;
+            FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            int i = 0;
+            for (; i < upper; i += S.length()) vmax = vmax.max(FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER));
+            float max = vmax.reduceLanes(VectorOperators.MAX);
+            for (; i < cols; i++) max = Math.max(max, x.get(F32, base + i * 4L));
+            FloatVector vsum = FloatVector.zero(S);
+            FloatVector vm = FloatVector.broadcast(S, max);
+            for (i = 0; i < upper; i += S.length()) {
+                FloatVector e = FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER).sub(vm).lanewise(VectorOperators.EXP);
+                e.intoMemorySegment(out, base + i * 4L, ORDER);
+                vsum = vsum.add(e);
+            }
+            float sum = vsum.reduceLanes(VectorOperators.ADD);
+            for (; i < cols; i++) {
+                float e = (float) Math.exp(x.get(F32, base + i * 4L) - max);
+                out.set(F32, base + i * 4L, e);
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (i = 0; i < upper; i += S.length()) {
+                FloatVector.fromMemorySegment(S, out, base + i * 4L, ORDER).mul(inv).intoMemorySegment(out, base + i * 4L, ORDER);
+            }
+            for (; i < cols; i++) out.set(F32, base + i * 4L, out.get(F32, base + i * 4L) * inv);
+        }
+    }
+}
