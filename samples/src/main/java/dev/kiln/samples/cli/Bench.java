@@ -1,18 +1,20 @@
 package dev.kiln.samples.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.onnx.ImportedModel;
 import dev.kiln.runtime.MemoryScope;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.kernels.Gemm;
 import dev.kiln.runtime.kernels.Parallel;
 import dev.kiln.samples.bench.Interleaved;
-import dev.kiln.samples.bench.Json;
 import dev.kiln.samples.bench.Outputs;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -155,18 +157,30 @@ final class Bench {
         if (!Double.isNaN(diff)) out.printf("  max |%s| over outputs: %.3g%n", diffLabel(), diff);
     }
 
+    /** The one JSON object of {@code --json}; numbers that are not finite are written as null (JSON has no NaN). */
     private void report(List<Interleaved.Result> results, double diff) {
-        Json j = new Json().beginObject()
-                .key("model").value(file.toString())
-                .key("dims").value(dims)
-                .key("threads").value(threads)
-                .key("results").beginArray();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("model", file.toString());
+        json.put("dims", dims);
+        json.put("threads", threads);
+        List<Map<String, Object>> rows = new ArrayList<>();
         for (Interleaved.Result r : results) {
-            j.beginObject().key("engine").value(r.engine()).key("min_ms").value(r.minMs()).key("median_ms").value(r.medianMs()).endObject();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("engine", r.engine());
+            row.put("min_ms", finiteOrNull(r.minMs()));
+            row.put("median_ms", finiteOrNull(r.medianMs()));
+            rows.add(row);
         }
-        j.endArray().key("max_abs_diff").value(diff).endObject();
-        out.println(j);
+        json.put("results", rows);
+        json.put("max_abs_diff", finiteOrNull(diff));
+        try {
+            out.println(new ObjectMapper().writeValueAsString(json));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("kiln bench: could not write JSON: " + e.getMessage(), e);
+        }
     }
+
+    private static Double finiteOrNull(double v) { return Double.isFinite(v) ? v : null; }
 
     private String shapes() {
         return inputs.stream().map(x -> x.dtype() + Arrays.toString(x.shape())).collect(Collectors.joining(", ", "[", "]"));

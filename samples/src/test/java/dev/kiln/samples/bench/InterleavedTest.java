@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The benchmark helpers: interleaving with a rotating order, the JSON writer, and Parallel's thread setting. */
-class InterleavedAndJsonTest {
+class InterleavedTest {
 
     @Test
     void everyRepetitionRunsEachEngineOnceAndTheFirstEngineRotates() throws Exception {
@@ -28,27 +28,6 @@ class InterleavedAndJsonTest {
         for (Interleaved.Result r : results) assertEquals(4, r.nanos().length);
         assertEquals(2.5, Interleaved.median(new long[] {4, 1, 3, 2}));
         assertEquals(3.0, Interleaved.median(new long[] {5, 3, 1}));
-    }
-
-    @Test
-    void jsonEscapesStringsAndWritesNonFiniteNumbersAsNull() {
-        String tricky = "a\"b\\c\nd\te\u0001f/é";
-        String text = new Json().beginObject()
-                .key(tricky).value(tricky)
-                .key("n").value(3)
-                .key("x").value(0.25)
-                .key("nan").value(Double.NaN)
-                .key("dims").value(Map.of("N", 32L))
-                .key("list").beginArray().value(1).beginObject().endObject().beginArray().endArray().endArray()
-                .endObject().toString();
-        Map<?, ?> parsed = (Map<?, ?>) MiniJson.parse(text);
-        assertEquals(tricky, parsed.get(tricky));
-        assertEquals(3.0, parsed.get("n"));
-        assertEquals(0.25, parsed.get("x"));
-        assertEquals(null, parsed.get("nan"));
-        assertEquals(Map.of("N", 32.0), parsed.get("dims"));
-        assertEquals(List.of(1.0, Map.of(), List.of()), parsed.get("list"));
-        assertThrows(IllegalStateException.class, () -> new Json().beginObject().toString());
     }
 
     @Test
