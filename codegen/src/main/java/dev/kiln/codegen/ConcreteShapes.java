@@ -43,6 +43,10 @@ final class ConcreteShapes {
     }
 
     private void infer(Op op) {
+        if (op.name().equals("if") || op.name().equals("loop")) {
+            inferRegions(op);
+            return;
+        }
         boolean unknown = false;
         for (Value r : op.results()) {
             if (r.type() instanceof TensorType t && t.shape().dims().stream().anyMatch(d -> d instanceof Dim.Unknown)) unknown = true;
@@ -59,6 +63,55 @@ final class ConcreteShapes {
         List<Type> inferred = op.schema().inference().infer(new InferenceContext(op.schema(), operandTypes, resolved(op), op.regions()));
         for (int i = 0; i < op.results().size(); i++) {
             if (inferred.get(i) instanceof TensorType t) shapes.put(op.results().get(i), known(t, op.results().get(i)));
+        }
+    }
+
+    /**
+     * {@code if}: the regions' values get sizes from the outer ones, and each result the size both branches yield
+     * (when they disagree it stays unknown). {@code loop}: the body's arguments take the initial values' sizes, and
+     * a carried value keeps its size only when the body yields that size again.
+     */
+    private void inferRegions(Op op) {
+        List<Value> results = op.results();
+        long[][] yielded = new long[results.size()][];
+        boolean[] agree = new boolean[results.size()];
+        java.util.Arrays.fill(agree, true);
+        for (int b = 0; b < op.regions().size(); b++) {
+            dev.kiln.ir.Block body = op.regions().get(b);
+            if (op.name().equals("loop")) {
+                for (int k = 2; k < op.operandCount(); k++) {
+                    long[] s = shapes.get(op.operand(k));
+                    if (s != null) shapes.put(body.argument(k - 1), s);
+                }
+            }
+            for (Op inner : body.ops()) if (!inner.name().equals("yield")) tryInfer(inner);
+            List<Value> ys = body.terminator().operands();
+            int first = op.name().equals("loop") ? 1 : 0; // a loop yields its condition first
+            for (int i = 0; i < results.size(); i++) {
+                long[] s = shapes.get(ys.get(i + first));
+                if (op.name().equals("loop")) {
+                    long[] initial = shapes.get(op.operand(i + 2));
+                    if (s == null || initial == null || !java.util.Arrays.equals(s, initial)) agree[i] = false;
+                    s = initial;
+                }
+                if (s == null || (yielded[i] != null && !java.util.Arrays.equals(yielded[i], s))) agree[i] = false;
+                yielded[i] = s;
+            }
+        }
+        for (int i = 0; i < results.size(); i++) {
+            Value r = results.get(i);
+            if (!(r.type() instanceof TensorType t)) continue;
+            boolean unknown = t.shape().dims().stream().anyMatch(d -> d instanceof Dim.Unknown);
+            shapes.put(r, unknown && agree[i] ? yielded[i] : known(t, r));
+        }
+    }
+
+    /** Sizes for a value inside a region, where that is possible (an op whose sizes cannot be found keeps none). */
+    private void tryInfer(Op op) {
+        try {
+            infer(op);
+        } catch (RuntimeException sizeUnknownHere) {
+            // values in regions only need sizes to give their enclosing op's results one; that op reports it
         }
     }
 

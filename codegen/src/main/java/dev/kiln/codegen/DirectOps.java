@@ -31,6 +31,7 @@ final class DirectOps {
             case "conv2d", "conv2d_act" -> conv(l, op);
             case "max_pool2d", "avg_pool2d" -> pool(l, op);
             case "softmax" -> softmax(l, op);
+            case "adaptive_avg_pool2d" -> globalAveragePool(l, op);
             default -> false;
         };
     }
@@ -120,6 +121,24 @@ final class DirectOps {
             index /= shape[d];
         }
         return off;
+    }
+
+    /** {@code adaptive_avg_pool2d} to 1 x 1 (global average pooling) is a generated mean over each plane. */
+    private static boolean globalAveragePool(Lowering l, Op op) {
+        Value xv = op.operand(0);
+        long[] size = ints(op, "output_size");
+        if (!f32Contiguous(l, xv) || size.length != 2 || size[0] != 1 || size[1] != 1) return false;
+        TensorRef x = l.ref(xv);
+        if (x.shape().length != 4) return false;
+        long planes = x.shape()[0] * x.shape()[1], plane = x.shape()[2] * x.shape()[3];
+        if (plane == 0 || plane > Integer.MAX_VALUE / 2) return false;
+        NDArray out = l.slotOf(op.result());
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        LoopSpec mean = new LoopSpec(List.of(new LoopSpec.Input(x, new long[] {plane}, 1)), o, new long[] {planes}, plane,
+                new LoopSpec.Expr.In(0), "mean");
+        l.emitLoop(mean, op.result() + " = adaptive_avg_pool2d");
+        return true;
     }
 
     private static boolean softmax(Lowering l, Op op) {

@@ -21,7 +21,7 @@ import static dev.kiln.runtime.OpKernels.optional;
  *       composition; {@code skip_layer_norm} with {@code with_sum} has two results and runs through
  *       {@link #multiResult}.</li>
  *   <li>{@code fused_elementwise} has a region and is run by the {@link Interpreter} itself (its ops, a trailing
- *       reduction included, through their own kernels).</li>
+ *       reduction included, through their own kernels); compiled code runs it as one generated loop.</li>
  * </ul>
  */
 final class FusionKernels {
