@@ -72,6 +72,25 @@ class ZeroAllocationTest {
         assertEquals(1, Allocations.count() - before);
     }
 
+    /** {@code -Dkiln.dumpCode=DIR} (as {@code KILN_DUMP_CODE=DIR}) writes every class generated while it is set. */
+    @Test
+    void theDumpPropertyWritesEachGeneratedClass() throws Exception {
+        Path dir = Files.createTempDirectory("kiln-dump-property");
+        Graph g = IrParser.parse(MLP);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));
+        System.setProperty("kiln.dumpCode", dir.toString());
+        try {
+            model.run(List.of(NDArray.zeros(DType.F32, 3, 64)));
+        } finally {
+            System.clearProperty("kiln.dumpCode");
+        }
+        try (var files = Files.list(dir)) {
+            List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+            assertEquals(2, names.size(), names.toString());
+            assertTrue(names.get(0).endsWith(".class") && names.get(1).endsWith(".txt"), names.toString());
+        }
+    }
+
     @Test
     void dumpWritesTheClassAndAListing() throws Exception {
         Graph g = IrParser.parse(MLP);
