@@ -118,7 +118,7 @@ public final class AnchorBenchmark {
         Generator.manualSeed(1);
         Module model = anchor.factory().get();
         model.eval();
-        Tensor example = Tensor.randn(new Generator(2), prepend(2, anchor.sample()));
+        Tensor example = Tensor.randn(new Generator(2), prepend(1, anchor.sample()));
         long t0 = System.nanoTime();
         TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().named(anchor.name()).dynamic(0, 0, "N"), example);
         double traceMs = (System.nanoTime() - t0) / 1e6;
