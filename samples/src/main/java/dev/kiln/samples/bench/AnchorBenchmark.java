@@ -174,7 +174,7 @@ public final class AnchorBenchmark {
                         ortMs = results.get(3).medianMs();
                 dev.kiln.codegen.CompiledModel compiled = traced.compiled();
                 List<NDArray> outs = compiled.run(xs);
-                long heap = heapBytesPerRun(() -> compiled.runInto(xs, outs));
+                double heap = heapBytesPerRun(() -> compiled.runInto(xs, outs), reps);
                 System.out.printf("   %5d  ORT/kiln %.2fx, kiln vs kiln-o0 %.2fx, kiln vs eager %.2fx; max |kiln - ORT| %.3g; "
                                 + "heap per warm run (compiled, caller's output buffers) %s; %d warm-up + %d reps%n",
                         batch, ortMs / kiln, o0 / kiln, eager / kiln, diff, bytes(heap), warmup, reps);
@@ -229,17 +229,21 @@ public final class AnchorBenchmark {
     }
 
     /** Java heap bytes allocated on this thread by one warm run (the least of five). */
-    private static long heapBytesPerRun(Interleaved.Work work) throws Exception {
+    /**
+     * Java heap bytes allocated on this thread per warm run: the least over five rounds of {@code runs} runs (a JIT
+     * compilation landing in one round is not a steady-state allocation), less what reading the counter allocates.
+     */
+    private static double heapBytesPerRun(Interleaved.Work work, int runs) throws Exception {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long least = Long.MAX_VALUE;
         for (int i = 0; i < 5; i++) {
-            try (MemoryScope _ = MemoryScope.open()) {
-                long before = mx.getCurrentThreadAllocatedBytes();
-                work.run();
-                least = Math.min(least, mx.getCurrentThreadAllocatedBytes() - before);
-            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int r = 0; r < runs; r++) work.run();
+            long after = mx.getCurrentThreadAllocatedBytes();
+            long probe = mx.getCurrentThreadAllocatedBytes() - after;
+            least = Math.min(least, Math.max(0, after - before - probe));
         }
-        return least;
+        return (double) least / runs;
     }
 
     private static String loadAverage() {
@@ -251,8 +255,8 @@ public final class AnchorBenchmark {
         }
     }
 
-    private static String bytes(long b) {
-        return b < 10 * 1024 ? b + " B" : b < 10L << 20 ? String.format("%.1f KiB", b / 1024.0) : String.format("%.1f MiB", b / 1048576.0);
+    private static String bytes(double b) {
+        return b < 10 * 1024 ? String.format("%.0f B", b) : b < 10L << 20 ? String.format("%.1f KiB", b / 1024.0) : String.format("%.1f MiB", b / 1048576.0);
     }
 
     private static Map<String, String> parse(String[] args) {
