@@ -115,39 +115,44 @@ final class LoopGen implements Opcodes {
         g.pushInt(0);
         mv.visitVarInsn(ISTORE, c);
         long upper = vector ? inner - inner % lanes : 0;
-        if (upper > 0) {
+        // the vector loop twice unrolled (two independent vectors in flight per step), then once for what is left
+        long upper2 = vector ? inner - inner % (2L * lanes) : 0;
+        for (int unroll = 2; unroll >= 1; unroll--) {
+            long bound = unroll == 2 ? upper2 : upper;
+            if (bound == 0 || (unroll == 1 && bound == upper2)) continue;
             Label test = new Label(), end = new Label();
             mv.visitLabel(test);
             mv.visitVarInsn(ILOAD, c);
-            g.pushInt((int) upper);
+            g.pushInt((int) (bound - (unroll - 1L) * lanes));
             mv.visitJumpInsn(IF_ICMPGE, end);
-            for (int k = 0; k < n; k++) {
-                if (inputs.get(k).innerStride() == 0 || !uses(s.expr(), k)) continue;
-                g.constant(species, jdk.incubator.vector.VectorSpecies.class);
-                mv.visitVarInsn(ALOAD, seg[k]);
-                mv.visitVarInsn(LLOAD, base[k]);
-                mv.visitVarInsn(ILOAD, c);
-                mv.visitInsn(I2L);
-                mv.visitInsn(LADD);
-                g.callStatic(VecOps.class, "load", jdk.incubator.vector.VectorSpecies.class, MemorySegment.class, long.class);
-                mv.visitVarInsn(ASTORE, value[k]);
+            for (int u = 0; u < unroll; u++) {
+                int shift = u * lanes;
+                for (int k = 0; k < n; k++) {
+                    if (inputs.get(k).innerStride() == 0 || !uses(s.expr(), k)) continue;
+                    g.constant(species, jdk.incubator.vector.VectorSpecies.class);
+                    mv.visitVarInsn(ALOAD, seg[k]);
+                    mv.visitVarInsn(LLOAD, base[k]);
+                    pushIndex(g, c, shift);
+                    mv.visitInsn(LADD);
+                    g.callStatic(VecOps.class, "load", jdk.incubator.vector.VectorSpecies.class, MemorySegment.class, long.class);
+                    mv.visitVarInsn(ASTORE, value[k]);
+                }
+                if (reduction >= 0) {
+                    g.pushInt(reduction);
+                    mv.visitVarInsn(ALOAD, vacc);
+                    expr(g, s.expr(), value, true);
+                    g.callStatic(VecOps.class, "combine", int.class, jdk.incubator.vector.FloatVector.class, jdk.incubator.vector.FloatVector.class);
+                    mv.visitVarInsn(ASTORE, vacc);
+                } else {
+                    expr(g, s.expr(), value, true);
+                    mv.visitVarInsn(ALOAD, outSeg);
+                    mv.visitVarInsn(LLOAD, obase);
+                    pushIndex(g, c, shift);
+                    mv.visitInsn(LADD);
+                    g.callStatic(VecOps.class, "store", jdk.incubator.vector.FloatVector.class, MemorySegment.class, long.class);
+                }
             }
-            if (reduction >= 0) {
-                g.pushInt(reduction);
-                mv.visitVarInsn(ALOAD, vacc);
-                expr(g, s.expr(), value, true);
-                g.callStatic(VecOps.class, "combine", int.class, jdk.incubator.vector.FloatVector.class, jdk.incubator.vector.FloatVector.class);
-                mv.visitVarInsn(ASTORE, vacc);
-            } else {
-                expr(g, s.expr(), value, true);
-                mv.visitVarInsn(ALOAD, outSeg);
-                mv.visitVarInsn(LLOAD, obase);
-                mv.visitVarInsn(ILOAD, c);
-                mv.visitInsn(I2L);
-                mv.visitInsn(LADD);
-                g.callStatic(VecOps.class, "store", jdk.incubator.vector.FloatVector.class, MemorySegment.class, long.class);
-            }
-            mv.visitIincInsn(c, lanes);
+            mv.visitIincInsn(c, unroll * lanes);
             mv.visitJumpInsn(GOTO, test);
             mv.visitLabel(end);
         }
@@ -214,6 +219,16 @@ final class LoopGen implements Opcodes {
         mv.visitLabel(rowEnd);
         g.endMethod();
         return name;
+    }
+
+    /** Pushes {@code c + shift} as a long. */
+    private static void pushIndex(Gen g, int c, int shift) {
+        g.mv.visitVarInsn(ILOAD, c);
+        if (shift != 0) {
+            g.pushInt(shift);
+            g.mv.visitInsn(IADD);
+        }
+        g.mv.visitInsn(I2L);
     }
 
     /** Emits {@code e}; {@code values} are the locals holding each input's vector (or float) for this element. */

@@ -225,6 +225,14 @@ public final class AnchorBenchmark {
                     results.get(1).minMs(), results.get(1).medianMs(), triadGbs);
             System.out.printf("   chain / triad %.2f (GB/s); max |kiln chain - eager| %.3g; triad result %s; %d warm-up + %d reps%n",
                     chainGbs / triadGbs, diff, triadOk ? "checked" : "WRONG", warmup, reps);
+            // the same two, each run back to back (no other engine's 64 MiB of dirty lines to write back in between)
+            Interleaved.Result chainAlone = Interleaved.measure(List.of(new Interleaved.Engine("kiln chain",
+                    () -> compiled.runInto(inputs, output))), 0, reps).get(0);
+            Interleaved.Result triadAlone = Interleaved.measure(List.of(new Interleaved.Engine("triad", triad::run)), 0, reps).get(0);
+            double chainAloneGbs = 4.0 * Float.BYTES * n / (chainAlone.medianMs() * 1e6);
+            double triadAloneGbs = (double) triad.bytesPerRun() / (triadAlone.medianMs() * 1e6);
+            System.out.printf("   back to back: kiln chain %.3f ms median (%.2f GB/s), triad %.3f ms (%.2f GB/s); chain / triad %.2f%n",
+                    chainAlone.medianMs(), chainAloneGbs, triadAlone.medianMs(), triadAloneGbs, chainAloneGbs / triadAloneGbs);
         }
     }
 
