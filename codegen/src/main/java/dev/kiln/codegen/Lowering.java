@@ -3,10 +3,8 @@ package dev.kiln.codegen;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Block;
 import dev.kiln.ir.DType;
-import dev.kiln.ir.Dim;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
-import dev.kiln.ir.ScalarType;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Trait;
 import dev.kiln.ir.Value;
@@ -21,13 +19,11 @@ import dev.kiln.runtime.ScalarOpsEval;
 import dev.kiln.runtime.kernels.Parallel;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.Opcodes;
-import org.objectweb.asm.Type;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +44,6 @@ final class Lowering implements Opcodes {
 
     private final Graph graph;
     private final Map<String, NDArray> weights;
-    private final MemoryPlan plan;
     private final Map<String, Long> bindings;
     private final ArenaLayout layout;
     private final ConcreteShapes shapes;
@@ -70,7 +65,6 @@ final class Lowering implements Opcodes {
     Lowering(Graph graph, Map<String, NDArray> weights, MemoryPlan plan, String className) {
         this.graph = graph;
         this.weights = weights;
-        this.plan = plan;
         this.bindings = plan.bindings();
         this.layout = plan.arenaLayout();
         this.shapes = ConcreteShapes.of(graph, bindings);
@@ -80,10 +74,8 @@ final class Lowering implements Opcodes {
         this.loops = new LoopGen(species, VectorSupport.lanes());
         this.inputArrays = new NDArray[graph.inputs().size()];
         this.inputSegments = new MemorySegment[graph.inputs().size()];
-        this.rowLoops = new RowLoop[countOps(graph.body())];
+        this.rowLoops = new RowLoop[graph.body().ops().size()]; // at most one parallel loop per top-level op
     }
-
-    private static int countOps(Block b) { return b.ops().size() + 1; }
 
     /** Generates, defines and returns the program. */
     Program lower() {
@@ -175,23 +167,7 @@ final class Lowering implements Opcodes {
     // ---------------------------------------------------------------- segments and arrays
 
     /** Pushes the segment of {@code r}, starting at its first element and spanning every element it addresses. */
-    private void loadSegment(TensorRef r) {
-        long span = spanBytes(r);
-        if (!r.isInput()) {
-            NDArray f = r.fixed();
-            g.segment(f.segment().asSlice(f.offset() * r.dtype().byteSize(), span));
-            return;
-        }
-        g.constant(inputSegments, MemorySegment[].class);
-        g.pushInt(r.input());
-        g.mv.visitInsn(AALOAD);
-        long inputBytes = refs.get(graph.inputs().get(r.input())).bytes();
-        if (r.offset() != 0 || span != inputBytes) {
-            g.pushLong(r.offset() * r.dtype().byteSize());
-            g.pushLong(span);
-            g.callStatic(Steps.class, "slice", MemorySegment.class, long.class, long.class);
-        }
-    }
+    private void loadSegment(TensorRef r) { pushSegment(r, 0, spanBytes(r)); }
 
     private static long spanBytes(TensorRef r) {
         long last = 0;
@@ -391,7 +367,7 @@ final class Lowering implements Opcodes {
 
     void pushSegment(TensorRef r) { loadSegment(r); }
 
-    /** A segment viewing {@code bytes} bytes of {@code r} from byte {@code offset} (r contiguous). */
+    /** Pushes a segment of {@code bytes} bytes of {@code r}'s storage, from {@code offsetBytes} past its first element. */
     void pushSegment(TensorRef r, long offsetBytes, long bytes) {
         if (!r.isInput()) {
             g.segment(r.fixed().segment().asSlice(r.fixed().offset() * r.dtype().byteSize() + offsetBytes, bytes));
