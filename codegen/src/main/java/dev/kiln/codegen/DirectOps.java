@@ -32,6 +32,7 @@ final class DirectOps {
             case "max_pool2d", "avg_pool2d" -> pool(l, op);
             case "softmax" -> softmax(l, op);
             case "adaptive_avg_pool2d" -> globalAveragePool(l, op);
+            case "skip_layer_norm" -> skipLayerNorm(l, op);
             default -> false;
         };
     }
@@ -139,6 +140,49 @@ final class DirectOps {
                 new LoopSpec.Expr.In(0), "mean");
         l.emitLoop(mean, op.result() + " = adaptive_avg_pool2d");
         return true;
+    }
+
+    /** {@code skip_layer_norm} over contiguous f32 rows, both forms (with and without the sum result). */
+    private static boolean skipLayerNorm(Lowering l, Op op) {
+        if (!VectorSupport.available()) return false;
+        for (Value v : op.operands()) if (!f32Contiguous(l, v)) return false;
+        TensorRef x = l.ref(op.operand(0));
+        int rank = x.shape().length;
+        long cols = x.shape()[rank - 1], rows = cols == 0 ? 0 : x.numel() / cols;
+        if (!fitsInt(rows, cols) || rows == 0) return false;
+        boolean withSum = op.boolAttr("with_sum");
+        NDArray out = l.slotOf(op.results().get(0));
+        NDArray sum = withSum ? l.slotOf(op.results().get(1)) : null;
+        // the kernel writes s into out first: out must not share bytes with an operand
+        for (Value v : op.operands()) {
+            TensorRef r = l.ref(v);
+            if (!r.isInput() && overlaps(r.fixed(), out)) return false;
+        }
+        l.bind(op.results().get(0), TensorRef.of(out));
+        if (withSum) l.bind(op.results().get(1), TensorRef.of(sum));
+        Gen g = l.gen();
+        for (int i = 0; i < 4; i++) {
+            if (i == 2) {
+                if (op.operandCount() > 4) l.pushSegment(l.ref(op.operand(4)));
+                else g.segment(MemorySegment.NULL);
+            }
+            l.pushSegment(l.ref(op.operand(i)));
+        }
+        l.pushSegment(TensorRef.of(out));
+        if (withSum) l.pushSegment(TensorRef.of(sum));
+        else g.segment(MemorySegment.NULL);
+        g.pushInt((int) rows);
+        g.pushInt((int) cols);
+        g.pushFloat((float) op.floatAttr("eps"));
+        g.callStatic(VecKernels.class, "skipLayerNormRows", MemorySegment.class, MemorySegment.class, MemorySegment.class,
+                MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, int.class, int.class, float.class);
+        l.direct(op.results() + " = skip_layer_norm -> vector skip_layer_norm " + rows + " rows of " + cols + (withSum ? " (with sum)" : ""));
+        return true;
+    }
+
+    private static boolean overlaps(NDArray a, NDArray b) {
+        long as = a.segment().address() + a.offset() * 4, bs = b.segment().address();
+        return as < bs + b.numel() * 4 && bs < as + a.numel() * 4;
     }
 
     private static boolean softmax(Lowering l, Op op) {

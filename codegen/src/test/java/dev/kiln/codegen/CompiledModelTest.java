@@ -49,6 +49,30 @@ class CompiledModelTest {
         for (long n : new long[] {1, 3, 32}) check(MLP, n, n);
     }
 
+    /** Residual add + layer norm (O2's skip_layer_norm, with its sum reused: the pre-norm form) and attention-style softmax. */
+    @Test
+    void skipLayerNormAndSoftmaxMatchTheInterpreter() {
+        String ir = """
+                graph @block(%x: f32[N, 3, 40], %y: f32[N, 3, 40]) weights(@g: f32[40], @b: f32[40], @bias: f32[40]) {
+                  %0 = add(%x, @bias) : f32[N, 3, 40]
+                  %1 = add(%0, %y) : f32[N, 3, 40]
+                  %2 = layer_norm(%1, @g, @b) {normalized_dims = 1} : f32[N, 3, 40]
+                  %3 = softmax(%2) {axis = -1} : f32[N, 3, 40]
+                  %4 = add(%1, %3) : f32[N, 3, 40]
+                  return(%4)
+                }
+                """;
+        for (long n : new long[] {1, 5}) check(ir, n, 40 + n);
+        Graph g = IrParser.parse(ir);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(2)));
+        model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 2, 3, 40), NDArray.zeros(dev.kiln.ir.DType.F32, 2, 3, 40)));
+        String explain = model.explain();
+        if (VectorSupport.available()) {
+            assertTrue(explain.contains("vector skip_layer_norm 6 rows of 40 (with sum)"), explain);
+            assertTrue(explain.contains("vector softmax 6 rows of 40"), explain);
+        }
+    }
+
     /** O2's folded weights, constants and the generated code outlive the MemoryScope of the call that compiled them. */
     @Test
     void codeMadeInsideAScopeOutlivesIt() {
