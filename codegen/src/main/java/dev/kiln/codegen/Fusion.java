@@ -68,6 +68,11 @@ final class Fusion {
         return out;
     }
 
+    /** A row-major copy of {@code src} (any strides) into {@code out} (contiguous, of src's shape). */
+    static LoopSpec copy(TensorRef src, TensorRef out) {
+        return build(new LoopSpec.Expr.In(0), List.of(src), out, src.shape(), null);
+    }
+
     static LoopSpec fromOp(Op op, List<TensorRef> operands, TensorRef out) {
         Map<Value, LoopSpec.Expr> exprs = new IdentityHashMap<>();
         for (int i = 0; i < op.operandCount(); i++) {

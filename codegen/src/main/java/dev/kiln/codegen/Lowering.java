@@ -218,6 +218,7 @@ final class Lowering implements Opcodes {
             return;
         }
         if (view(op)) return;
+        if (stridedCopy(op)) return;
         if (DirectOps.lower(this, op)) return;
         if (op.has(Trait.ELEMENTWISE) && elementwiseLoop(op)) return;
         referenceStep(op);
@@ -246,6 +247,23 @@ final class Lowering implements Opcodes {
                 : TensorRef.of(view);
         refs.put(op.result(), ref);
         listing.add(op.result() + " = " + op.name() + " view of " + op.operand(0) + ": " + ref);
+        return true;
+    }
+
+    /**
+     * A {@code reshape}/{@code flatten} that cannot be a view (of a permuted tensor, say) copies its f32 operand into
+     * its slot in row-major order: a generated loop over the operand's shape and strides.
+     */
+    private boolean stridedCopy(Op op) {
+        if (!(op.name().equals("reshape") || op.name().equals("flatten"))) return false;
+        TensorRef src = tensorRef(op.operand(0));
+        if (src.dtype() != dev.kiln.ir.DType.F32) return false;
+        NDArray out = slot(op.result());
+        NDArray asSource = NDArray.wrap(out.segment(), out.dtype(), src.shape(), TensorRef.contiguousStrides(src.shape()), 0);
+        LoopSpec copy = Fusion.copy(src, TensorRef.of(asSource));
+        if (copy == null) return false;
+        emitLoop(copy, op.result() + " = " + op.name() + " (copy of a strided view)");
+        refs.put(op.result(), TensorRef.of(out));
         return true;
     }
 
