@@ -258,89 +258,96 @@ final class VectorSmallGemm implements SmallGemm {
         if (WIDE) {
             int full = n / FW, t3 = full / 3, left = full - 3 * t3 + (full * FW < n ? 1 : 0);
             if (left == 1 && t3 > 0) t3--;
-            for (int t = 0; t < t3; t++, j += 3 * FW) sNN4x3(i, j, n, k, a, lda, b, ldb, c, ldc);
+            j = 3 * FW * t3;
+            if (j > 0) sNN4x3(i, 0, j, k, a, lda, b, ldb, c, ldc);
         }
-        for (; n - j >= 2 * FW; j += 2 * FW) sNN4x2(i, j, n, k, a, lda, b, ldb, c, ldc);
+        int j2 = j + 2 * FW * ((n - j) / (2 * FW));
+        if (j2 > j) sNN4x2(i, j, j2, k, a, lda, b, ldb, c, ldc);
+        j = j2;
         if (n - j > FW) sNN4x2m(i, j, n, k, a, lda, b, ldb, c, ldc);
         else if (j < n) sNN4x1(i, j, n, k, a, lda, b, ldb, c, ldc);
     }
 
-    /** Rows i..i+3, columns [j, j+3*FW) (12 accumulators), all inside n. */
-    private static void sNN4x3(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+    /** Rows i..i+3, columns [j0, j1) in tiles of three vectors (12 accumulators), all inside n. */
+    private static void sNN4x3(int i, int j0, int j1, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
-        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
-        long rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
-        FloatVector z = FloatVector.zero(FS);
-        FloatVector s00 = z, s01 = z, s02 = z, s10 = z, s11 = z, s12 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s30 = z, s31 = z, s32 = z;
-        for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
-            FloatVector y0 = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
-            FloatVector y1 = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
-            FloatVector y2 = FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER);
-            FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
-            s00 = x.fma(y0, s00);
-            s01 = x.fma(y1, s01);
-            s02 = x.fma(y2, s02);
-            x = FloatVector.broadcast(FS, a.get(F32, a1 + o));
-            s10 = x.fma(y0, s10);
-            s11 = x.fma(y1, s11);
-            s12 = x.fma(y2, s12);
-            x = FloatVector.broadcast(FS, a.get(F32, a2 + o));
-            s20 = x.fma(y0, s20);
-            s21 = x.fma(y1, s21);
-            s22 = x.fma(y2, s22);
-            x = FloatVector.broadcast(FS, a.get(F32, a3 + o));
-            s30 = x.fma(y0, s30);
-            s31 = x.fma(y1, s31);
-            s32 = x.fma(y2, s32);
+        for (int j = j0; j < j1; j += 3 * FW) {
+            long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
+            long rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s02 = z, s10 = z, s11 = z, s12 = z;
+            FloatVector s20 = z, s21 = z, s22 = z, s30 = z, s31 = z, s32 = z;
+            for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
+                FloatVector y0 = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
+                FloatVector y1 = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
+                FloatVector y2 = FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER);
+                FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
+                s00 = x.fma(y0, s00);
+                s01 = x.fma(y1, s01);
+                s02 = x.fma(y2, s02);
+                x = FloatVector.broadcast(FS, a.get(F32, a1 + o));
+                s10 = x.fma(y0, s10);
+                s11 = x.fma(y1, s11);
+                s12 = x.fma(y2, s12);
+                x = FloatVector.broadcast(FS, a.get(F32, a2 + o));
+                s20 = x.fma(y0, s20);
+                s21 = x.fma(y1, s21);
+                s22 = x.fma(y2, s22);
+                x = FloatVector.broadcast(FS, a.get(F32, a3 + o));
+                s30 = x.fma(y0, s30);
+                s31 = x.fma(y1, s31);
+                s32 = x.fma(y2, s32);
+            }
+            long rowC = ldc * 4L, c0 = (i * ldc + j) * 4L, c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
+            s00.intoMemorySegment(c, c0, ORDER);
+            s01.intoMemorySegment(c, c0 + v, ORDER);
+            s02.intoMemorySegment(c, c0 + 2 * v, ORDER);
+            s10.intoMemorySegment(c, c1, ORDER);
+            s11.intoMemorySegment(c, c1 + v, ORDER);
+            s12.intoMemorySegment(c, c1 + 2 * v, ORDER);
+            s20.intoMemorySegment(c, c2, ORDER);
+            s21.intoMemorySegment(c, c2 + v, ORDER);
+            s22.intoMemorySegment(c, c2 + 2 * v, ORDER);
+            s30.intoMemorySegment(c, c3, ORDER);
+            s31.intoMemorySegment(c, c3 + v, ORDER);
+            s32.intoMemorySegment(c, c3 + 2 * v, ORDER);
         }
-        long rowC = ldc * 4L, c0 = (i * ldc + j) * 4L, c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
-        s00.intoMemorySegment(c, c0, ORDER);
-        s01.intoMemorySegment(c, c0 + v, ORDER);
-        s02.intoMemorySegment(c, c0 + 2 * v, ORDER);
-        s10.intoMemorySegment(c, c1, ORDER);
-        s11.intoMemorySegment(c, c1 + v, ORDER);
-        s12.intoMemorySegment(c, c1 + 2 * v, ORDER);
-        s20.intoMemorySegment(c, c2, ORDER);
-        s21.intoMemorySegment(c, c2 + v, ORDER);
-        s22.intoMemorySegment(c, c2 + 2 * v, ORDER);
-        s30.intoMemorySegment(c, c3, ORDER);
-        s31.intoMemorySegment(c, c3 + v, ORDER);
-        s32.intoMemorySegment(c, c3 + 2 * v, ORDER);
     }
 
-    /** Rows i..i+3, columns [j, j+2*FW) (8 accumulators), all inside n. */
-    private static void sNN4x2(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+    /** Rows i..i+3, columns [j0, j1) in tiles of two vectors (8 accumulators), all inside n. */
+    private static void sNN4x2(int i, int j0, int j1, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
-        long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
-        long rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
-        FloatVector z = FloatVector.zero(FS);
-        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
-        for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
-            FloatVector y0 = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
-            FloatVector y1 = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
-            FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
-            s00 = x.fma(y0, s00);
-            s01 = x.fma(y1, s01);
-            x = FloatVector.broadcast(FS, a.get(F32, a1 + o));
-            s10 = x.fma(y0, s10);
-            s11 = x.fma(y1, s11);
-            x = FloatVector.broadcast(FS, a.get(F32, a2 + o));
-            s20 = x.fma(y0, s20);
-            s21 = x.fma(y1, s21);
-            x = FloatVector.broadcast(FS, a.get(F32, a3 + o));
-            s30 = x.fma(y0, s30);
-            s31 = x.fma(y1, s31);
+        for (int j = j0; j < j1; j += 2 * FW) {
+            long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
+            long rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
+                FloatVector y0 = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
+                FloatVector y1 = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
+                FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
+                s00 = x.fma(y0, s00);
+                s01 = x.fma(y1, s01);
+                x = FloatVector.broadcast(FS, a.get(F32, a1 + o));
+                s10 = x.fma(y0, s10);
+                s11 = x.fma(y1, s11);
+                x = FloatVector.broadcast(FS, a.get(F32, a2 + o));
+                s20 = x.fma(y0, s20);
+                s21 = x.fma(y1, s21);
+                x = FloatVector.broadcast(FS, a.get(F32, a3 + o));
+                s30 = x.fma(y0, s30);
+                s31 = x.fma(y1, s31);
+            }
+            long rowC = ldc * 4L, c0 = (i * ldc + j) * 4L, c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
+            s00.intoMemorySegment(c, c0, ORDER);
+            s01.intoMemorySegment(c, c0 + v, ORDER);
+            s10.intoMemorySegment(c, c1, ORDER);
+            s11.intoMemorySegment(c, c1 + v, ORDER);
+            s20.intoMemorySegment(c, c2, ORDER);
+            s21.intoMemorySegment(c, c2 + v, ORDER);
+            s30.intoMemorySegment(c, c3, ORDER);
+            s31.intoMemorySegment(c, c3 + v, ORDER);
         }
-        long rowC = ldc * 4L, c0 = (i * ldc + j) * 4L, c1 = c0 + rowC, c2 = c1 + rowC, c3 = c2 + rowC;
-        s00.intoMemorySegment(c, c0, ORDER);
-        s01.intoMemorySegment(c, c0 + v, ORDER);
-        s10.intoMemorySegment(c, c1, ORDER);
-        s11.intoMemorySegment(c, c1 + v, ORDER);
-        s20.intoMemorySegment(c, c2, ORDER);
-        s21.intoMemorySegment(c, c2 + v, ORDER);
-        s30.intoMemorySegment(c, c3, ORDER);
-        s31.intoMemorySegment(c, c3 + v, ORDER);
     }
 
     /** Rows i..i+3, columns [j, n) with n - j in (FW, 2*FW] (8 accumulators): the second vector is masked to n. */
@@ -403,44 +410,46 @@ final class VectorSmallGemm implements SmallGemm {
     /** Column tiles of rows i, i+1: four vectors wide (8 accumulators), then two, then one; the tail is masked. */
     private static void sNNRows2(int i, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                                  MemorySegment c, long ldc) {
-        int j = 0;
-        for (; n - j >= 4 * FW; j += 4 * FW) sNN2x4(i, j, n, k, a, lda, b, ldb, c, ldc);
+        int j = 4 * FW * (n / (4 * FW));
+        if (j > 0) sNN2x4(i, 0, j, k, a, lda, b, ldb, c, ldc);
         for (; n - j > FW; j += 2 * FW) sNN2x2(i, j, n, k, a, lda, b, ldb, c, ldc);
         if (j < n) sNN2x1(i, j, n, k, a, lda, b, ldb, c, ldc);
     }
 
-    /** Rows i, i+1, columns [j, j+4*FW) (8 accumulators), all inside n. */
-    private static void sNN2x4(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+    /** Rows i, i+1, columns [j0, j1) in tiles of four vectors (8 accumulators), all inside n. */
+    private static void sNN2x4(int i, int j0, int j1, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
-        long a0 = i * lda * 4L, a1 = a0 + lda * 4L;
-        long rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
-        FloatVector z = FloatVector.zero(FS);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
-            FloatVector x0 = FloatVector.broadcast(FS, a.get(F32, a0 + o));
-            FloatVector x1 = FloatVector.broadcast(FS, a.get(F32, a1 + o));
-            FloatVector y = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
-            s00 = x0.fma(y, s00);
-            s10 = x1.fma(y, s10);
-            y = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
-            s01 = x0.fma(y, s01);
-            s11 = x1.fma(y, s11);
-            y = FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER);
-            s02 = x0.fma(y, s02);
-            s12 = x1.fma(y, s12);
-            y = FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER);
-            s03 = x0.fma(y, s03);
-            s13 = x1.fma(y, s13);
+        for (int j = j0; j < j1; j += 4 * FW) {
+            long a0 = i * lda * 4L, a1 = a0 + lda * 4L;
+            long rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
+            for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
+                FloatVector x0 = FloatVector.broadcast(FS, a.get(F32, a0 + o));
+                FloatVector x1 = FloatVector.broadcast(FS, a.get(F32, a1 + o));
+                FloatVector y = FloatVector.fromMemorySegment(FS, b, bp, ORDER);
+                s00 = x0.fma(y, s00);
+                s10 = x1.fma(y, s10);
+                y = FloatVector.fromMemorySegment(FS, b, bp + v, ORDER);
+                s01 = x0.fma(y, s01);
+                s11 = x1.fma(y, s11);
+                y = FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER);
+                s02 = x0.fma(y, s02);
+                s12 = x1.fma(y, s12);
+                y = FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER);
+                s03 = x0.fma(y, s03);
+                s13 = x1.fma(y, s13);
+            }
+            long c0 = (i * ldc + j) * 4L, c1 = c0 + ldc * 4L;
+            s00.intoMemorySegment(c, c0, ORDER);
+            s01.intoMemorySegment(c, c0 + v, ORDER);
+            s02.intoMemorySegment(c, c0 + 2 * v, ORDER);
+            s03.intoMemorySegment(c, c0 + 3 * v, ORDER);
+            s10.intoMemorySegment(c, c1, ORDER);
+            s11.intoMemorySegment(c, c1 + v, ORDER);
+            s12.intoMemorySegment(c, c1 + 2 * v, ORDER);
+            s13.intoMemorySegment(c, c1 + 3 * v, ORDER);
         }
-        long c0 = (i * ldc + j) * 4L, c1 = c0 + ldc * 4L;
-        s00.intoMemorySegment(c, c0, ORDER);
-        s01.intoMemorySegment(c, c0 + v, ORDER);
-        s02.intoMemorySegment(c, c0 + 2 * v, ORDER);
-        s03.intoMemorySegment(c, c0 + 3 * v, ORDER);
-        s10.intoMemorySegment(c, c1, ORDER);
-        s11.intoMemorySegment(c, c1 + v, ORDER);
-        s12.intoMemorySegment(c, c1 + 2 * v, ORDER);
-        s13.intoMemorySegment(c, c1 + 3 * v, ORDER);
     }
 
     /** Rows i, i+1, columns [j, j+2*FW) (4 accumulators); the second vector is masked to n. */
@@ -488,29 +497,31 @@ final class VectorSmallGemm implements SmallGemm {
     /** Columns of row i: four vectors wide (the fourth masked to n), then one masked vector at a time. */
     private static void sNNRow1(int i, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                                 MemorySegment c, long ldc) {
-        int j = 0;
-        for (; n - j >= 4 * FW; j += 4 * FW) sNN1x4(i, j, n, k, a, lda, b, ldb, c, ldc);
+        int j = 4 * FW * (n / (4 * FW));
+        if (j > 0) sNN1x4(i, 0, j, k, a, lda, b, ldb, c, ldc);
         for (; j < n; j += FW) sNN1x1(i, j, n, k, a, lda, b, ldb, c, ldc);
     }
 
-    /** Row i, columns [j, j+4*FW) (4 accumulators), all inside n. */
-    private static void sNN1x4(int i, int j, int n, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
+    /** Row i, columns [j0, j1) in tiles of four vectors (4 accumulators), all inside n. */
+    private static void sNN1x4(int i, int j0, int j1, int k, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
-        long a0 = i * lda * 4L, rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
-        FloatVector z = FloatVector.zero(FS);
-        FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
-        for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
-            FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
-            s0 = x.fma(FloatVector.fromMemorySegment(FS, b, bp, ORDER), s0);
-            s1 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + v, ORDER), s1);
-            s2 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER), s2);
-            s3 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER), s3);
+        for (int j = j0; j < j1; j += 4 * FW) {
+            long a0 = i * lda * 4L, rowB = ldb * 4L, v = FW * 4L, bp = j * 4L;
+            FloatVector z = FloatVector.zero(FS);
+            FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+            for (long o = 0, end = k * 4L; o < end; o += 4L, bp += rowB) {
+                FloatVector x = FloatVector.broadcast(FS, a.get(F32, a0 + o));
+                s0 = x.fma(FloatVector.fromMemorySegment(FS, b, bp, ORDER), s0);
+                s1 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + v, ORDER), s1);
+                s2 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 2 * v, ORDER), s2);
+                s3 = x.fma(FloatVector.fromMemorySegment(FS, b, bp + 3 * v, ORDER), s3);
+            }
+            long c0 = (i * ldc + j) * 4L;
+            s0.intoMemorySegment(c, c0, ORDER);
+            s1.intoMemorySegment(c, c0 + v, ORDER);
+            s2.intoMemorySegment(c, c0 + 2 * v, ORDER);
+            s3.intoMemorySegment(c, c0 + 3 * v, ORDER);
         }
-        long c0 = (i * ldc + j) * 4L;
-        s0.intoMemorySegment(c, c0, ORDER);
-        s1.intoMemorySegment(c, c0 + v, ORDER);
-        s2.intoMemorySegment(c, c0 + 2 * v, ORDER);
-        s3.intoMemorySegment(c, c0 + 3 * v, ORDER);
     }
 
     /** Row i, columns [j, min(j+FW, n)) (one masked vector). */
