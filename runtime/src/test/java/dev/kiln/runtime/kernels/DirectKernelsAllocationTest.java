@@ -46,6 +46,17 @@ class DirectKernelsAllocationTest {
             assertNoAllocation("sgemm m=7 B (vector)", reps -> {
                 for (int i = 0; i < reps; i++) DirectGemm.sgemm(7, n, k, a, k, b, n, false, c, n);
             });
+            // the LeNet-5 convolution GEMMs at batch 1 and narrower ones: every register-blocked tile, masked tails too
+            MemorySegment la = random(arena, r, 16 * 150), lb = random(arena, r, 150 * 100);
+            MemorySegment lb2 = random(arena, r, 25 * 784), lc = arena.allocate(4L * 16 * 784);
+            assertNoAllocation("sgemm LeNet conv GEMMs B (vector)", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    DirectGemm.sgemm(16, 100, 150, la, 150, lb, 100, false, lc, 100);
+                    DirectGemm.sgemm(6, 784, 25, la, 25, lb2, 784, false, lc, 784);
+                    DirectGemm.sgemm(1, 100, 150, la, 150, lb, 100, false, lc, 100);
+                    DirectGemm.sgemm(6, 20, 25, la, 25, lb2, 20, false, lc, 20);
+                }
+            });
             assertNoAllocation("sgemm m=33 B^T (OpenBLAS, critical)", reps -> {
                 for (int i = 0; i < reps; i++) DirectGemm.sgemm(33, n, k, a, k, b, k, true, c, n);
             });
