@@ -91,7 +91,8 @@ class DirectConvPoolPropertyTest {
         int oh = h + 2 * ph - kh + 1, ow = w + 2 * pw - kw + 1;
         long colElems = (long) c * kh * kw * oh * ow;
         Random r = new Random(seed);
-        try (Arena arena = Arena.ofConfined()) {
+        // shared: Im2col.fill may split larger images across worker threads
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment x = arena.allocate(4L * c * h * w);
             for (long i = 0; i < (long) c * h * w; i++) x.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
             MemorySegment expected = arena.allocate(4 * colElems), got = arena.allocate(4 * colElems);
