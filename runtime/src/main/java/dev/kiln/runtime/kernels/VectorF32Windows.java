@@ -55,7 +55,7 @@ final class VectorF32Windows implements F32Windows {
                     zero(col, row, (long) yLo * ow);
                     long dst = row + (long) yLo * ow;
                     long src = xPlane + (long) (yLo + shiftH) * w + xLo + shiftW;
-                    if (w == ow && yHi > yLo) {
+                    if (w == ow && n > 0 && yHi > yLo) {
                         // input and output rows have the same length, so the runs of all rows [yLo, yHi) sit at
                         // the same distance in x and col: copy from the first run's start to the last run's end
                         // in one go (the gaps between runs get in-bounds neighbours), then zero the gaps

@@ -84,6 +84,8 @@ class DirectConvPoolPropertyTest {
         assertIm2colF32(2, 7, 9, 4, 2, 1, 0, 6);
         assertIm2colF32(1, 33, 35, 3, 3, 1, 1, 7);   // runs longer than one vector
         assertIm2colF32(1, 1, 1, 1, 1, 0, 0, 8);
+        assertIm2colF32(1, 2, 1, 5, 5, 2, 2, 9);     // ow == w but some taps see only padding
+        assertIm2colF32(2, 3, 2, 3, 5, 1, 2, 10);
     }
 
     /** im2colF32 with stride and dilation 1 into an exactly sized, pre-poisoned col, against Im2col.fill. */
