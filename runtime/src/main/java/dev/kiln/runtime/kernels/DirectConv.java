@@ -23,6 +23,12 @@ public final class DirectConv {
      */
     public static void im2colF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph,
                                  int pw, int dh, int dw, int oh, int ow, MemorySegment col) {
+        if (sh == 1 && sw == 1 && dh == 1 && dw == 1 && F32Windows.VECTOR != null) {
+            // stride 1, dilation 1: vectorised run copies (see F32Windows)
+            check(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col, 4);
+            F32Windows.VECTOR.im2colUnitStride(x, c, h, w, kh, kw, ph, pw, oh, ow, col);
+            return;
+        }
         im2col(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, col, false);
     }
 

@@ -27,9 +27,20 @@ public final class DirectPool {
         // columns whose whole window (taps 0..kw-1) lies inside [0, w)
         int xA = Math.min(ow, Math.max(0, Math.ceilDiv(pw, sw)));
         int xB = (int) Math.max(xA, Math.min(ow, Math.floorDiv(w - 1L + pw - (kw - 1L) * dw, sw) + 1));
+        // 2x2 window, stride 2, no padding or dilation (LeNet, most CNNs) with the Vector API: rows y < yFast and
+        // columns ox < xFast have the whole window inside the input and take F32Windows.max2x2Row
+        F32Windows vector = F32Windows.VECTOR;
+        boolean fast = vector != null && kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1
+                && dw == 1;
+        int yFast = fast ? Math.min(oh, h / 2) : 0, xFast = Math.min(ow, w / 2);
         for (long p = 0; p < planes; p++) {
             long xBase = p * plane, oBase = p * outPlane;
-            for (int y = 0; y < oh; y++) {
+            for (int y = 0; y < yFast; y++) {
+                long first = xBase + 2L * y * w, o = oBase + (long) y * ow;
+                vector.max2x2Row(x, first, w, out, o, xFast);
+                edge(x, first, w, 2, w, 2, 2, 0, 1, out, o, xFast, ow);
+            }
+            for (int y = yFast; y < oh; y++) {
                 long top = (long) y * sh - ph;
                 int iLo = 0, iHi = kh;   // window rows [iLo, iHi) lie inside [0, h)
                 while (iLo < kh && top + (long) iLo * dh < 0) iLo++;

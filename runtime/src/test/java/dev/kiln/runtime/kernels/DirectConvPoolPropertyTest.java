@@ -58,6 +58,55 @@ class DirectConvPoolPropertyTest {
         }
     }
 
+    /**
+     * Stride 1, dilation 1 (the vectorised fast path): widths past one vector, paddings from none to "same" and
+     * beyond, segments sized exactly so the last runs take the in-bounds fallbacks.
+     */
+    @Property(tries = 200)
+    void unitStrideIm2colEqualsIm2colFill(@ForAll @IntRange(min = 1, max = 3) int c,
+                                          @ForAll @IntRange(min = 1, max = 40) int h,
+                                          @ForAll @IntRange(min = 1, max = 40) int w,
+                                          @ForAll @IntRange(min = 1, max = 5) int kh,
+                                          @ForAll @IntRange(min = 1, max = 5) int kw,
+                                          @ForAll @IntRange(max = 3) int ph, @ForAll @IntRange(max = 3) int pw,
+                                          @ForAll long seed) {
+        Assume.that(h + 2 * ph >= kh && w + 2 * pw >= kw);
+        assertIm2colF32(c, h, w, kh, kw, ph, pw, seed);
+    }
+
+    @Example
+    void unitStrideIm2colLeNetAndOddShapes() {
+        assertIm2colF32(1, 28, 28, 5, 5, 2, 2, 1);   // LeNet conv1, "same" padding
+        assertIm2colF32(6, 14, 14, 5, 5, 0, 0, 2);   // LeNet conv2
+        assertIm2colF32(3, 7, 7, 3, 3, 1, 1, 3);
+        assertIm2colF32(2, 9, 9, 5, 5, 0, 0, 4);
+        assertIm2colF32(2, 9, 9, 3, 3, 2, 2, 5);     // padding wider than "same"
+        assertIm2colF32(2, 7, 9, 4, 2, 1, 0, 6);
+        assertIm2colF32(1, 33, 35, 3, 3, 1, 1, 7);   // runs longer than one vector
+        assertIm2colF32(1, 1, 1, 1, 1, 0, 0, 8);
+        assertIm2colF32(1, 2, 1, 5, 5, 2, 2, 9);     // ow == w but some taps see only padding
+        assertIm2colF32(2, 3, 2, 3, 5, 1, 2, 10);
+    }
+
+    /** im2colF32 with stride and dilation 1 into an exactly sized, pre-poisoned col, against Im2col.fill. */
+    private static void assertIm2colF32(int c, int h, int w, int kh, int kw, int ph, int pw, long seed) {
+        int oh = h + 2 * ph - kh + 1, ow = w + 2 * pw - kw + 1;
+        long colElems = (long) c * kh * kw * oh * ow;
+        Random r = new Random(seed);
+        // shared: Im2col.fill may split larger images across worker threads
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment x = arena.allocate(4L * c * h * w);
+            for (long i = 0; i < (long) c * h * w; i++) x.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
+            MemorySegment expected = arena.allocate(4 * colElems), got = arena.allocate(4 * colElems);
+            got.fill((byte) 0x7f);
+            Im2col.fill(x, 0, (long) c * h * w, 1, false, new Im2col.Geometry(c, h, w, kh, kw, 1, 1, ph, pw, 1, 1,
+                    oh, ow), expected);
+            DirectConv.im2colF32(x, c, h, w, kh, kw, 1, 1, ph, pw, 1, 1, oh, ow, got);
+            assertEquals(-1L, expected.mismatch(got), () -> "im2col " + c + "x" + h + "x" + w + " kernel " + kh + "x"
+                    + kw + " padding " + ph + "x" + pw + " differs from Im2col.fill");
+        }
+    }
+
     /** What the code generator emits for a convolution: per image, im2col then one GEMM with the weight. */
     @Property(tries = 120)
     void im2colThenGemmMatchesConv2d(@ForAll @IntRange(min = 1, max = 2) int batch,
@@ -148,6 +197,64 @@ class DirectConvPoolPropertyTest {
                 countIncludePad);
         assertPool(ref, x, 6, (xs, out) -> DirectPool.avgPool2dF32(xs, 6, h, w, kh, kw, sh, sw, ph, pw, (int) oh,
                 (int) ow, countIncludePad, out));
+    }
+
+    /** The 2x2 stride-2 fast path: sizes past one vector, odd sizes, ceil mode, NaN/-inf/+inf/-0 sprinkled. */
+    @Property(tries = 200)
+    void maxPool2x2Stride2EqualsPoolMaxPool2dBitForBit(@ForAll @IntRange(min = 2, max = 40) int h,
+                                                       @ForAll @IntRange(min = 2, max = 40) int w,
+                                                       @ForAll boolean ceilMode, @ForAll boolean specials,
+                                                       @ForAll long seed) {
+        assertMaxPool2x2(h, w, ceilMode, specials, seed);
+    }
+
+    @Example
+    void maxPool2x2Stride2LeNetAndOddShapes() {
+        for (boolean ceil : new boolean[] {false, true}) {
+            assertMaxPool2x2(28, 28, ceil, true, 1);
+            assertMaxPool2x2(10, 10, ceil, true, 2);
+            assertMaxPool2x2(7, 7, ceil, true, 3);
+            assertMaxPool2x2(9, 9, ceil, true, 4);
+            assertMaxPool2x2(9, 33, ceil, true, 5);
+            assertMaxPool2x2(2, 2, ceil, false, 6);
+        }
+    }
+
+    /** Ties between -0 and +0 keep the first in window order; NaN wins wherever it sits; all -inf gives -inf. */
+    @Example
+    void maxPool2x2Stride2SpecialValues() {
+        float nan = Float.NaN, inf = Float.NEGATIVE_INFINITY;
+        int w = 18;   // 9 windows per row: one full 8-lane chunk plus a tail on 512-bit vectors
+        float[][] windows = {{-0f, 0f, -1, -2}, {0f, -0f, -1, -2}, {-1, -0f, 0f, -2}, {-1, -2, -0f, 0f},
+                {1, nan, 2, 3}, {nan, 1, 2, 3}, {1, 2, 3, nan}, {inf, inf, inf, inf}, {inf, -0f, inf, inf}};
+        float[] x = new float[2 * w];
+        for (int k = 0; k < windows.length; k++) {
+            x[2 * k] = windows[k][0];
+            x[2 * k + 1] = windows[k][1];
+            x[w + 2 * k] = windows[k][2];
+            x[w + 2 * k + 1] = windows[k][3];
+        }
+        NDArray xt = NDArray.of(x, 1, 1, 2, w);
+        NDArray ref = Pool.maxPool2d(xt, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1},
+                false);
+        assertPool(ref, xt, 1, (xs, out) -> DirectPool.maxPool2dF32(xs, 1, 2, w, 2, 2, 2, 2, 0, 0, 1, 1, 1, 9, out));
+        float[] got = ref.toFloatArray();
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(got[0]));
+        assertEquals(Float.floatToIntBits(0f), Float.floatToIntBits(got[1]));
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(got[2]));
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(got[3]));
+        assertTrue(Float.isNaN(got[4]) && Float.isNaN(got[5]) && Float.isNaN(got[6]));
+        assertEquals(inf, got[7]);
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(got[8]));
+    }
+
+    private static void assertMaxPool2x2(int h, int w, boolean ceilMode, boolean specials, long seed) {
+        long oh = Pool.outputSize(h, 2, 2, 0, 1, ceilMode), ow = Pool.outputSize(w, 2, 2, 0, 1, ceilMode);
+        NDArray x = input(new Random(seed), 2, 3, h, w, specials);
+        NDArray ref = Pool.maxPool2d(x, new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, new int[] {1, 1},
+                ceilMode);
+        assertPool(ref, x, 6, (xs, out) -> DirectPool.maxPool2dF32(xs, 6, h, w, 2, 2, 2, 2, 0, 0, 1, 1, (int) oh,
+                (int) ow, out));
     }
 
     @Example

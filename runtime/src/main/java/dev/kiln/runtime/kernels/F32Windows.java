@@ -1,0 +1,43 @@
+package dev.kiln.runtime.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Vector API fast paths of {@link DirectConv} and {@link DirectPool} for the common convolution and pooling
+ * windows (stride-1 im2col, 2x2 stride-2 max pooling). {@link #VECTOR} is the Vector API implementation when
+ * {@code jdk.incubator.vector} is available and {@code kiln.vector} is not {@code false}, else {@code null}
+ * (the callers then use their plain-Java loops). Chosen once per JVM, like {@link F32Rows#best()}.
+ */
+interface F32Windows {
+    F32Windows VECTOR = Holder.select();
+
+    /**
+     * im2col of one f32 image for stride 1 and dilation 1, same layout and results as
+     * {@link DirectConv#im2colF32}; the caller has checked the arguments.
+     */
+    void im2colUnitStride(MemorySegment x, int c, int h, int w, int kh, int kw, int ph, int pw, int oh, int ow,
+                          MemorySegment col);
+
+    /**
+     * Output elements {@code [o, o+n)} of a 2x2 stride-2 max pool row whose windows lie inside the input: output
+     * {@code k} is the max, in {@link DirectPool#maxPool2dF32}'s visiting order and semantics, of elements
+     * {@code first+2k}, {@code first+2k+1}, {@code first+w+2k}, {@code first+w+2k+1} of {@code x}.
+     */
+    void max2x2Row(MemorySegment x, long first, long w, MemorySegment out, long o, int n);
+
+    /** Picks the implementation once. */
+    final class Holder {
+        private Holder() {}
+
+        private static F32Windows select() {
+            if (!Boolean.parseBoolean(System.getProperty("kiln.vector", "true"))) return null;
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
+            try {
+                return (F32Windows) Class.forName("dev.kiln.runtime.kernels.VectorF32Windows")
+                        .getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                return null;
+            }
+        }
+    }
+}

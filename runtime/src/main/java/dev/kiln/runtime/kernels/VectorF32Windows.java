@@ -1,0 +1,191 @@
+package dev.kiln.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.kiln.runtime.Elements.F32;
+
+/**
+ * {@link F32Windows} on the Vector API: im2col runs are copied and zeroed a vector at a time with a masked last
+ * vector, and 2x2 stride-2 max pooling reduces two input rows a vector at a time, then packs the even lanes with
+ * one permute. Only loaded when {@code jdk.incubator.vector} is present, so nothing else in the runtime may
+ * refer to this class directly.
+ */
+final class VectorF32Windows implements F32Windows {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length(), HALF = L / 2;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Lane l < L/2 takes lane 2l: packs the even lanes into the low half (a plain permute, unlike compress). */
+    private static final VectorShuffle<Float> PACK = VectorShuffle.fromOp(S, i -> (2 * i) % L);
+    /** Lane l takes lane l+1 (the last lane wraps to lane 0; it is odd, so never used). */
+    private static final VectorShuffle<Float> NEXT = VectorShuffle.fromOp(S, i -> (i + 1) % L);
+    /** Half the preferred width: one chunk of pooled outputs after PACK. */
+    @SuppressWarnings("unchecked")
+    private static final VectorSpecies<Float> H = (VectorSpecies<Float>) VectorSpecies.of(float.class,
+            VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final FloatVector ZERO = FloatVector.zero(S);
+
+    VectorF32Windows() {}
+
+    @Override
+    public void im2colUnitStride(MemorySegment x, int c, int h, int w, int kh, int kw, int ph, int pw, int oh,
+                                 int ow, MemorySegment col) {
+        long plane = (long) h * w, cols = (long) oh * ow;
+        long row = 0;
+        for (int ci = 0; ci < c; ci++) {
+            long xPlane = ci * plane;
+            for (int i = 0; i < kh; i++) {
+                int shiftH = i - ph;
+                // output rows [yLo, yHi) read input row y + shiftH inside [0, h)
+                int yLo = Math.min(oh, Math.max(0, -shiftH));
+                int yHi = Math.max(yLo, Math.min(oh, h - shiftH));
+                for (int j = 0; j < kw; j++, row += cols) {
+                    int shiftW = j - pw;
+                    // output columns [xLo, xHi) read input column x + shiftW inside [0, w)
+                    int xLo = Math.min(ow, Math.max(0, -shiftW));
+                    int xHi = Math.max(xLo, Math.min(ow, w - shiftW));
+                    int n = xHi - xLo, tail = ow - xHi;
+                    zero(col, row, (long) yLo * ow);
+                    long dst = row + (long) yLo * ow;
+                    long src = xPlane + (long) (yLo + shiftH) * w + xLo + shiftW;
+                    if (w == ow && n > 0 && yHi > yLo) {
+                        // input and output rows have the same length, so the runs of all rows [yLo, yHi) sit at
+                        // the same distance in x and col: copy from the first run's start to the last run's end
+                        // in one go (the gaps between runs get in-bounds neighbours), then zero the gaps
+                        copy(x, src, col, dst + xLo, (long) (yHi - yLo) * ow - xLo - tail);
+                        zero(col, dst, xLo);
+                        zeroEvery(col, dst + xHi, ow, yHi - yLo - 1, tail + xLo);
+                        zero(col, dst + (long) (yHi - yLo - 1) * ow + xHi, tail);
+                    } else {
+                        copyEvery(x, src, w, col, dst + xLo, ow, yHi - yLo, n);
+                        zeroEvery(col, dst, ow, yHi - yLo, xLo);
+                        zeroEvery(col, dst + xHi, ow, yHi - yLo, tail);
+                    }
+                    zero(col, row + (long) yHi * ow, (long) (oh - yHi) * ow);
+                }
+            }
+        }
+    }
+
+    /** {@code count} runs of {@code n} elements, from {@code src + t*srcStep} to {@code dst + t*dstStep}. */
+    private static void copyEvery(MemorySegment x, long src, long srcStep, MemorySegment col, long dst, long dstStep,
+                                  int count, int n) {
+        if (n <= 0) return;
+        if (n > L) {
+            for (int t = 0; t < count; t++, src += srcStep, dst += dstStep) copy(x, src, col, dst, n);
+            return;
+        }
+        VectorMask<Float> m = S.indexInRange(0, n);   // one masked vector per run, the mask made once
+        long xEnd = x.byteSize(), colEnd = col.byteSize();
+        for (int t = 0; t < count; t++, src += srcStep, dst += dstStep) {
+            // a masked access is only intrinsified when the whole vector lies inside the segment
+            if ((src + L) * 4 <= xEnd && (dst + L) * 4 <= colEnd) {
+                FloatVector.fromMemorySegment(S, x, src * 4, ORDER, m).intoMemorySegment(col, dst * 4, ORDER, m);
+            } else {
+                for (int k = 0; k < n; k++) col.setAtIndex(F32, dst + k, x.getAtIndex(F32, src + k));
+            }
+        }
+    }
+
+    /** Zeroes {@code count} runs of {@code n} elements at {@code from + t*step}. */
+    private static void zeroEvery(MemorySegment col, long from, long step, int count, int n) {
+        if (n <= 0) return;
+        if (n > L) {
+            for (int t = 0; t < count; t++, from += step) zero(col, from, n);
+            return;
+        }
+        VectorMask<Float> m = S.indexInRange(0, n);
+        long colEnd = col.byteSize();
+        for (int t = 0; t < count; t++, from += step) {
+            if ((from + L) * 4 <= colEnd) ZERO.intoMemorySegment(col, from * 4, ORDER, m);
+            else for (int k = 0; k < n; k++) col.setAtIndex(F32, from + k, 0f);
+        }
+    }
+
+    private static void copy(MemorySegment x, long src, MemorySegment col, long dst, long n) {
+        long k = 0;
+        for (; k <= n - L; k += L) {
+            FloatVector.fromMemorySegment(S, x, (src + k) * 4, ORDER).intoMemorySegment(col, (dst + k) * 4, ORDER);
+        }
+        if (k < n) {
+            // a masked access is only intrinsified when the whole vector lies inside the segment
+            if ((src + k + L) * 4 <= x.byteSize() && (dst + k + L) * 4 <= col.byteSize()) {
+                VectorMask<Float> m = S.indexInRange(k, n);
+                FloatVector.fromMemorySegment(S, x, (src + k) * 4, ORDER, m)
+                        .intoMemorySegment(col, (dst + k) * 4, ORDER, m);
+            } else {
+                for (; k < n; k++) col.setAtIndex(F32, dst + k, x.getAtIndex(F32, src + k));
+            }
+        }
+    }
+
+    private static void zero(MemorySegment col, long from, long n) {
+        long k = 0;
+        for (; k <= n - L; k += L) ZERO.intoMemorySegment(col, (from + k) * 4, ORDER);
+        if (k < n) {
+            if ((from + k + L) * 4 <= col.byteSize()) {
+                ZERO.intoMemorySegment(col, (from + k) * 4, ORDER, S.indexInRange(k, n));
+            } else {
+                for (; k < n; k++) col.setAtIndex(F32, from + k, 0f);
+            }
+        }
+    }
+
+    @Override
+    public void max2x2Row(MemorySegment x, long first, long w, MemorySegment out, long o, int n) {
+        int k = 0;
+        for (; k <= n - HALF; k += HALF) chunk(x, first + 2L * k, w, out, o + k);
+        if (k < n) tail(x, first + 2L * k, w, out, o + k, n - k);
+    }
+
+    /**
+     * L/2 outputs from element {@code at} of the upper row, reading exactly L elements of each row: lane l of
+     * {@code a} and of {@code a} moved down one lane holds elements {@code at+l} and {@code at+l+1}, so the even
+     * lanes hold whole windows; {@code PACK} moves them into the low half, stored as a half-width vector.
+     */
+    private static void chunk(MemorySegment x, long at, long w, MemorySegment out, long o) {
+        long bt = at + w;
+        FloatVector a = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
+        FloatVector b = FloatVector.fromMemorySegment(S, x, bt * 4, ORDER);
+        step(step(a, a.rearrange(NEXT)), step(b, b.rearrange(NEXT))).rearrange(PACK).reinterpretShape(H, 0)
+                .intoMemorySegment(out, o * 4, ORDER);
+    }
+
+    /**
+     * The last {@code n < L/2} outputs of a row, as {@link #chunk} with masked accesses when whole vectors fit in
+     * the segments (only then is a masked access intrinsified), else one window at a time.
+     */
+    private static void tail(MemorySegment x, long at, long w, MemorySegment out, long o, int n) {
+        long bt = at + w;
+        if ((bt + L) * 4 <= x.byteSize() && (o + HALF) * 4 <= out.byteSize()) {
+            VectorMask<Float> in = S.indexInRange(0, 2 * n);
+            FloatVector a = FloatVector.fromMemorySegment(S, x, at * 4, ORDER, in);
+            FloatVector b = FloatVector.fromMemorySegment(S, x, bt * 4, ORDER, in);
+            step(step(a, a.rearrange(NEXT)), step(b, b.rearrange(NEXT))).rearrange(PACK).reinterpretShape(H, 0)
+                    .intoMemorySegment(out, o * 4, ORDER, H.indexInRange(0, n));
+        } else {
+            for (int k = 0; k < n; k++) {
+                long r0 = at + 2L * k, r1 = bt + 2L * k;
+                float p = x.getAtIndex(F32, r0), q = x.getAtIndex(F32, r0 + 1);
+                float c = x.getAtIndex(F32, r1), d = x.getAtIndex(F32, r1 + 1);
+                float top = q > p || q != q ? q : p, bottom = d > c || d != d ? d : c;
+                out.setAtIndex(F32, o + k, bottom > top || bottom != bottom ? bottom : top);
+            }
+        }
+    }
+
+    /**
+     * One step of the max fold, {@code later > earlier || later is NaN ? later : earlier}, lanewise: associative
+     * when earlier parts stay on the left, so pairing the taps changes no bits.
+     */
+    private static FloatVector step(FloatVector earlier, FloatVector later) {
+        return earlier.blend(later, later.compare(VectorOperators.GT, earlier).or(later.test(VectorOperators.IS_NAN)));
+    }
+}
