@@ -29,6 +29,9 @@ import java.util.TreeMap;
  *
  * <p>Weights are read by reference at every run, so in-place updates of a weight are seen, except for the weights
  * O2 derives from others (convolutions with BatchNorm folded in), which are computed once, at compile time.
+ *
+ * <p>Runs are serialised: each generated program computes in one arena of its own. To serve from several threads
+ * at once, compile one model per thread.
  */
 public final class CompiledModel {
     /** Bindings kept by default. */
