@@ -38,12 +38,39 @@ class ZeroAllocationTest {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
+    /** LeNet-5 as O2 sees it: im2col convolutions with epilogues, max pooling, a flatten view and linear layers. */
+    private static final String LENET = """
+            graph @lenet(%x: f32[N, 1, 28, 28]) weights(@c1: f32[6, 1, 5, 5], @b1: f32[6], @c2: f32[16, 6, 5, 5], @b2: f32[16],
+                                                      @f1: f32[120, 400], @g1: f32[120], @f2: f32[10, 120], @g2: f32[10]) {
+              %0 = conv2d(%x, @c1, @b1) {padding = [2, 2]} : f32[N, 6, 28, 28]
+              %1 = relu(%0) : f32[N, 6, 28, 28]
+              %2 = max_pool2d(%1) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 6, 14, 14]
+              %3 = conv2d(%2, @c2, @b2) : f32[N, 16, 10, 10]
+              %4 = relu(%3) : f32[N, 16, 10, 10]
+              %5 = max_pool2d(%4) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 16, 5, 5]
+              %6 = flatten(%5) {start_dim = 1} : f32[N, 400]
+              %7 = linear(%6, @f1, @g1) : f32[N, 120]
+              %8 = relu(%7) : f32[N, 120]
+              %9 = linear(%8, @f2, @g2) : f32[N, 10]
+              return(%9)
+            }
+            """;
+
     @Test
     void warmRunsWithOutputBuffersAllocateNothing() {
-        Graph g = IrParser.parse(MLP);
+        assertWarmRunsAllocateNothing(MLP, new long[] {1, 64}, new long[] {1, 10});
+    }
+
+    @Test
+    void warmConvolutionRunsWithOutputBuffersAllocateNothing() {
+        assertWarmRunsAllocateNothing(LENET, new long[] {1, 1, 28, 28}, new long[] {1, 10});
+    }
+
+    private static void assertWarmRunsAllocateNothing(String ir, long[] inputShape, long[] outputShape) {
+        Graph g = IrParser.parse(ir);
         CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));
-        List<NDArray> inputs = List.of(NDArray.full(DType.F32, 0.5, 1, 64));
-        List<NDArray> outputs = List.of(NDArray.zeros(DType.F32, 1, 10));
+        List<NDArray> inputs = List.of(NDArray.full(DType.F32, 0.5, inputShape));
+        List<NDArray> outputs = List.of(NDArray.zeros(DType.F32, outputShape));
         // Warm up until the JIT has compiled the generated code with escape analysis (C2 compiles in the
         // background, so how long that takes depends on the machine's load): rounds of 1000 measured runs.
         long heapPerRound = -1, tensors = -1;
