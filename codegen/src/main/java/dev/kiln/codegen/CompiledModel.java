@@ -154,11 +154,15 @@ public final class CompiledModel {
      * loop, reference kernel) and the code-generation history (generations and cache drops).
      */
     public synchronized String explain() {
-        StringBuilder sb = new StringBuilder(optimized.explain());
+        // O2 ran without sizes; the memory plan is made per size binding, so say that instead of "not planned"
+        StringBuilder sb = new StringBuilder(optimized.explain().replaceAll("(?m)^memory: not planned \\(.*\\)$",
+                "memory: planned per size binding (arena sizes below)"));
         sb.append(String.format("compiled for backend %s (O2 %.1f ms); code is specialised per size binding, cache limit %d%n",
                 backend.name(), o2Nanos / 1e6, cacheLimit));
         for (var e : cache.entrySet()) {
-            sb.append("generated code for ").append(e.getKey()).append(String.format(" (%.1f ms):%n", e.getValue().nanos / 1e6));
+            sb.append("generated code for ").append(e.getKey()).append(String.format(" (%.1f ms", e.getValue().nanos / 1e6));
+            if (e.getValue().code instanceof Program p) sb.append(String.format(", arena %.1f KiB", p.arenaBytes() / 1024.0));
+            sb.append("):\n");
             for (String k : e.getValue().code.kernels()) sb.append("  ").append(k).append('\n');
         }
         if (!events.isEmpty()) {

@@ -114,5 +114,6 @@ class CompiledModelTest {
         assertTrue(explain.contains("generated code for {N=5}"), explain);
         assertTrue(explain.contains("gemm"), explain);
         assertTrue(explain.contains("generated loop"), explain);
+        assertTrue(explain.contains("memory: planned per size binding") && explain.contains("KiB):"), explain);
     }
 }
