@@ -3,7 +3,6 @@ package dev.kiln.codegen;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Op;
 
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -68,9 +67,4 @@ record ExprOps(String method, int arity, boolean vector) {
     }
 
     private static float real(Op op, String name) { return (float) ((Attribute.Float) op.attr(name)).value(); }
-
-    /** Names of the activations {@code linear_act}/{@code conv2d_act} take, as loop ops ({@code none} is none). */
-    static List<String> activation(String act) {
-        return act.equals("none") ? List.of() : List.of(act);
-    }
 }

@@ -60,7 +60,6 @@ final class Lowering implements Opcodes {
     private final List<String> parallelLoops = new ArrayList<>();
     private final RowLoop[] rowLoops;
     private MemorySegment colScratch;
-    private int generatedLoops, directCalls, referenceSteps;
 
     Lowering(Graph graph, Map<String, NDArray> weights, MemoryPlan plan, String className) {
         this.graph = graph;
@@ -99,8 +98,7 @@ final class Lowering implements Opcodes {
         for (int i = 0; i < ret.operandCount(); i++) emitOutput(i, ret.operand(i));
         g.endMethod();
         byte[] bytes = g.bytes();
-        return new Program(graph, bindings, g.define(bytes), bytes, listing, kernels, arena, outputTypes(),
-                generatedLoops, directCalls, referenceSteps, rowLoops, parallelLoops);
+        return new Program(graph, bindings, g.define(bytes), bytes, listing, kernels, arena, outputTypes(), rowLoops, parallelLoops);
     }
 
     private void checkSignature() {
@@ -299,7 +297,6 @@ final class Lowering implements Opcodes {
         g.constant(step, RefStep.class);
         g.constant(inputArrays, NDArray[].class);
         g.callVirtual(RefStep.class, "run", NDArray[].class);
-        referenceSteps++;
         String what = op.name() + " -> reference kernel " + op.name() + " (" + dtypes(op) + ")";
         listing.add(op.results() + " = " + what);
         kernels.add(what);
@@ -357,7 +354,6 @@ final class Lowering implements Opcodes {
             g.pushLong(spec.rows());
             g.callOwn(name, LoopGen.DESCRIPTOR);
         }
-        generatedLoops++;
         String line = what + " -> generated loop " + name + " [" + (VectorSupport.lanes() > 0 && spec.vectorizable() ? "vector x" + VectorSupport.lanes() : "scalar") + "] " + spec.describe();
         listing.add(line);
         kernels.add(line.substring(line.indexOf("-> ") + 3));
@@ -412,7 +408,6 @@ final class Lowering implements Opcodes {
     long maxUnrolledCalls() { return MAX_UNROLLED_CALLS; }
 
     void direct(String line) {
-        directCalls++;
         listing.add(line);
         kernels.add(line.substring(line.indexOf("-> ") + 3));
     }
@@ -458,7 +453,6 @@ final class Lowering implements Opcodes {
         g.mv.visitVarInsn(ALOAD, thrown);
         g.mv.visitInsn(ATHROW);
         g.mv.visitLabel(done);
-        referenceSteps++;
         String what = op.name() + " -> generated control flow, reference kernels inside";
         listing.add(op.results() + " = " + what);
         kernels.add(what);

@@ -27,11 +27,9 @@ public final class Program implements LoweredGraph {
     private final List<String> kernels;
     private final MemorySegment arena;
     private final List<TensorRef> outputs;
-    private final int generatedLoops, directCalls, referenceSteps;
 
     Program(Graph graph, Map<String, Long> bindings, MethodHandles.Lookup lookup, byte[] classBytes, List<String> listing,
-            List<String> kernels, MemorySegment arena, List<TensorRef> outputs, int generatedLoops, int directCalls,
-            int referenceSteps, RowLoop[] rowLoops, List<String> parallelLoops) {
+            List<String> kernels, MemorySegment arena, List<TensorRef> outputs, RowLoop[] rowLoops, List<String> parallelLoops) {
         this.graph = graph;
         this.bindings = Map.copyOf(bindings);
         this.classBytes = classBytes;
@@ -40,9 +38,6 @@ public final class Program implements LoweredGraph {
         this.kernels = List.copyOf(kernels);
         this.arena = arena;
         this.outputs = List.copyOf(outputs);
-        this.generatedLoops = generatedLoops;
-        this.directCalls = directCalls;
-        this.referenceSteps = referenceSteps;
         try {
             this.code = (GeneratedCode) lookup.lookupClass().getConstructor().newInstance();
             for (int i = 0; i < parallelLoops.size(); i++) rowLoops[i] = rowLoop(lookup, parallelLoops.get(i));
@@ -67,7 +62,6 @@ public final class Program implements LoweredGraph {
         if (outputs.size() != this.outputs.size()) {
             throw new IllegalArgumentException("graph " + graph.name() + " has " + this.outputs.size() + " outputs, got " + outputs.size() + " output buffers");
         }
-        if (!arena.scope().isAlive()) throw new IllegalStateException("codegen: the arena of " + graph.name() + " is gone");
         code.run(inputs, outputs);
         CodegenStats.recordRun();
     }
@@ -107,14 +101,5 @@ public final class Program implements LoweredGraph {
 
     public String className() { return className; }
 
-    public int generatedLoops() { return generatedLoops; }
-
-    public int directCalls() { return directCalls; }
-
-    public int referenceSteps() { return referenceSteps; }
-
     public long arenaBytes() { return arena.byteSize(); }
-
-    /** Output dtypes and shapes, as tensors of zeros' shape. */
-    List<TensorRef> outputRefs() { return outputs; }
 }

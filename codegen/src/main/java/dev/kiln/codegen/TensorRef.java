@@ -3,7 +3,6 @@ package dev.kiln.codegen;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.NDArray;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -42,10 +41,6 @@ record TensorRef(NDArray fixed, int input, DType dtype, long[] shape, long[] str
         return true;
     }
 
-    /** The fixed tensor's own bytes as a segment starting at its first element (fixed, contiguous refs only). */
-    MemorySegment fixedSegment() {
-        return fixed.segment().asSlice(fixed.offset() * dtype.byteSize(), bytes());
-    }
 
     /** This tensor for a run whose bound (contiguous) inputs are {@code inputs}. */
     NDArray resolve(NDArray[] inputs) {
@@ -54,10 +49,6 @@ record TensorRef(NDArray fixed, int input, DType dtype, long[] shape, long[] str
         return NDArray.wrap(in.segment(), dtype, shape, strides, in.offset() + offset);
     }
 
-    /** A view of this tensor with another geometry over the same storage. */
-    TensorRef view(NDArray fixedView, long[] shape, long[] strides, long offset) {
-        return fixedView != null ? of(fixedView) : new TensorRef(null, input, dtype, shape, strides, offset);
-    }
 
     static long[] contiguousStrides(long[] shape) {
         long[] s = new long[shape.length];

@@ -1,8 +1,8 @@
 package dev.kiln.codegen;
 
 /**
- * Whether generated loops use the Vector API, decided once per JVM: only when {@code jdk.incubator.vector} is in
- * the boot layer and system property {@code kiln.vector} is not {@code false}; the species is then the machine's
+ * Whether generated loops use the Vector API, decided once per JVM by the runtime's {@code VectorApi} (the module
+ * present, {@code kiln.vector} not {@code false}); the species is then the machine's
  * preferred float species, chosen at run time. Otherwise loops are scalar and {@link VecOps} is never loaded.
  */
 final class VectorSupport {
@@ -13,8 +13,7 @@ final class VectorSupport {
     }
 
     private static Object select() {
-        if (!Boolean.parseBoolean(System.getProperty("kiln.vector", "true"))) return null;
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
+        if (!dev.kiln.runtime.kernels.VectorApi.enabled()) return null;
         try {
             return VecOps.species();
         } catch (LinkageError e) {

@@ -98,9 +98,9 @@ class CompiledPathsTest {
         };
         Module model = factory.get();
         model.eval();
-        TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(shape(name, 2)));
+        TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(SampleModelsOnnxTest.shape(name, 2)));
         for (long batch : new long[] {1, 3}) {
-            Tensor x = Tensor.randn(new Generator(batch), shape(name, batch));
+            Tensor x = Tensor.randn(new Generator(batch), SampleModelsOnnxTest.shape(name, batch));
             float[] eager;
             try (var _ = Autograd.noGrad()) {
                 eager = model.forward(x).toFloatArray();
@@ -112,14 +112,6 @@ class CompiledPathsTest {
         }
     }
 
-    private static long[] shape(String name, long batch) {
-        return switch (name) {
-            case "mlp" -> new long[] {batch, 784};
-            case "lenet" -> new long[] {batch, 1, 28, 28};
-            case "resnet18" -> new long[] {batch, 3, 32, 32};
-            default -> new long[] {batch, 7, 32};
-        };
-    }
 
     private static void assertClose(String what, float[] want, float[] got) {
         assertEquals(want.length, got.length, what);

@@ -69,7 +69,8 @@ class SampleModelsOnnxTest {
         }
     }
 
-    private static long[] shape(String name, long batch) {
+    /** The input shape of sample model {@code name} at {@code batch}. */
+    static long[] shape(String name, long batch) {
         return switch (name) {
             case "mlp" -> new long[] {batch, 784};
             case "lenet" -> new long[] {batch, 1, 28, 28};

@@ -25,14 +25,7 @@ interface F32Rows {
         private Holder() {}
 
         private static F32Rows select() {
-            if (!Boolean.parseBoolean(System.getProperty("kiln.vector", "true"))) return new PlainF32Rows();
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return new PlainF32Rows();
-            try {
-                return (F32Rows) Class.forName("dev.kiln.runtime.kernels.VectorF32Rows")
-                        .getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return new PlainF32Rows();
-            }
+            return VectorApi.instanceOr(F32Rows.class, "dev.kiln.runtime.kernels.VectorF32Rows", new PlainF32Rows());
         }
     }
 }

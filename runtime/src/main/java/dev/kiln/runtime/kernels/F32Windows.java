@@ -30,14 +30,7 @@ interface F32Windows {
         private Holder() {}
 
         private static F32Windows select() {
-            if (!Boolean.parseBoolean(System.getProperty("kiln.vector", "true"))) return null;
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
-            try {
-                return (F32Windows) Class.forName("dev.kiln.runtime.kernels.VectorF32Windows")
-                        .getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return null;
-            }
+            return VectorApi.instanceOr(F32Windows.class, "dev.kiln.runtime.kernels.VectorF32Windows", null);
         }
     }
 }

@@ -27,14 +27,7 @@ interface SmallGemm {
         private Holder() {}
 
         private static SmallGemm select() {
-            if (!Boolean.parseBoolean(System.getProperty("kiln.vector", "true"))) return new PlainSmallGemm();
-            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return new PlainSmallGemm();
-            try {
-                return (SmallGemm) Class.forName("dev.kiln.runtime.kernels.VectorSmallGemm")
-                        .getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                return new PlainSmallGemm();
-            }
+            return VectorApi.instanceOr(SmallGemm.class, "dev.kiln.runtime.kernels.VectorSmallGemm", new PlainSmallGemm());
         }
     }
 }
