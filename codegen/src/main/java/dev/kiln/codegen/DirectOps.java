@@ -156,7 +156,7 @@ final class DirectOps {
         // the kernel writes s into out first: out must not share bytes with an operand
         for (Value v : op.operands()) {
             TensorRef r = l.ref(v);
-            if (!r.isInput() && overlaps(r.fixed(), out)) return false;
+            if (!r.isBound() && overlaps(r.fixed(), out)) return false;
         }
         l.bind(op.results().get(0), TensorRef.of(out));
         if (withSum) l.bind(op.results().get(1), TensorRef.of(sum));

@@ -55,8 +55,12 @@ final class Lowering implements Opcodes {
     private final Map<Value, TensorRef> refs = new IdentityHashMap<>();
     /** JVM locals (in {@code run}) of host scalars and of tensors inside control flow. */
     private final Map<Value, Integer> locals = new IdentityHashMap<>();
-    private final NDArray[] inputArrays;
-    private final MemorySegment[] inputSegments;
+    /** Buffers bound per run: the graph's inputs, then its outputs (those written in place of a slot). */
+    private final NDArray[] boundArrays;
+    private final MemorySegment[] boundSegments;
+    private final long[] boundBytes;
+    /** The first output position of each result a top-level op computes: written straight into the caller's buffer. */
+    private final Map<Value, Integer> outputPositions = new IdentityHashMap<>();
     private final List<String> parallelLoops = new ArrayList<>();
     private final RowLoop[] rowLoops;
     private MemorySegment colScratch;
@@ -71,8 +75,10 @@ final class Lowering implements Opcodes {
         this.g = new Gen(className);
         Object species = VectorSupport.species();
         this.loops = new LoopGen(species, VectorSupport.lanes());
-        this.inputArrays = new NDArray[graph.inputs().size()];
-        this.inputSegments = new MemorySegment[graph.inputs().size()];
+        int bound = graph.inputs().size() + graph.body().terminator().operandCount();
+        this.boundArrays = new NDArray[bound];
+        this.boundSegments = new MemorySegment[bound];
+        this.boundBytes = new long[bound];
         this.rowLoops = new RowLoop[graph.body().ops().size()]; // at most one parallel loop per top-level op
     }
 
@@ -81,6 +87,11 @@ final class Lowering implements Opcodes {
         checkSignature();
         g.beginMethod(ACC_PUBLIC, "run", "(Ljava/util/List;Ljava/util/List;)V", 3);
         for (int i = 0; i < graph.inputs().size(); i++) bindInput(i);
+        List<Value> results = graph.body().terminator().operands();
+        for (int i = 0; i < results.size(); i++) {
+            checkOutput(i, results.get(i));
+            outputPositions.putIfAbsent(results.get(i), i);
+        }
         for (var e : graph.weights().entrySet()) {
             NDArray w = weights.get(e.getKey());
             if (w == null) throw new IllegalArgumentException("graph " + graph.name() + ": no data bound for weight '" + e.getKey() + "'");
@@ -132,32 +143,69 @@ final class Lowering implements Opcodes {
         g.pushInt(i);
         g.constant(t.dtype(), DType.class);
         g.constant(shape, long[].class);
-        g.constant(inputArrays, NDArray[].class);
-        g.constant(inputSegments, MemorySegment[].class);
+        g.constant(boundArrays, NDArray[].class);
+        g.constant(boundSegments, MemorySegment[].class);
         g.constant(graph.name(), String.class);
         g.callStatic(Steps.class, "bindInput", List.class, int.class, DType.class, long[].class, NDArray[].class,
                 MemorySegment[].class, String.class);
-        refs.put(v, TensorRef.input(i, t.dtype(), shape));
+        TensorRef ref = TensorRef.bound(i, t.dtype(), shape);
+        boundBytes[i] = ref.bytes();
+        refs.put(v, ref);
         listing.add("bind input " + i + " " + t.dtype().irName() + Arrays.toString(shape));
+    }
+
+    /** Checks output buffer {@code i} at entry, before anything is written. */
+    private void checkOutput(int i, Value v) {
+        g.mv.visitVarInsn(ALOAD, 2);
+        g.pushInt(i);
+        g.constant(v.tensorType().dtype(), DType.class);
+        g.constant(shapes.shape(v), long[].class);
+        g.constant(graph.name(), String.class);
+        g.callStatic(Steps.class, "checkOutput", List.class, int.class, DType.class, long[].class, String.class);
+    }
+
+    /**
+     * Binds the caller's buffer for graph output {@code v}, just before the op that writes it, as {@code v}'s home:
+     * {@code slot} instead when the buffer is strided or shares bytes with another bound buffer (and
+     * {@code finishOutput} copies it over at the end).
+     */
+    private TensorRef outputHome(Value v, NDArray slot) {
+        int position = outputPositions.get(v);
+        int index = graph.inputs().size() + position;
+        g.mv.visitVarInsn(ALOAD, 2);
+        g.pushInt(position);
+        g.constant(slot, NDArray.class);
+        g.pushInt(index);
+        g.constant(boundArrays, NDArray[].class);
+        g.constant(boundSegments, MemorySegment[].class);
+        g.callStatic(Steps.class, "bindOutput", List.class, int.class, NDArray.class, int.class, NDArray[].class, MemorySegment[].class);
+        TensorRef ref = TensorRef.bound(index, slot.dtype(), slot.shape());
+        boundBytes[index] = ref.bytes();
+        return ref;
     }
 
     private void emitOutput(int i, Value v) {
         TensorRef r = refs.get(v);
+        if (r.isBound() && r.bound() == graph.inputs().size() + i) {
+            g.mv.visitVarInsn(ALOAD, 2);
+            g.pushInt(i);
+            g.pushInt(r.bound());
+            g.constant(boundArrays, NDArray[].class);
+            g.callStatic(Steps.class, "finishOutput", List.class, int.class, int.class, NDArray[].class);
+            listing.add("output " + i + " <- " + v + " (written in place)");
+            return;
+        }
         if (r.contiguous()) {
             loadSegment(r);
             g.pushLong(r.bytes());
             g.mv.visitVarInsn(ALOAD, 2);
             g.pushInt(i);
-            g.constant(r.dtype(), DType.class);
-            g.constant(r.shape(), long[].class);
-            g.constant(graph.name(), String.class);
-            g.callStatic(Steps.class, "output", MemorySegment.class, long.class, List.class, int.class, DType.class, long[].class, String.class);
+            g.callStatic(Steps.class, "output", MemorySegment.class, long.class, List.class, int.class);
         } else {
             loadArray(r);
             g.mv.visitVarInsn(ALOAD, 2);
             g.pushInt(i);
-            g.constant(graph.name(), String.class);
-            g.callStatic(Steps.class, "outputView", NDArray.class, List.class, int.class, String.class);
+            g.callStatic(Steps.class, "outputView", NDArray.class, List.class, int.class);
         }
         listing.add("output " + i + " <- " + v + " (" + r + ")");
     }
@@ -178,12 +226,12 @@ final class Lowering implements Opcodes {
 
     /** Pushes the tensor {@code r} as an {@link NDArray} for this run. */
     private void loadArray(TensorRef r) {
-        if (!r.isInput()) {
+        if (!r.isBound()) {
             g.constant(r.fixed(), NDArray.class);
             return;
         }
         g.constant(r, TensorRef.class);
-        g.constant(inputArrays, NDArray[].class);
+        g.constant(boundArrays, NDArray[].class);
         g.callStatic(Steps.class, "resolve", TensorRef.class, NDArray[].class);
     }
 
@@ -227,7 +275,7 @@ final class Lowering implements Opcodes {
         ResultStorage storage = ResultStorage.of(op);
         if (storage == ResultStorage.NEW) return false;
         TensorRef src = refs.get(op.operand(0));
-        NDArray template = src.isInput() ? inputTemplate(src) : src.fixed();
+        NDArray template = src.isBound() ? boundTemplate(src) : src.fixed();
         Map<String, Attribute> attrs = resolvedAttributes(op);
         OpAttributes a = new OpAttributes(op.schema(), attrs);
         long[] outShape = shapes.shape(op.result());
@@ -240,8 +288,8 @@ final class Lowering implements Opcodes {
             default -> null;
         };
         if (view == null) return false;
-        TensorRef ref = src.isInput()
-                ? new TensorRef(null, src.input(), src.dtype(), view.shape(), view.strides(), view.offset())
+        TensorRef ref = src.isBound()
+                ? new TensorRef(null, src.bound(), src.dtype(), view.shape(), view.strides(), view.offset())
                 : TensorRef.of(view);
         refs.put(op.result(), ref);
         listing.add(op.result() + " = " + op.name() + " view of " + op.operand(0) + ": " + ref);
@@ -256,18 +304,13 @@ final class Lowering implements Opcodes {
         if (!(op.name().equals("reshape") || op.name().equals("flatten"))) return false;
         TensorRef src = tensorRef(op.operand(0));
         if (src.dtype() != dev.kiln.ir.DType.F32) return false;
-        NDArray out = slot(op.result());
-        NDArray asSource = NDArray.wrap(out.segment(), out.dtype(), src.shape(), TensorRef.contiguousStrides(src.shape()), 0);
-        LoopSpec copy = Fusion.copy(src, TensorRef.of(asSource));
-        if (copy == null) return false;
-        emitLoop(copy, op.result() + " = " + op.name() + " (copy of a strided view)");
-        refs.put(op.result(), TensorRef.of(out));
-        return true;
+        return loop(op, out -> Fusion.copy(src, new TensorRef(out.fixed(), out.bound(), out.dtype(), src.shape(),
+                TensorRef.contiguousStrides(src.shape()), out.offset())), op.name() + " (copy of a strided view)");
     }
 
-    /** A geometry-only stand-in for a bound input, for computing views of it (never read). */
+    /** A geometry-only stand-in for a bound buffer, for computing views of it (never read). */
     @SuppressWarnings("restricted")
-    private static NDArray inputTemplate(TensorRef src) {
+    private static NDArray boundTemplate(TensorRef src) {
         MemorySegment nowhere = MemorySegment.NULL.reinterpret(Math.max(1, spanBytes(src) + src.offset() * src.dtype().byteSize()));
         return NDArray.wrap(nowhere, src.dtype(), src.shape(), src.strides(), src.offset());
     }
@@ -295,7 +338,7 @@ final class Lowering implements Opcodes {
         boolean fresh = layout.slots().get(op.results().get(0)).kind() != ArenaLayout.Kind.IN_PLACE;
         RefStep step = new RefStep(op, kernel, new OpAttributes(op.schema(), resolvedAttributes(op)), operands, targets, fresh);
         g.constant(step, RefStep.class);
-        g.constant(inputArrays, NDArray[].class);
+        g.constant(boundArrays, NDArray[].class);
         g.callVirtual(RefStep.class, "run", NDArray[].class);
         String what = op.name() + " -> reference kernel " + op.name() + " (" + dtypes(op) + ")";
         listing.add(op.results() + " = " + what);
@@ -316,22 +359,26 @@ final class Lowering implements Opcodes {
 
     private boolean fusedLoop(Op op) {
         List<TensorRef> operands = op.operands().stream().map(this::tensorRef).toList();
-        NDArray out = slot(op.result());
-        LoopSpec spec = Fusion.fromGroup(op, operands, TensorRef.of(out));
-        if (spec == null) return false;
-        emitLoop(spec, op.result() + " = fused_elementwise");
-        refs.put(op.result(), TensorRef.of(out));
-        return true;
+        return loop(op, out -> Fusion.fromGroup(op, operands, out), "fused_elementwise");
     }
 
     private boolean elementwiseLoop(Op op) {
         if (op.results().size() != 1) return false;
         List<TensorRef> operands = op.operands().stream().map(this::tensorRef).toList();
-        NDArray out = slot(op.result());
-        LoopSpec spec = Fusion.fromOp(op, operands, TensorRef.of(out));
-        if (spec == null) return false;
-        emitLoop(spec, op.result() + " = " + op.name());
-        refs.put(op.result(), TensorRef.of(out));
+        return loop(op, out -> Fusion.fromOp(op, operands, out), op.name());
+    }
+
+    /**
+     * Lowers {@code op} to the generated loop {@code spec} makes for a given home of its result, if it makes one:
+     * the result's slot, or the caller's buffer when the result is a graph output.
+     */
+    private boolean loop(Op op, java.util.function.Function<TensorRef, LoopSpec> spec, String what) {
+        TensorRef slot = TensorRef.of(slot(op.result()));
+        LoopSpec probe = spec.apply(slot);
+        if (probe == null) return false;
+        TensorRef out = outputPositions.containsKey(op.result()) ? outputHome(op.result(), slot.fixed()) : slot;
+        emitLoop(out == slot ? probe : spec.apply(out), op.result() + " = " + what);
+        refs.put(op.result(), out);
         return true;
     }
 
@@ -383,16 +430,15 @@ final class Lowering implements Opcodes {
 
     /** Pushes a segment of {@code bytes} bytes of {@code r}'s storage, from {@code offsetBytes} past its first element. */
     void pushSegment(TensorRef r, long offsetBytes, long bytes) {
-        if (!r.isInput()) {
+        if (!r.isBound()) {
             g.segment(r.fixed().segment().asSlice(r.fixed().offset() * r.dtype().byteSize() + offsetBytes, bytes));
             return;
         }
-        g.constant(inputSegments, MemorySegment[].class);
-        g.pushInt(r.input());
+        g.constant(boundSegments, MemorySegment[].class);
+        g.pushInt(r.bound());
         g.mv.visitInsn(AALOAD);
-        long inputBytes = refs.get(graph.inputs().get(r.input())).bytes();
         long start = r.offset() * r.dtype().byteSize() + offsetBytes;
-        if (start != 0 || bytes != inputBytes) {
+        if (start != 0 || bytes != boundBytes[r.bound()]) {
             g.pushLong(start);
             g.pushLong(bytes);
             g.callStatic(Steps.class, "slice", MemorySegment.class, long.class, long.class);

@@ -38,9 +38,7 @@ public final class Steps {
         }
         if (!a.isContiguous()) a = a.copy();
         arrays[i] = a;
-        long bytes = a.numel() * dtype.byteSize();
-        MemorySegment s = a.segment();
-        segments[i] = a.offset() == 0 && s.byteSize() == bytes ? s : s.asSlice(a.offset() * dtype.byteSize(), bytes);
+        segments[i] = contiguousBytes(a);
     }
 
     /** {@code bytes} of {@code segment} from {@code offset}: a view into a bound input. */
@@ -48,22 +46,8 @@ public final class Steps {
         return segment.asSlice(offset, bytes);
     }
 
-    /** Copies {@code bytes} contiguous bytes of a result into output {@code i}, after checking its dtype and shape. */
-    public static void output(MemorySegment result, long bytes, List<NDArray> outputs, int i, DType dtype, long[] shape, String graph) {
-        NDArray o = checkedOutput(outputs, i, dtype, shape, graph);
-        if (o.isContiguous()) {
-            MemorySegment.copy(result, 0, o.segment(), o.offset() * dtype.byteSize(), bytes);
-        } else {
-            o.assign(NDArray.wrap(result, dtype, shape, contiguous(shape), 0));
-        }
-    }
-
-    /** Writes a strided result (a view) into output {@code i}. */
-    public static void outputView(NDArray result, List<NDArray> outputs, int i, String graph) {
-        checkedOutput(outputs, i, result.dtype(), result.shape(), graph).assign(result);
-    }
-
-    private static NDArray checkedOutput(List<NDArray> outputs, int i, DType dtype, long[] shape, String graph) {
+    /** Checks output buffer {@code i} against the dtype and shape this code was generated for. */
+    public static void checkOutput(List<NDArray> outputs, int i, DType dtype, long[] shape, String graph) {
         NDArray o = outputs.get(i);
         boolean ok = o != null && o.dtype() == dtype && o.rank() == shape.length;
         for (int d = 0; ok && d < shape.length; d++) ok = o.dim(d) == shape[d];
@@ -71,7 +55,61 @@ public final class Steps {
             throw new IllegalArgumentException(graph + ": output buffer " + i + " must be " + dtype.irName() + Arrays.toString(shape)
                     + ", got " + (o == null ? "null" : o.dtype().irName() + Arrays.toString(o.shape())));
         }
-        return o;
+    }
+
+    /**
+     * Binds output buffer {@code i} (already checked) as bound buffer {@code index}, for an op to write its result
+     * straight into it; {@code slot} instead when the buffer is strided or may share bytes with an input or another
+     * output buffer, so that no op reads what it has overwritten.
+     */
+    public static void bindOutput(List<NDArray> outputs, int i, NDArray slot, int index, NDArray[] arrays, MemorySegment[] segments) {
+        NDArray o = outputs.get(i);
+        MemorySegment bytes = o.isContiguous() ? contiguousBytes(o) : null;
+        int inputCount = index - i;
+        for (int k = 0; bytes != null && k < inputCount; k++) {
+            if (overlap(bytes, segments[k])) bytes = null;
+        }
+        for (int k = 0; bytes != null && k < outputs.size(); k++) {
+            NDArray other = outputs.get(k);
+            if (k != i && overlap(bytes, other.segment())) bytes = null;
+        }
+        arrays[index] = bytes != null ? o : slot;
+        segments[index] = bytes != null ? bytes : slot.segment();
+    }
+
+    /** Copies output {@code i} from its slot when {@link #bindOutput} could not bind the caller's buffer. */
+    public static void finishOutput(List<NDArray> outputs, int i, int index, NDArray[] arrays) {
+        NDArray written = arrays[index];
+        NDArray o = outputs.get(i);
+        if (written != o) o.assign(written);
+    }
+
+    /** Copies {@code bytes} contiguous bytes of a result into output {@code i} (checked at entry). */
+    public static void output(MemorySegment result, long bytes, List<NDArray> outputs, int i) {
+        NDArray o = outputs.get(i);
+        if (o.isContiguous()) {
+            MemorySegment.copy(result, 0, o.segment(), o.offset() * o.dtype().byteSize(), bytes);
+        } else {
+            o.assign(NDArray.wrap(result, o.dtype(), o.shape(), contiguous(o.shape()), 0));
+        }
+    }
+
+    /** Writes a strided result (a view) into output {@code i} (checked at entry). */
+    public static void outputView(NDArray result, List<NDArray> outputs, int i) {
+        outputs.get(i).assign(result);
+    }
+
+    private static MemorySegment contiguousBytes(NDArray a) {
+        long bytes = a.numel() * a.dtype().byteSize();
+        MemorySegment s = a.segment();
+        return a.offset() == 0 && s.byteSize() == bytes ? s : s.asSlice(a.offset() * a.dtype().byteSize(), bytes);
+    }
+
+    /** Whether two segments may share bytes: exact for native memory, assumed for anything else. */
+    private static boolean overlap(MemorySegment a, MemorySegment b) {
+        if (!a.isNative() || !b.isNative()) return true;
+        long a0 = a.address(), b0 = b.address();
+        return a0 < b0 + b.byteSize() && b0 < a0 + a.byteSize();
     }
 
     private static long[] contiguous(long[] shape) { return TensorRef.contiguousStrides(shape); }

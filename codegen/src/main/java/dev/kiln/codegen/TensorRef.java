@@ -7,20 +7,23 @@ import java.util.Arrays;
 
 /**
  * Where a tensor of a compiled program lives, known when the code is generated: either a fixed array (an arena
- * slot, a weight, a constant, or a view of one of those) or a view of graph input {@code input}, described by
- * shape, strides and an element offset relative to that input's first element (inputs are bound contiguous).
+ * slot, a weight, a constant, or a view of one of those) or a view of a buffer bound at run time, {@code bound}:
+ * a graph input, or a graph output the generated code writes in place of an arena slot. A bound tensor is
+ * described by shape, strides and an element offset relative to its buffer's first element (buffers are bound
+ * contiguous).
  */
-record TensorRef(NDArray fixed, int input, DType dtype, long[] shape, long[] strides, long offset) {
+record TensorRef(NDArray fixed, int bound, DType dtype, long[] shape, long[] strides, long offset) {
 
     static TensorRef of(NDArray fixed) {
         return new TensorRef(fixed, -1, fixed.dtype(), fixed.shape(), fixed.strides(), fixed.offset());
     }
 
-    static TensorRef input(int index, DType dtype, long[] shape) {
+    /** The whole of bound buffer {@code index}, contiguous. */
+    static TensorRef bound(int index, DType dtype, long[] shape) {
         return new TensorRef(null, index, dtype, shape, contiguousStrides(shape), 0);
     }
 
-    boolean isInput() { return fixed == null; }
+    boolean isBound() { return fixed == null; }
 
     long numel() { return numel(shape); }
 
@@ -42,10 +45,10 @@ record TensorRef(NDArray fixed, int input, DType dtype, long[] shape, long[] str
     }
 
 
-    /** This tensor for a run whose bound (contiguous) inputs are {@code inputs}. */
-    NDArray resolve(NDArray[] inputs) {
+    /** This tensor for a run whose bound (contiguous) buffers are {@code boundArrays}. */
+    NDArray resolve(NDArray[] boundArrays) {
         if (fixed != null) return fixed;
-        NDArray in = inputs[input];
+        NDArray in = boundArrays[bound];
         return NDArray.wrap(in.segment(), dtype, shape, strides, in.offset() + offset);
     }
 
@@ -62,7 +65,7 @@ record TensorRef(NDArray fixed, int input, DType dtype, long[] shape, long[] str
 
     @Override
     public String toString() {
-        return (fixed != null ? "fixed" : "input " + input) + " " + dtype.irName() + Arrays.toString(shape)
+        return (fixed != null ? "fixed" : "bound " + bound) + " " + dtype.irName() + Arrays.toString(shape)
                 + (contiguous() ? "" : " strides " + Arrays.toString(strides)) + (offset != 0 ? " +" + offset : "");
     }
 }

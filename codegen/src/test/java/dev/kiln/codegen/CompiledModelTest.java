@@ -116,4 +116,39 @@ class CompiledModelTest {
         assertTrue(explain.contains("generated loop"), explain);
         assertTrue(explain.contains("memory: planned per size binding") && explain.contains("KiB):"), explain);
     }
+
+    /**
+     * A result computed by a generated loop is written straight into the caller's output buffer, unless that buffer
+     * is strided or shares bytes with an input, where the slot is used and copied over: the same answers every way.
+     */
+    @Test
+    void outputsAreWrittenInPlaceUnlessTheBufferIsStridedOrShared() {
+        Graph g = IrParser.parse("""
+                graph @g(%x: f32[4, 8], %y: f32[4, 8]) {
+                  %0 = mul(%x, %y) : f32[4, 8]
+                  %1 = add(%0, %x) : f32[4, 8]
+                  %2 = tanh(%1) : f32[4, 8]
+                  return(%2, %1, %2)
+                }
+                """);
+        Random random = new Random(9);
+        List<Object> inputs = GraphTesting.randomInputs(g, 1, random);
+        List<NDArray> x = inputs.stream().map(o -> (NDArray) o).toList();
+        List<Object> expected = Interpreter.run(g, inputs, Map.of());
+        CompiledModel model = CompiledModel.compile(g, Map.of());
+        var f32 = dev.kiln.ir.DType.F32;
+
+        List<NDArray> fresh = List.of(NDArray.zeros(f32, 4, 8), NDArray.zeros(f32, 4, 8), NDArray.zeros(f32, 4, 8));
+        model.runInto(x, fresh);
+        GraphTesting.assertClose(expected, new ArrayList<>(fresh));
+        String listing = String.join("\n", ((Program) model.lowered(x)).listing());
+        assertEquals(List.of("output 0", "output 1"), listing.lines().filter(l -> l.endsWith("(written in place)"))
+                .map(l -> l.substring(0, l.indexOf(" <-"))).toList(), listing);
+
+        NDArray strided = NDArray.zeros(f32, 8, 4).permute(1, 0);
+        List<NDArray> sharedAndStrided = List.of(x.get(0).copy(), strided, NDArray.zeros(f32, 4, 8));
+        List<NDArray> aliased = List.of(sharedAndStrided.get(0), x.get(1));
+        model.runInto(aliased, sharedAndStrided);
+        GraphTesting.assertClose(expected, new ArrayList<>(sharedAndStrided));
+    }
 }
