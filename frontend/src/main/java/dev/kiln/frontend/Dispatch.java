@@ -10,7 +10,7 @@ import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Type;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.OpAttributes;
-import dev.kiln.runtime.OpKernels;
+import dev.kiln.runtime.EagerKernels;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * The one path every tensor op takes: it checks the call against the op's registry entry (so eager
- * errors read like IR errors), runs the CPU kernel, records the op for autograd when an input
+ * errors read like IR errors), runs the CPU kernel ({@link EagerKernels}: the compiled path's direct kernel
+ * where the operands allow), records the op for autograd when an input
  * requires grad, and tells the current {@link OpRecorder}. A kernel result that shares its first
  * input's storage is a view: it shares that input's version counter.
  */
@@ -40,16 +41,19 @@ public final class Dispatch {
         }
         schema.checkOperands(types);
         schema.checkAttributes(attributes);
-        schema.inference().infer(new InferenceContext(schema, types, attributes, List.of()));
+        List<Type> results = schema.inference().infer(new InferenceContext(schema, types, attributes, List.of()));
         OpAttributes attrs = new OpAttributes(schema, attributes);
-        NDArray out = OpKernels.get(op).apply(arrays, attrs);
+        Type resultType = results.isEmpty() ? null : results.get(0);
+        OpRecorder recorder = RECORDER.get();
+        NDArray out = recorder != null && recorder.shapeOnly() && resultType instanceof TensorType t && t.shape().isStatic()
+                ? NDArray.zeros(t.dtype(), t.shape().toArray())
+                : EagerKernels.apply(op, arrays, attrs, resultType);
         List<Tensor> inputList = List.of(inputs);
         // Only floating-point results carry gradients (a cast to bool or an argmax never requires grad).
         Node node = out.dtype().isFloatingPoint() ? Autograd.record(op, attrs, inputList) : null;
         Tensor result = new Tensor(out);
         boolean isView = inputs.length > 0 && out.segment() == inputs[0].data().segment();
         result.initFromOp(node, isView ? inputs[0] : null);
-        OpRecorder recorder = RECORDER.get();
         if (recorder != null) recorder.record(op, attributes, inputList, result);
         return result;
     }
@@ -57,6 +61,11 @@ public final class Dispatch {
     static void dataRead(Tensor tensor, String what) {
         OpRecorder recorder = RECORDER.get();
         if (recorder != null) recorder.onDataRead(tensor, what);
+    }
+
+    static void inPlaceWrite(Tensor target) {
+        OpRecorder recorder = RECORDER.get();
+        if (recorder != null) recorder.onInPlaceWrite(target);
     }
 
     /** Tells the recorder that {@code target} now holds the same value as {@code source}. */

@@ -25,4 +25,15 @@ public interface OpRecorder {
      * or a tensor an in-place op wrote {@code source}'s value into.
      */
     void alias(Tensor target, Tensor source);
+
+    /**
+     * Whether dispatched ops may skip their kernels and yield zeros of their inferred type: for a recorder that
+     * needs only the graph's structure (the tracer's second run, which finds symbolic sizes). Such a recorder
+     * must stop the run, by throwing from {@link #onDataRead} and {@link #onInPlaceWrite}, wherever those zeros
+     * could reach Java or real tensors.
+     */
+    default boolean shapeOnly() { return false; }
+
+    /** Called before an in-place op writes a new value into {@code target}'s storage. */
+    default void onInPlaceWrite(Tensor target) {}
 }

@@ -700,6 +700,7 @@ public class Tensor {
             throw new IllegalStateException("in-place write to a tensor in which several elements share one memory location "
                     + "(e.g. an expand() result); clone() it first");
         }
+        Dispatch.inPlaceWrite(this);
         data.assign(result.data());
         bumpVersion();
         // The tensor now holds the result, so it takes the result's history (a leaf keeps its flag).

@@ -58,7 +58,7 @@ final class NnKernels {
                 Map.entry("dropout_mask", (in, a) -> Dropout.mask(in.get(0), ((Attribute.Float) a.get("p")).value())));
     }
 
-    private static double eps(OpAttributes a) {
+    static double eps(OpAttributes a) {
         return ((Attribute.Float) a.get("eps")).value();
     }
 }

@@ -9,10 +9,13 @@ import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Builds IR from an eager run: each dispatched op becomes an IR op whose operands are the values of
@@ -30,11 +33,15 @@ final class GraphRecorder implements OpRecorder {
     private final TraceOptions options;
     private final List<String> warnings = new java.util.ArrayList<>();
 
-    GraphRecorder(Graph graph, String entryPoint, Map<String, ? extends Tensor> parameters, TraceOptions options) {
+    /** With {@code shapeOnly}, the storage of the run's inputs and op results (placeholder zeros, free to write). */
+    private final Set<MemorySegment> scratch;
+
+    GraphRecorder(Graph graph, String entryPoint, Map<String, ? extends Tensor> parameters, TraceOptions options, boolean shapeOnly) {
         this.graph = graph;
         this.builder = Builder.atEnd(graph.body());
         this.entryPoint = entryPoint;
         this.options = options;
+        this.scratch = shapeOnly ? Collections.newSetFromMap(new IdentityHashMap<>()) : null;
         if (!options.freeze()) parameters.forEach((name, p) -> parameterNames.putIfAbsent(p, name));
     }
 
@@ -43,16 +50,32 @@ final class GraphRecorder implements OpRecorder {
             throw new TraceException("trace " + entryPoint + ": the same tensor is passed as two inputs ('" + name + "')");
         }
         values.put(example, graph.addInput(name, type));
+        if (scratch != null) scratch.add(example.data().segment());
+    }
+
+    /** Thrown to stop a shape-only run where placeholder data would reach Java or a real tensor. */
+    static final class NeedsData extends RuntimeException {
+        NeedsData(String what) { super(what, null, false, false); }
+    }
+
+    @Override
+    public boolean shapeOnly() { return scratch != null; }
+
+    @Override
+    public void onInPlaceWrite(Tensor target) {
+        if (scratch != null && !scratch.contains(target.data().segment())) throw new NeedsData("in-place write to a tensor the run did not make");
     }
 
     @Override
     public void record(String op, Map<String, Attribute> attributes, List<Tensor> inputs, Tensor output) {
         List<Value> operands = inputs.stream().map(this::valueOf).toList();
         values.put(output, builder.create(op, operands, attributes).result());
+        if (scratch != null) scratch.add(output.data().segment());
     }
 
     @Override
     public void onDataRead(Tensor tensor, String what) {
+        if (scratch != null) throw new NeedsData(what);
         String where = SourceLines.callerOfTensor();
         if (!options.bakeDataReads()) {
             throw new TraceException("trace " + entryPoint + ": " + where + " reads tensor data with " + what

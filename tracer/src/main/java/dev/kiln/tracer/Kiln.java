@@ -142,7 +142,7 @@ public final class Kiln {
     private static TracedFunction trace(String name, String entryPoint, Module module, Map<String, ? extends Tensor> parameters, Entry entry,
                                         TraceOptions options, Tensor... examples) {
         checkDynamicDims(options, examples.length);
-        GraphRecorder recorder = record(name, entryPoint, parameters, entry, options, examples);
+        GraphRecorder recorder = record(name, entryPoint, parameters, entry, options, false, examples);
         Graph graph = recorder.graph();
         if (!options.dynamicDims().isEmpty()) {
             // The check runs the code again: buffers it updates (running statistics) are put back afterwards.
@@ -159,9 +159,9 @@ public final class Kiln {
     }
 
     private static GraphRecorder record(String name, String entryPoint, Map<String, ? extends Tensor> parameters, Entry entry,
-                                        TraceOptions options, Tensor... examples) {
+                                        TraceOptions options, boolean shapeOnly, Tensor... examples) {
         Graph graph = new Graph(name);
-        GraphRecorder recorder = new GraphRecorder(graph, entryPoint, parameters, options);
+        GraphRecorder recorder = new GraphRecorder(graph, entryPoint, parameters, options, shapeOnly);
         for (int i = 0; i < examples.length; i++) {
             recorder.addInput(examples.length == 1 ? "x" : "x" + i, examples[i], inputType(examples[i], i, options));
         }
@@ -200,9 +200,17 @@ public final class Kiln {
             }
             resized[i] = Tensor.zeros(examples[i].dtype(), shape);
         }
+        Graph shapeOnly = shapeOnlyRecord(name, entryPoint, parameters, entry, options, resized);
+        if (shapeOnly != null) {
+            try {
+                return SizeSymbols.rewrite(graph, shapeOnly, List.copyOf(sizes.values()));
+            } catch (SizeSymbols.Mismatch m) {
+                // placeholder data may have steered the run: the real run below decides
+            }
+        }
         Graph other;
         try {
-            other = record(name, entryPoint, parameters, entry, options.bakeDataReads(true), resized).graph();
+            other = record(name, entryPoint, parameters, entry, options.bakeDataReads(true), false, resized).graph();
         } catch (RuntimeException e) {
             throw new TraceException("trace " + entryPoint + ": the traced code fails when a dynamic dim changes size ("
                     + e.getMessage() + "), so the dims " + options.dynamicDims() + " cannot be dynamic");
@@ -215,6 +223,21 @@ public final class Kiln {
                     + "the dynamic dims " + sizes.values().stream().map(s -> s.symbol() + " " + s.first() + " -> " + s.second()).toList()
                     + ", " + m.getMessage() + "\nA size read with dim() or shape() was frozen into an op. "
                     + SizeSymbols.REWRITE_RULE);
+        }
+    }
+
+    /**
+     * The second trace without computing: every op yields zeros of its inferred type, so finding symbolic sizes
+     * costs a graph build rather than a second forward pass at a larger size. Null when the run needed data (a data
+     * read, an in-place write to a tensor it did not make) or failed on its placeholder zeros; the caller then
+     * traces for real, which also reports any real failure.
+     */
+    private static Graph shapeOnlyRecord(String name, String entryPoint, Map<String, ? extends Tensor> parameters, Entry entry,
+                                         TraceOptions options, Tensor[] examples) {
+        try {
+            return record(name, entryPoint, parameters, entry, options.bakeDataReads(true), true, examples).graph();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

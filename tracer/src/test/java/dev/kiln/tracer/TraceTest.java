@@ -112,4 +112,34 @@ class TraceTest {
         assertArrayEquals(new float[] {0, 2}, out.get(0).toFloatArray());
         assertArrayEquals(new float[] {1, -2}, out.get(1).toFloatArray());
     }
+
+    /**
+     * The second trace that finds symbolic sizes computes nothing (ops yield placeholder zeros); where placeholder
+     * data would reach Java or a real tensor, the run is repeated for real, with the same graph and side effects as
+     * before.
+     */
+    @Test
+    void symbolicSizesAreFoundWithoutComputingUnlessDataIsNeeded() {
+        Generator.manualSeed(5);
+        TwoLayer model = new TwoLayer();
+        long before = dev.kiln.runtime.EagerKernels.runs();
+        TracedFunction f = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(5, 4));
+        assertEquals(4, dev.kiln.runtime.EagerKernels.runs() - before, "only the first trace runs kernels");
+        Tensor x = Tensor.randn(new Generator(1), 3, 4);
+        assertArrayEquals(model.forward(x).toFloatArray(), f.call(x).toFloatArray(), 1e-6f);
+
+        Tensor outside = Tensor.zeros(1);
+        TracedFunction writes = Kiln.trace("writes", in -> {
+            outside.copy_(in[0].sum().add(5));
+            return in[0].relu();
+        }, TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(2, 3));
+        assertEquals(5.0, outside.item(), "an outside tensor gets computed data, never placeholder zeros");
+        assertArrayEquals(new float[] {0, 1, 0}, writes.call(Tensor.of(new float[] {-1, 1, 0}, 1, 3)).toFloatArray());
+
+        before = dev.kiln.runtime.EagerKernels.runs();
+        TracedFunction reads = Kiln.trace("reads", in -> in[0].mul(in[0].sum().item() >= 0 ? 2.0 : 3.0),
+                TraceOptions.defaults().dynamic(0, 0, "N").bakeDataReads(true), Tensor.ones(2, 3));
+        assertTrue(dev.kiln.runtime.EagerKernels.runs() - before >= 4, "a data read makes the second trace run for real");
+        assertArrayEquals(new float[] {2, 2, 2}, reads.call(Tensor.ones(1, 3)).toFloatArray());
+    }
 }
