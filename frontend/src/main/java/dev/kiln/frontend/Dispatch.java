@@ -45,14 +45,14 @@ public final class Dispatch {
         OpAttributes attrs = new OpAttributes(schema, attributes);
         Type resultType = results.isEmpty() ? null : results.get(0);
         OpRecorder recorder = RECORDER.get();
-        NDArray out = recorder != null && recorder.shapeOnly() && resultType instanceof TensorType t && t.shape().isStatic()
-                ? NDArray.zeros(t.dtype(), t.shape().toArray())
-                : EagerKernels.apply(op, arrays, attrs, resultType);
+        NDArray placeholder = recorder != null && resultType instanceof TensorType t && t.shape().isStatic()
+                ? recorder.placeholder(t.dtype(), t.shape().toArray()) : null;
+        NDArray out = placeholder != null ? placeholder : EagerKernels.apply(op, arrays, attrs, resultType);
         List<Tensor> inputList = List.of(inputs);
         // Only floating-point results carry gradients (a cast to bool or an argmax never requires grad).
         Node node = out.dtype().isFloatingPoint() ? Autograd.record(op, attrs, inputList) : null;
         Tensor result = new Tensor(out);
-        boolean isView = inputs.length > 0 && out.segment() == inputs[0].data().segment();
+        boolean isView = placeholder == null && inputs.length > 0 && out.segment() == inputs[0].data().segment();
         result.initFromOp(node, isView ? inputs[0] : null);
         if (recorder != null) recorder.record(op, attributes, inputList, result);
         return result;

@@ -1,6 +1,8 @@
 package dev.kiln.frontend;
 
 import dev.kiln.ir.Attribute;
+import dev.kiln.ir.DType;
+import dev.kiln.runtime.NDArray;
 
 import java.util.List;
 import java.util.Map;
@@ -27,12 +29,13 @@ public interface OpRecorder {
     void alias(Tensor target, Tensor source);
 
     /**
-     * Whether dispatched ops may skip their kernels and yield zeros of their inferred type: for a recorder that
-     * needs only the graph's structure (the tracer's second run, which finds symbolic sizes). Such a recorder
-     * must stop the run, by throwing from {@link #onDataRead} and {@link #onInPlaceWrite}, wherever those zeros
-     * could reach Java or real tensors.
+     * A placeholder for the result of an op about to run, or null to run it: a recorder that needs only the
+     * graph's structure (the tracer's second run, which finds symbolic sizes) returns one, the op's kernel is
+     * skipped, and the placeholder (of the result's inferred dtype and shape; its data is meaningless) stands for
+     * the result. Such a recorder must stop the run, by throwing from {@link #onDataRead} and
+     * {@link #onInPlaceWrite}, wherever placeholder data could reach Java or a real tensor.
      */
-    default boolean shapeOnly() { return false; }
+    default NDArray placeholder(DType dtype, long[] shape) { return null; }
 
     /** Called before an in-place op writes a new value into {@code target}'s storage. */
     default void onInPlaceWrite(Tensor target) {}

@@ -4,11 +4,16 @@ import dev.kiln.frontend.OpRecorder;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Builder;
+import dev.kiln.ir.DType;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
 
+import dev.kiln.ir.DType;
+import dev.kiln.runtime.Shapes;
+
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -35,6 +40,7 @@ final class GraphRecorder implements OpRecorder {
 
     /** With {@code shapeOnly}, the storage of the run's inputs and op results (placeholder zeros, free to write). */
     private final Set<MemorySegment> scratch;
+    private MemorySegment placeholders;
 
     GraphRecorder(Graph graph, String entryPoint, Map<String, ? extends Tensor> parameters, TraceOptions options, boolean shapeOnly) {
         this.graph = graph;
@@ -58,8 +64,20 @@ final class GraphRecorder implements OpRecorder {
         NeedsData(String what) { super(what, null, false, false); }
     }
 
+    /**
+     * Shape-only: every op result is a view of one shared placeholder segment (grown to the largest result), so
+     * the run allocates almost nothing.
+     */
     @Override
-    public boolean shapeOnly() { return scratch != null; }
+    public NDArray placeholder(DType dtype, long[] shape) {
+        if (scratch == null) return null;
+        long bytes = Math.multiplyExact(Shapes.numel(shape), (long) dtype.byteSize());
+        if (placeholders == null || placeholders.byteSize() < bytes) {
+            placeholders = Arena.ofAuto().allocate(Math.max(64, bytes), 64);
+            scratch.add(placeholders);
+        }
+        return NDArray.wrap(placeholders, dtype, shape, Shapes.contiguousStrides(shape), 0);
+    }
 
     @Override
     public void onInPlaceWrite(Tensor target) {
@@ -70,7 +88,6 @@ final class GraphRecorder implements OpRecorder {
     public void record(String op, Map<String, Attribute> attributes, List<Tensor> inputs, Tensor output) {
         List<Value> operands = inputs.stream().map(this::valueOf).toList();
         values.put(output, builder.create(op, operands, attributes).result());
-        if (scratch != null) scratch.add(output.data().segment());
     }
 
     @Override
