@@ -47,7 +47,8 @@ public final class DirectPool {
                 while (iHi > iLo && top + (iHi - 1L) * dh >= h) iHi--;
                 long first = xBase + (top + (long) iLo * dh) * w - pw, rowStep = (long) dh * w;
                 long o = oBase + (long) y * ow;
-                for (int ox = xA; ox < xB; ox++) {
+                int vectorEnd = vector == null ? xA : vector.maxRow(x, first, rowStep, iHi - iLo, kw, sw, dw, out, o, xA, xB);
+                for (int ox = vectorEnd; ox < xB; ox++) {
                     long r = first + (long) ox * sw;
                     float m = Float.NEGATIVE_INFINITY;
                     for (int i = iLo; i < iHi; i++, r += rowStep) {

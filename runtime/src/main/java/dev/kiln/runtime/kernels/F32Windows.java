@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Vector API fast paths of {@link DirectConv} and {@link DirectPool} for the common convolution and pooling
- * windows (stride-1 im2col, 2x2 stride-2 max pooling). {@link #VECTOR} is the Vector API implementation when
+ * windows (stride-1 im2col, 2x2 stride-2 max pooling, max pooling rows of horizontal stride 1 or 2). {@link #VECTOR} is the Vector API implementation when
  * {@code jdk.incubator.vector} is available and {@code kiln.vector} is not {@code false}, else {@code null}
  * (the callers then use their plain-Java loops). Chosen once per JVM, like {@link F32Rows#best()}.
  */
@@ -24,6 +24,16 @@ interface F32Windows {
      * {@code first+2k}, {@code first+2k+1}, {@code first+w+2k}, {@code first+w+2k+1} of {@code x}.
      */
     void max2x2Row(MemorySegment x, long first, long w, MemorySegment out, long o, int n);
+
+    /**
+     * Max pool outputs {@code o + ox} for {@code ox} from {@code from} towards {@code to}, for a horizontal stride
+     * {@code sw} of 1 or 2, whose windows lie inside the input horizontally: output {@code ox} is the max, in
+     * {@link DirectPool#maxPool2dF32}'s row-major visiting order and semantics, of elements
+     * {@code first + i*rowStep + ox*sw + j*dw} for {@code i < rows}, {@code j < kw}. Whole vectors of outputs only,
+     * as long as their reads stay inside {@code x}; returns the first output not written.
+     */
+    int maxRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, int dw, MemorySegment out, long o,
+               int from, int to);
 
     /** Picks the implementation once. */
     final class Holder {

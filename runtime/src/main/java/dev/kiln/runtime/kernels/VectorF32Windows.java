@@ -185,6 +185,29 @@ final class VectorF32Windows implements F32Windows {
      * One step of the max fold, {@code later > earlier || later is NaN ? later : earlier}, lanewise: associative
      * when earlier parts stay on the left, so pairing the taps changes no bits.
      */
+    @Override
+    public int maxRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, int dw, MemorySegment out, long o,
+                      int from, int to) {
+        int perChunk = sw == 1 ? L : HALF;
+        long elements = x.byteSize() / 4, lastRow = first + (rows - 1L) * rowStep, reach = (kw - 1L) * dw + L;
+        int ox = from;
+        if (rows <= 0 || (sw != 1 && sw != 2)) return ox;
+        for (; ox + perChunk <= to && lastRow + (long) sw * ox + reach <= elements; ox += perChunk) {
+            // lane l: the window starting at element sw*ox + l of each row, folded in row-major order
+            long at = first + (long) sw * ox;
+            FloatVector m = null;
+            for (int i = 0; i < rows; i++, at += rowStep) {
+                for (int j = 0; j < kw; j++) {
+                    FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
+                    m = m == null ? v : step(m, v);
+                }
+            }
+            if (sw == 1) m.intoMemorySegment(out, (o + ox) * 4, ORDER);
+            else m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);
+        }
+        return ox;
+    }
+
     private static FloatVector step(FloatVector earlier, FloatVector later) {
         return earlier.blend(later, later.compare(VectorOperators.GT, earlier).or(later.test(VectorOperators.IS_NAN)));
     }

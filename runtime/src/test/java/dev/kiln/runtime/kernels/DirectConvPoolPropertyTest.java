@@ -221,6 +221,27 @@ class DirectConvPoolPropertyTest {
     }
 
     /** Ties between -0 and +0 keep the first in window order; NaN wins wherever it sits; all -inf gives -inf. */
+    /** Rows wide enough for whole vectors of outputs (the vector path of horizontal strides 1 and 2). */
+    @Property(tries = 200)
+    void maxPoolWideRowsEqualPoolMaxPool2dBitForBit(@ForAll @IntRange(min = 1, max = 6) int h,
+                                                    @ForAll @IntRange(min = 16, max = 80) int w,
+                                                    @ForAll @IntRange(min = 1, max = 4) int kh,
+                                                    @ForAll @IntRange(min = 1, max = 4) int kw,
+                                                    @ForAll @IntRange(min = 1, max = 2) int sh,
+                                                    @ForAll @IntRange(min = 1, max = 2) int sw,
+                                                    @ForAll @IntRange(max = 2) int ph, @ForAll @IntRange(max = 2) int pw,
+                                                    @ForAll @IntRange(min = 1, max = 2) int dw,
+                                                    @ForAll boolean ceilMode, @ForAll boolean specials, @ForAll long seed) {
+        Assume.that(ph <= kh / 2 && pw <= kw / 2);
+        long oh = Pool.outputSize(h, kh, sh, ph, 1, ceilMode), ow = Pool.outputSize(w, kw, sw, pw, dw, ceilMode);
+        Assume.that(oh >= 1 && ow >= 1);
+        NDArray x = input(new Random(seed), 2, 3, h, w, specials);
+        NDArray ref = Pool.maxPool2d(x, new int[] {kh, kw}, new int[] {sh, sw}, new int[] {ph, pw},
+                new int[] {1, dw}, ceilMode);
+        assertPool(ref, x, 6, (xs, out) -> DirectPool.maxPool2dF32(xs, 6, h, w, kh, kw, sh, sw, ph, pw, 1, dw,
+                (int) oh, (int) ow, out));
+    }
+
     @Example
     void maxPool2x2Stride2SpecialValues() {
         float nan = Float.NaN, inf = Float.NEGATIVE_INFINITY;
