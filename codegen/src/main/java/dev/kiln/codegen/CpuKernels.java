@@ -36,4 +36,10 @@ public final class CpuKernels {
                                     int oh, int ow, boolean countIncludePad, MemorySegment out) {
         DirectPool.avgPool2dF32(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad, out);
     }
+
+    /** f32 depthwise convolution of one image, {@code mult} output channels per input channel, no bias. */
+    public static void depthwiseF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                                    int dh, int dw, int mult, int oh, int ow, MemorySegment weight, MemorySegment out) {
+        DirectConv.depthwiseF32(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, mult, oh, ow, weight, out);
+    }
 }

@@ -221,17 +221,27 @@ final class DirectOps {
         NDArray out = l.slotOf(op.result());
         long oh = out.shape()[2], ow = out.shape()[3];
         long mg = cout / groups, kk = cg * kh * kw, p = oh * ow;
-        if (batch * groups > l.maxUnrolledCalls() || !fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
+        boolean depthwise = groups > 1 && cg == 1;
+        if (batch * (depthwise ? 1 : groups) > l.maxUnrolledCalls() || !fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         TensorRef o = TensorRef.of(out);
-        MemorySegment col = pointwise ? null : l.colScratch(kk * p * 4);
+        MemorySegment col = pointwise || depthwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
         String loop = epilogue != null && batch * cout * p > 0 ? l.loopMethod(epilogue) : null;
         Gen g = l.gen();
         long imageIn = cin * h * wd * 4, imageOut = cout * p * 4;
         for (long img = 0; img < batch; img++) {
-            for (long grp = 0; grp < groups; grp++) {
+            if (depthwise) {
+                l.pushSegment(x, img * imageIn, imageIn);
+                for (long v : new long[] {cin, h, wd, kh, kw, stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], mg, oh, ow}) g.pushInt((int) v);
+                l.pushSegment(w);
+                l.pushSegment(o, img * imageOut, imageOut);
+                g.callStatic(CpuKernels.class, "depthwiseF32", MemorySegment.class, int.class, int.class, int.class, int.class, int.class,
+                        int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class,
+                        MemorySegment.class, MemorySegment.class);
+            }
+            for (long grp = 0; grp < (depthwise ? 0 : groups); grp++) {
                 long xOff = img * imageIn + grp * cg * h * wd * 4;
                 TensorRef b2 = x;
                 long bOff = xOff;
@@ -253,8 +263,9 @@ final class DirectOps {
                 g.callOwn(loop, LoopGen.DESCRIPTOR);
             }
         }
-        l.direct(op.result() + " = " + op.name() + " -> " + (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk
-                + " x " + batch * groups + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
+        String how = depthwise ? "depthwise " + cin + " channels x " + mg + ", " + kh + "x" + kw + " taps over " + oh + "x" + ow + " x " + batch
+                : (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
+        l.direct(op.result() + " = " + op.name() + " -> " + how + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
         return true;
     }
 

@@ -151,4 +151,24 @@ class CompiledModelTest {
         model.runInto(aliased, sharedAndStrided);
         GraphTesting.assertClose(expected, new ArrayList<>(sharedAndStrided));
     }
+
+    /** MobileNet-style depthwise (stride 1 and 2, channel multiplier 2) and pointwise convolutions with fused epilogues. */
+    @Test
+    void depthwiseConvolutionsMatchTheInterpreter() {
+        String ir = """
+                graph @dw(%x: f32[N, 4, 17, 19]) weights(@w1: f32[4, 1, 3, 3], @b1: f32[4], @w2: f32[8, 1, 3, 3], @w3: f32[6, 8, 1, 1]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [1, 1], groups = 4} : f32[N, 4, 17, 19]
+                  %1 = relu(%0) : f32[N, 4, 17, 19]
+                  %2 = conv2d(%1, @w2) {stride = [2, 2], padding = [1, 1], groups = 4} : f32[N, 8, 9, 10]
+                  %3 = conv2d(%2, @w3) : f32[N, 6, 9, 10]
+                  return(%3)
+                }
+                """;
+        for (long n : new long[] {1, 2}) check(ir, n, 70 + n);
+        Graph g = IrParser.parse(ir);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(7)));
+        model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 1, 4, 17, 19)));
+        assertTrue(model.explain().contains("depthwise 4 channels x 1, 3x3 taps over 17x19 x 1")
+                && model.explain().contains("depthwise 4 channels x 2, 3x3 taps over 9x10 x 1"), model.explain());
+    }
 }

@@ -22,7 +22,10 @@ public final class EagerF32 {
 
     private EagerF32() {}
 
-    /** {@code conv2d} through im2col (none for pointwise convolutions) and one GEMM per image and group, plus bias. */
+    /**
+     * {@code conv2d} through im2col (none for pointwise convolutions) and one GEMM per image and group, or the
+     * depthwise kernel when every group has one input channel; plus bias.
+     */
     public static NDArray conv2d(NDArray x, NDArray w, NDArray bias, long[] stride, long[] pad, long[] dil, long groups, long[] outShape) {
         if (!direct(x) || !direct(w) || (bias != null && !direct(bias)) || x.rank() != 4 || w.rank() != 4 || outShape.length != 4) return null;
         long batch = x.dim(0), cin = x.dim(1), h = x.dim(2), wd = x.dim(3);
@@ -33,12 +36,18 @@ public final class EagerF32 {
         NDArray out = NDArray.zeros(DType.F32, outShape);
         if (out.numel() == 0) return out;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
-        MemorySegment col = pointwise ? null : scratch(kk * p * 4);
+        boolean depthwise = groups > 1 && cg == 1;
+        MemorySegment col = pointwise || depthwise ? null : scratch(kk * p * 4);
         MemorySegment xs = x.segment().asSlice(x.offset() * 4, x.numel() * 4), ws = w.segment().asSlice(w.offset() * 4, w.numel() * 4);
         MemorySegment os = out.segment();
         long imageIn = cin * h * wd * 4, groupIn = cg * h * wd * 4, imageOut = cout * p * 4;
         for (long img = 0; img < batch; img++) {
-            for (long grp = 0; grp < groups; grp++) {
+            if (depthwise) {
+                DirectConv.depthwiseF32(xs.asSlice(img * imageIn, imageIn), (int) cin, (int) h, (int) wd, (int) kh, (int) kw,
+                        (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg,
+                        (int) oh, (int) ow, ws, os.asSlice(img * imageOut, imageOut));
+            }
+            for (long grp = 0; grp < (depthwise ? 0 : groups); grp++) {
                 MemorySegment image = xs.asSlice(img * imageIn + grp * groupIn, groupIn), b = image;
                 if (col != null) {
                     DirectConv.im2colF32(image, (int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0], (int) stride[1],

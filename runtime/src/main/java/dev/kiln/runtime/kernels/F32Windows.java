@@ -35,6 +35,13 @@ interface F32Windows {
     int maxRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, int dw, MemorySegment out, long o,
                int from, int to);
 
+    /**
+     * {@code out[o + k] += alpha * x[src + k]} for {@code k} from {@code from} towards {@code to}, whole vectors
+     * only; returns the first {@code k} not done. Each element is one rounded multiply and one rounded add, as in
+     * the scalar loop the caller finishes with.
+     */
+    int axpy(float alpha, MemorySegment x, long src, MemorySegment out, long o, int from, int to);
+
     /** Picks the implementation once. */
     final class Holder {
         private Holder() {}

@@ -208,6 +208,16 @@ final class VectorF32Windows implements F32Windows {
         return ox;
     }
 
+    @Override
+    public int axpy(float alpha, MemorySegment x, long src, MemorySegment out, long o, int from, int to) {
+        int k = from;
+        for (; k + L <= to; k += L) {
+            FloatVector v = FloatVector.fromMemorySegment(S, x, (src + k) * 4, ORDER).mul(alpha);
+            FloatVector.fromMemorySegment(S, out, (o + k) * 4, ORDER).add(v).intoMemorySegment(out, (o + k) * 4, ORDER);
+        }
+        return k;
+    }
+
     private static FloatVector step(FloatVector earlier, FloatVector later) {
         return earlier.blend(later, later.compare(VectorOperators.GT, earlier).or(later.test(VectorOperators.IS_NAN)));
     }
