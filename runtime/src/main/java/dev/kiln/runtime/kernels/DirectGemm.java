@@ -32,19 +32,30 @@ public final class DirectGemm {
      */
     static final long CRITICAL_MAX_MACS = 1L << 24;
 
-    /** Largest m the vector kernels take for a linear-layer shape (B transposed, large n*k), where they beat one OpenBLAS thread. */
-    static final int LINEAR_M = 256;
+    /**
+     * Largest m the small-m vector kernels take for a linear-layer shape (B transposed, at least 16K weights), where
+     * they beat the packed kernel packing B on every call: at m = 32 (n 512, k 512..784) 124-134 GFLOP/s against
+     * 90-93; at m = 64 about even (130 vs 122); at m = 128 the packed kernel wins (136 vs 66 for 128x768x256).
+     */
+    static final int LINEAR_M = 64;
 
     private DirectGemm() {}
 
-    /**
-     * Whether the Java kernels take this call: few rows, or (with the Vector API) a linear layer's shape of up to
-     * {@link #LINEAR_M} rows with B transposed and at least 16K weights, where they measured faster than
-     * single-threaded OpenBLAS (see {@code DirectKernelsBench sweep}); or no OpenBLAS at all.
-     */
-    private static boolean javaKernel(int m, int n, int k, boolean transB) {
-        if (m <= SMALL_M || !Blas.AVAILABLE) return true;
-        return transB && usesVectorApi() && m <= LINEAR_M && (long) n * k >= (1 << 14);
+    /** The kernels {@link #sgemm} chooses between. */
+    public enum Kernel {
+        /** {@link SmallGemm}: register-blocked Vector API (or plain) loops reading A and B in place. */
+        SMALL_M,
+        /** {@link PackedGemm}: packed panels, cache blocking, Kiln's thread pool, per-block epilogue. */
+        PACKED,
+        /** OpenBLAS {@code cblas_sgemm}, then the epilogue over all rows. */
+        OPENBLAS
+    }
+
+    /** The kernel {@link #sgemm} uses for this shape (m, n, k positive). */
+    public static Kernel kernelFor(int m, int n, int k, boolean transB) {
+        if (m <= SMALL_M) return Kernel.SMALL_M;
+        if (!usesVectorApi() || 2 * n < PackedGemm.NR) return Blas.AVAILABLE ? Kernel.OPENBLAS : Kernel.SMALL_M;
+        return transB && m <= LINEAR_M && (long) n * k >= (1 << 14) ? Kernel.SMALL_M : Kernel.PACKED;
     }
 
     /**
@@ -56,15 +67,41 @@ public final class DirectGemm {
      */
     public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
                              boolean transB, MemorySegment c, int ldc) {
+        sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc, null);
+    }
+
+    /**
+     * {@link #sgemm(int, int, int, MemorySegment, int, MemorySegment, int, boolean, MemorySegment, int)}, then
+     * {@code epilogue} (may be null) on the finished rows: per block of rows while they are in cache on the packed
+     * kernel, once over all rows on the others. The blocks cover every row of C exactly once.
+     */
+    public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+                             boolean transB, MemorySegment c, int ldc, RowEpilogue epilogue) {
         check("sgemm", m, n, k, a, lda, b, ldb, transB, c, ldc, 4);
-        if (m == 0 || n == 0) return;
-        if (k == 0) {
-            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F32, (long) i * ldc + j, 0f);
-        } else if (javaKernel(m, n, k, transB)) {
-            SMALL.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
-        } else {
-            Blas.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+        if (trivial(m, n, k, c, ldc, epilogue)) return;
+        switch (kernelFor(m, n, k, transB)) {
+            case PACKED -> PackedGemm.compute(m, n, k, a, lda, b, ldb, transB, c, ldc, epilogue);
+            case SMALL_M -> {
+                SMALL.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+                if (epilogue != null) epilogue.rows(0, m);
+            }
+            case OPENBLAS -> {
+                Blas.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+                if (epilogue != null) epilogue.rows(0, m);
+            }
         }
+    }
+
+    /**
+     * {@code C[m,n] = A[m,k] * op(B)} with op(B) packed ahead of time ({@link PackedB#pack}, e.g. a constant
+     * weight at compile time), then {@code epilogue} (may be null) per block of finished rows. Always the packed
+     * kernel. Throws {@link IllegalArgumentException} if B was packed for other sizes or A or C do not fit.
+     */
+    public static void sgemm(int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c, int ldc,
+                             RowEpilogue epilogue) {
+        checkPacked("sgemm", m, n, k, a, lda, b, c, ldc);
+        if (trivial(m, n, k, c, ldc, epilogue)) return;
+        PackedGemm.compute(m, n, k, a, lda, b, c, ldc, epilogue, PackedGemm.MC);
     }
 
     /** The f64 counterpart of {@link #sgemm}, with the same layout, checks and dispatch. */
@@ -74,7 +111,8 @@ public final class DirectGemm {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F64, (long) i * ldc + j, 0d);
-        } else if (javaKernel(m, n, k, transB)) {
+        } else if (m <= SMALL_M || !Blas.AVAILABLE
+                || transB && usesVectorApi() && m <= LINEAR_M && (long) n * k >= (1 << 14)) {
             SMALL.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
         } else {
             Blas.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
@@ -142,7 +180,34 @@ public final class DirectGemm {
         }
     }
 
-    private static void check(String op, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+    /**
+     * Handles the calls with nothing to multiply: none when m or n is 0, zeros when k is 0 (then C is written and
+     * the epilogue, if any, runs over all rows). Returns whether the call is done.
+     */
+    static boolean trivial(int m, int n, int k, MemorySegment c, int ldc, RowEpilogue epilogue) {
+        if (m == 0) return true;
+        if (n > 0 && k > 0) return false;
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F32, (long) i * ldc + j, 0f);
+        if (epilogue != null) epilogue.rows(0, m);
+        return true;
+    }
+
+    static void checkPacked(String op, int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c,
+                            int ldc) {
+        if ((m | n | k) < 0) fail(op + ": sizes must be non-negative, got m=" + m + ", n=" + n + ", k=" + k);
+        if (b == null) fail(op + ": packed B is null");
+        if (b.k != k || b.n != n) {
+            fail(op + ": packed B holds op(B) of " + b.k + " x " + b.n + " but the call needs k x n = " + k + " x " + n);
+        }
+        if (b.nr != PackedGemm.NR || b.kc != PackedGemm.KC) {
+            fail(op + ": packed B was packed for panels of " + b.nr + " x " + b.kc + ", this kernel uses " + PackedGemm.NR
+                    + " x " + PackedGemm.KC);
+        }
+        checkMatrix(op, "A", a, m, k, lda, 4);
+        checkMatrix(op, "C", c, m, n, ldc, 4);
+    }
+
+    static void check(String op, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
                               boolean transB, MemorySegment c, int ldc, int bytes) {
         if ((m | n | k) < 0) fail(op + ": sizes must be non-negative, got m=" + m + ", n=" + n + ", k=" + k);
         checkMatrix(op, "A", a, m, k, lda, bytes);
@@ -152,7 +217,7 @@ public final class DirectGemm {
     }
 
     /** Cheap checks on the hot path; the message is only built on failure. */
-    private static void checkMatrix(String op, String name, MemorySegment seg, int rows, int cols, int ld, int bytes) {
+    static void checkMatrix(String op, String name, MemorySegment seg, int rows, int cols, int ld, int bytes) {
         if (ld < Math.max(1, cols) || !seg.isNative()
                 || rows > 0 && cols > 0 && ((rows - 1L) * ld + cols) * bytes > seg.byteSize()) {
             failMatrix(op, name, seg, rows, cols, ld, bytes);
