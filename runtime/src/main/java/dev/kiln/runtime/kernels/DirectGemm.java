@@ -8,10 +8,31 @@ import static dev.kiln.runtime.Elements.F64;
 /**
  * Allocation-free GEMM entry points for generated code, whose tensors are preallocated slices of an off-heap
  * arena: every matrix starts at byte 0 of its (native) segment, so there are no offsets and nothing is sliced.
- * Few rows of A (at most {@link #SMALL_M}, the GEMV-like shapes of batch-1 inference where OpenBLAS is slow) run
- * on the Java kernels of {@link SmallGemm} (Vector API when present); more rows go to OpenBLAS
- * {@code cblas_sgemm}/{@code cblas_dgemm} through a critical FFM downcall (or, if OpenBLAS cannot be loaded, to
- * the Java kernels too). Nothing is allocated on the Java heap once the JIT has compiled the path taken.
+ * f32 calls may take a {@link RowEpilogue} (bias, activation, residual: run on finished rows while they are in
+ * cache) and a right-hand operand packed ahead of time ({@link PackedB}, for constant weights). Nothing is
+ * allocated on the Java heap once the JIT has compiled the path taken (the thread pool's task objects aside).
+ *
+ * <p>Which kernel serves which f32 shape ({@link #kernelFor}), from measurements on a 2-core Zen 5 with AVX-512
+ * (FMA loop peak 213 GFLOP/s per core; {@code GemmBenchmark} in the samples, 1 thread, best of interleaved runs):
+ * <ul>
+ *   <li>m &le; {@link #SMALL_M} (16): {@link SmallGemm}, register-blocked Vector API loops that read A and B in
+ *       place. Batch-1 GEMV: 40-44 GFLOP/s at 1x512x784, where OpenBLAS makes 4-5 and the packed kernel with a
+ *       prepacked B about 30 (it computes a whole 6-row tile).</li>
+ *   <li>n &lt; {@link #NARROW_N} (16): OpenBLAS, since the packed kernel pads n to its panel (32x10x512: 20-23
+ *       against 30-42).</li>
+ *   <li>B transposed (a linear layer), m &le; {@link #LINEAR_M} (64) and at least 16K weights: {@link SmallGemm}
+ *       again, since packing B on every call costs more than it saves there (32x512x784: 108-134 against
+ *       80-90 for packing per call; a {@link PackedB} reaches 142-175).</li>
+ *   <li>Everything else: {@link PackedGemm}, the packed Vector API kernel with B packed per call, split over
+ *       {@link Parallel}'s threads by rows, with the epilogue per row block: 185-198 GFLOP/s at n = 256..2048
+ *       (85-93% of the FMA peak) against OpenBLAS's 93-106 (its Haswell kernels use 256-bit vectors), and
+ *       ahead of OpenBLAS on every anchor shape measured except those above.</li>
+ *   <li>Without the Vector API: OpenBLAS for m &gt; {@link #SMALL_M} when it loads (the plain Java packed kernel
+ *       is correct but slow), else the plain small-m kernels.</li>
+ * </ul>
+ * On the OpenBLAS paths the epilogue runs once over all rows after the call. OpenBLAS is only ever called from
+ * the calling thread, never from inside pool tasks, so its threads and Kiln's do not stack within one GEMM. f64
+ * ({@link #dgemm}) keeps the small-m / OpenBLAS split.
  */
 public final class DirectGemm {
     private static final SmallGemm SMALL = SmallGemm.best();
@@ -41,6 +62,12 @@ public final class DirectGemm {
 
     private DirectGemm() {}
 
+    /**
+     * Outputs narrower than this (and more than {@link #SMALL_M} rows) go to OpenBLAS: the packed kernel pads n to
+     * its panel width (32 floats on AVX-512) and at 32x10x512 reached 20-23 GFLOP/s against OpenBLAS's 30-42.
+     */
+    static final int NARROW_N = 16;
+
     /** The kernels {@link #sgemm} chooses between. */
     public enum Kernel {
         /** {@link SmallGemm}: register-blocked Vector API (or plain) loops reading A and B in place. */
@@ -54,7 +81,7 @@ public final class DirectGemm {
     /** The kernel {@link #sgemm} uses for this shape (m, n, k positive). */
     public static Kernel kernelFor(int m, int n, int k, boolean transB) {
         if (m <= SMALL_M) return Kernel.SMALL_M;
-        if (!usesVectorApi() || 2 * n < PackedGemm.NR) return Blas.AVAILABLE ? Kernel.OPENBLAS : Kernel.SMALL_M;
+        if (!usesVectorApi() || n < NARROW_N) return Blas.AVAILABLE ? Kernel.OPENBLAS : Kernel.SMALL_M;
         return transB && m <= LINEAR_M && (long) n * k >= (1 << 14) ? Kernel.SMALL_M : Kernel.PACKED;
     }
 

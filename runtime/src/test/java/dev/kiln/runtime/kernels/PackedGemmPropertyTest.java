@@ -42,7 +42,7 @@ class PackedGemmPropertyTest {
                 Arbitraries.of(6, 7, 31, 32, 33, 255, 256, 257));
     }
 
-    @Property(tries = 40)
+    @Property(tries = 80)
     void packedPathsAgreeWithF64Reference(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll("dims") int k,
                                           @ForAll boolean transB, @ForAll @IntRange(max = 5) int padA,
                                           @ForAll @IntRange(max = 5) int padB, @ForAll @IntRange(max = 5) int padC,

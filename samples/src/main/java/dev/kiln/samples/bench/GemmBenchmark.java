@@ -26,8 +26,9 @@ import java.util.Random;
  * kernel), {@code kiln-pre} the same with B packed once ahead ({@link PackedB}; only where B is a weight or a
  * square operand), {@code openblas} {@code cblas_sgemm} with OpenBLAS's own threads. Repetitions of the engines are
  * interleaved; the table shows GFLOP/s at the minimum and the median time, the median as a percentage of the
- * machine's peak (an FMA loop measured in this program, {@link FmaPeak}), and process CPU time over wall time
- * while the engine ran (about the number of busy threads). The load average is printed at the start and end.
+ * machine's peak (an FMA loop measured in this program before and after the shapes, the higher kept,
+ * {@link FmaPeak}), and process CPU time over wall time while the engine ran (about the number of busy threads;
+ * coarse for calls well under a millisecond). The load average is printed at the start and end.
  *
  * <pre>java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp ... \
  *     dev.kiln.samples.bench.GemmBenchmark [--sizes 128,256,512,1024,2048] [--threads 1,2] [--anchors true]
@@ -63,19 +64,25 @@ public final class GemmBenchmark {
         List<Shape> shapes = new ArrayList<>();
         for (int n : sizes) shapes.add(new Shape("square " + n, n, n, n, false, true));
         if (anchors) shapes.addAll(anchorShapes());
-        int before = Gemm.threads(), poolBefore = Parallel.threads();
+        int blasBefore = Gemm.threads(), poolBefore = Parallel.threads();
         try (Arena arena = Arena.ofShared()) {
             for (int t : threads) {
-                double peak = FmaPeak.measure(t, 5);
-                System.out.printf(Locale.ROOT, "%n%d thread(s): measured FMA peak %.1f GFLOP/s%n", t, peak);
-                System.out.printf(Locale.ROOT, "%-22s %-8s %27s %27s %27s%n", "shape (m x n x k)", "path",
-                        "kiln GF/s min/med %pk cpu", "kiln-pre", "openblas");
+                // the peak is measured before and after the shapes and the higher figure kept: on a shared
+                // machine one measurement can land in a busy moment
+                double before = FmaPeak.measure(t, 10);
                 Gemm.setThreads(t);
                 Parallel.setThreads(t);
-                for (Shape s : shapes) System.out.println(row(arena, s, peak, seconds));
+                List<double[]> figures = new ArrayList<>();
+                for (Shape s : shapes) figures.add(time(arena, s, seconds));
+                double after = FmaPeak.measure(t, 10), peak = Math.max(before, after);
+                System.out.printf(Locale.ROOT, "%n%d thread(s): measured FMA peak %.1f GFLOP/s (%.1f before the "
+                        + "shapes, %.1f after)%n", t, peak, before, after);
+                System.out.printf(Locale.ROOT, "%-30s %-8s %27s %27s %27s%n", "shape (m x n x k)", "path",
+                        "kiln GF/s min/med %pk cpu", "kiln-pre", "openblas");
+                for (int i = 0; i < shapes.size(); i++) System.out.println(format(shapes.get(i), figures.get(i), peak));
             }
         } finally {
-            Gemm.setThreads(before);
+            Gemm.setThreads(blasBefore);
             Parallel.setThreads(poolBefore);
         }
         System.out.println("\nload average at the end " + load());
@@ -102,8 +109,11 @@ public final class GemmBenchmark {
         return s;
     }
 
-    /** Times the engines on one shape, interleaved, and formats the row. */
-    private static String row(Arena arena, Shape s, double peak, double seconds) {
+    /**
+     * Times the engines on one shape, interleaved: per engine {min ms, median ms, cpu/wall}, NaN where the engine
+     * does not apply.
+     */
+    private static double[] time(Arena arena, Shape s, double seconds) {
         int m = s.m(), n = s.n(), k = s.k();
         int ldb = s.transB() ? k : n;
         Random r = new Random(m * 31L + n * 7L + k);
@@ -139,18 +149,31 @@ public final class GemmBenchmark {
                 ms[e][i] = (t1 - t0) / 1e6;
             }
         }
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-22s %-8s",
-                s.name() + " " + m + "x" + n + "x" + k, DirectGemm.kernelFor(m, n, k, s.transB()).name().toLowerCase(Locale.ROOT)));
+        double[] out = new double[3 * engines.length];
         for (int e = 0; e < engines.length; e++) {
-            if (engines[e] == null) {
+            double[] t = ms[e];
+            Arrays.sort(t);
+            out[3 * e] = engines[e] == null ? Double.NaN : t[0];
+            out[3 * e + 1] = engines[e] == null ? Double.NaN : t[reps / 2];
+            out[3 * e + 2] = (double) cpu[e] / Math.max(1, wall[e]);
+        }
+        return out;
+    }
+
+    /** One table row: per engine GFLOP/s at min and median time, median as % of peak, cpu/wall. */
+    private static String format(Shape s, double[] f, double peak) {
+        double flops = 2.0 * s.m() * s.n() * s.k();
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-30s %-8s",
+                s.name() + " " + s.m() + "x" + s.n() + "x" + s.k() + (s.transB() ? "^T" : ""),
+                DirectGemm.kernelFor(s.m(), s.n(), s.k(), s.transB()).name().toLowerCase(Locale.ROOT)));
+        for (int e = 0; e < f.length / 3; e++) {
+            if (Double.isNaN(f[3 * e])) {
                 line.append(String.format(Locale.ROOT, " %27s", "-"));
                 continue;
             }
-            double[] t = ms[e];
-            Arrays.sort(t);
-            double best = flops / (t[0] * 1e6), median = flops / (t[reps / 2] * 1e6);
+            double best = flops / (f[3 * e] * 1e6), median = flops / (f[3 * e + 1] * 1e6);
             line.append(String.format(Locale.ROOT, " %7.1f/%6.1f %4.0f%% %5.2f", best, median, 100 * median / peak,
-                    (double) cpu[e] / wall[e]));
+                    f[3 * e + 2]));
         }
         return line.toString();
     }
