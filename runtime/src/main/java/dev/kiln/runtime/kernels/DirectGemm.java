@@ -8,10 +8,31 @@ import static dev.kiln.runtime.Elements.F64;
 /**
  * Allocation-free GEMM entry points for generated code, whose tensors are preallocated slices of an off-heap
  * arena: every matrix starts at byte 0 of its (native) segment, so there are no offsets and nothing is sliced.
- * Few rows of A (at most {@link #SMALL_M}, the GEMV-like shapes of batch-1 inference where OpenBLAS is slow) run
- * on the Java kernels of {@link SmallGemm} (Vector API when present); more rows go to OpenBLAS
- * {@code cblas_sgemm}/{@code cblas_dgemm} through a critical FFM downcall (or, if OpenBLAS cannot be loaded, to
- * the Java kernels too). Nothing is allocated on the Java heap once the JIT has compiled the path taken.
+ * f32 calls may take a {@link RowEpilogue} (bias, activation, residual: run on finished rows while they are in
+ * cache) and a right-hand operand packed ahead of time ({@link PackedB}, for constant weights). Nothing is
+ * allocated on the Java heap once the JIT has compiled the path taken (the thread pool's task objects aside).
+ *
+ * <p>Which kernel serves which f32 shape ({@link #kernelFor}), from measurements on a 2-core Zen 5 with AVX-512
+ * (FMA loop peak 213 GFLOP/s per core; {@code GemmBenchmark} in the samples, 1 thread, best of interleaved runs):
+ * <ul>
+ *   <li>m &le; {@link #SMALL_M} (16): {@link SmallGemm}, register-blocked Vector API loops that read A and B in
+ *       place. Batch-1 GEMV: 40-44 GFLOP/s at 1x512x784, where OpenBLAS makes 4-5 and the packed kernel with a
+ *       prepacked B about 30 (it computes a whole 6-row tile).</li>
+ *   <li>n &lt; {@link #NARROW_N} (16): OpenBLAS, since the packed kernel pads n to its panel (32x10x512: 20-23
+ *       against 30-42).</li>
+ *   <li>B transposed (a linear layer), m &le; {@link #LINEAR_M} (64) and at least 16K weights: {@link SmallGemm}
+ *       again, since packing B on every call costs more than it saves there (32x512x784: 108-134 against
+ *       80-90 for packing per call; a {@link PackedB} reaches 142-175).</li>
+ *   <li>Everything else: {@link PackedGemm}, the packed Vector API kernel with B packed per call, split over
+ *       {@link Parallel}'s threads by rows, with the epilogue per row block: 185-198 GFLOP/s at n = 256..2048
+ *       (85-93% of the FMA peak) against OpenBLAS's 93-106 (its Haswell kernels use 256-bit vectors), and
+ *       ahead of OpenBLAS on every anchor shape measured except those above.</li>
+ *   <li>Without the Vector API: OpenBLAS for m &gt; {@link #SMALL_M} when it loads (the plain Java packed kernel
+ *       is correct but slow), else the plain small-m kernels.</li>
+ * </ul>
+ * On the OpenBLAS paths the epilogue runs once over all rows after the call. OpenBLAS is only ever called from
+ * the calling thread, never from inside pool tasks, so its threads and Kiln's do not stack within one GEMM. f64
+ * ({@link #dgemm}) keeps the small-m / OpenBLAS split.
  */
 public final class DirectGemm {
     private static final SmallGemm SMALL = SmallGemm.best();
@@ -32,19 +53,36 @@ public final class DirectGemm {
      */
     static final long CRITICAL_MAX_MACS = 1L << 24;
 
-    /** Largest m the vector kernels take for a linear-layer shape (B transposed, large n*k), where they beat one OpenBLAS thread. */
-    static final int LINEAR_M = 256;
+    /**
+     * Largest m the small-m vector kernels take for a linear-layer shape (B transposed, at least 16K weights), where
+     * they beat the packed kernel packing B on every call: at m = 32 (n 512, k 512..784) 124-134 GFLOP/s against
+     * 90-93; at m = 64 about even (130 vs 122); at m = 128 the packed kernel wins (136 vs 66 for 128x768x256).
+     */
+    static final int LINEAR_M = 64;
 
     private DirectGemm() {}
 
     /**
-     * Whether the Java kernels take this call: few rows, or (with the Vector API) a linear layer's shape of up to
-     * {@link #LINEAR_M} rows with B transposed and at least 16K weights, where they measured faster than
-     * single-threaded OpenBLAS (see {@code DirectKernelsBench sweep}); or no OpenBLAS at all.
+     * Outputs narrower than this (and more than {@link #SMALL_M} rows) go to OpenBLAS: the packed kernel pads n to
+     * its panel width (32 floats on AVX-512) and at 32x10x512 reached 20-23 GFLOP/s against OpenBLAS's 30-42.
      */
-    private static boolean javaKernel(int m, int n, int k, boolean transB) {
-        if (m <= SMALL_M || !Blas.AVAILABLE) return true;
-        return transB && usesVectorApi() && m <= LINEAR_M && (long) n * k >= (1 << 14);
+    static final int NARROW_N = 16;
+
+    /** The kernels {@link #sgemm} chooses between. */
+    public enum Kernel {
+        /** {@link SmallGemm}: register-blocked Vector API (or plain) loops reading A and B in place. */
+        SMALL_M,
+        /** {@link PackedGemm}: packed panels, cache blocking, Kiln's thread pool, per-block epilogue. */
+        PACKED,
+        /** OpenBLAS {@code cblas_sgemm}, then the epilogue over all rows. */
+        OPENBLAS
+    }
+
+    /** The kernel {@link #sgemm} uses for this shape (m, n, k positive). */
+    public static Kernel kernelFor(int m, int n, int k, boolean transB) {
+        if (m <= SMALL_M) return Kernel.SMALL_M;
+        if (!usesVectorApi() || n < NARROW_N) return Blas.AVAILABLE ? Kernel.OPENBLAS : Kernel.SMALL_M;
+        return transB && m <= LINEAR_M && (long) n * k >= (1 << 14) ? Kernel.SMALL_M : Kernel.PACKED;
     }
 
     /**
@@ -56,15 +94,41 @@ public final class DirectGemm {
      */
     public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
                              boolean transB, MemorySegment c, int ldc) {
+        sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc, null);
+    }
+
+    /**
+     * {@link #sgemm(int, int, int, MemorySegment, int, MemorySegment, int, boolean, MemorySegment, int)}, then
+     * {@code epilogue} (may be null) on the finished rows: per block of rows while they are in cache on the packed
+     * kernel, once over all rows on the others. The blocks cover every row of C exactly once.
+     */
+    public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+                             boolean transB, MemorySegment c, int ldc, RowEpilogue epilogue) {
         check("sgemm", m, n, k, a, lda, b, ldb, transB, c, ldc, 4);
-        if (m == 0 || n == 0) return;
-        if (k == 0) {
-            for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F32, (long) i * ldc + j, 0f);
-        } else if (javaKernel(m, n, k, transB)) {
-            SMALL.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
-        } else {
-            Blas.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+        if (trivial(m, n, k, c, ldc, epilogue)) return;
+        switch (kernelFor(m, n, k, transB)) {
+            case PACKED -> PackedGemm.compute(m, n, k, a, lda, b, ldb, transB, c, ldc, epilogue);
+            case SMALL_M -> {
+                SMALL.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+                if (epilogue != null) epilogue.rows(0, m);
+            }
+            case OPENBLAS -> {
+                Blas.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+                if (epilogue != null) epilogue.rows(0, m);
+            }
         }
+    }
+
+    /**
+     * {@code C[m,n] = A[m,k] * op(B)} with op(B) packed ahead of time ({@link PackedB#pack}, e.g. a constant
+     * weight at compile time), then {@code epilogue} (may be null) per block of finished rows. Always the packed
+     * kernel. Throws {@link IllegalArgumentException} if B was packed for other sizes or A or C do not fit.
+     */
+    public static void sgemm(int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c, int ldc,
+                             RowEpilogue epilogue) {
+        checkPacked("sgemm", m, n, k, a, lda, b, c, ldc);
+        if (trivial(m, n, k, c, ldc, epilogue)) return;
+        PackedGemm.compute(m, n, k, a, lda, b, c, ldc, epilogue, PackedGemm.MC);
     }
 
     /** The f64 counterpart of {@link #sgemm}, with the same layout, checks and dispatch. */
@@ -74,7 +138,8 @@ public final class DirectGemm {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F64, (long) i * ldc + j, 0d);
-        } else if (javaKernel(m, n, k, transB)) {
+        } else if (m <= SMALL_M || !Blas.AVAILABLE
+                || transB && usesVectorApi() && m <= LINEAR_M && (long) n * k >= (1 << 14)) {
             SMALL.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
         } else {
             Blas.dgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
@@ -142,7 +207,34 @@ public final class DirectGemm {
         }
     }
 
-    private static void check(String op, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
+    /**
+     * Handles the calls with nothing to multiply: none when m or n is 0, zeros when k is 0 (then C is written and
+     * the epilogue, if any, runs over all rows). Returns whether the call is done.
+     */
+    static boolean trivial(int m, int n, int k, MemorySegment c, int ldc, RowEpilogue epilogue) {
+        if (m == 0) return true;
+        if (n > 0 && k > 0) return false;
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.setAtIndex(F32, (long) i * ldc + j, 0f);
+        if (epilogue != null) epilogue.rows(0, m);
+        return true;
+    }
+
+    static void checkPacked(String op, int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c,
+                            int ldc) {
+        if ((m | n | k) < 0) fail(op + ": sizes must be non-negative, got m=" + m + ", n=" + n + ", k=" + k);
+        if (b == null) fail(op + ": packed B is null");
+        if (b.k != k || b.n != n) {
+            fail(op + ": packed B holds op(B) of " + b.k + " x " + b.n + " but the call needs k x n = " + k + " x " + n);
+        }
+        if (b.nr != PackedGemm.NR || b.kc != PackedGemm.KC) {
+            fail(op + ": packed B was packed for panels of " + b.nr + " x " + b.kc + ", this kernel uses " + PackedGemm.NR
+                    + " x " + PackedGemm.KC);
+        }
+        checkMatrix(op, "A", a, m, k, lda, 4);
+        checkMatrix(op, "C", c, m, n, ldc, 4);
+    }
+
+    static void check(String op, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb,
                               boolean transB, MemorySegment c, int ldc, int bytes) {
         if ((m | n | k) < 0) fail(op + ": sizes must be non-negative, got m=" + m + ", n=" + n + ", k=" + k);
         checkMatrix(op, "A", a, m, k, lda, bytes);
@@ -152,7 +244,7 @@ public final class DirectGemm {
     }
 
     /** Cheap checks on the hot path; the message is only built on failure. */
-    private static void checkMatrix(String op, String name, MemorySegment seg, int rows, int cols, int ld, int bytes) {
+    static void checkMatrix(String op, String name, MemorySegment seg, int rows, int cols, int ld, int bytes) {
         if (ld < Math.max(1, cols) || !seg.isNative()
                 || rows > 0 && cols > 0 && ((rows - 1L) * ld + cols) * bytes > seg.byteSize()) {
             failMatrix(op, name, seg, rows, cols, ld, bytes);

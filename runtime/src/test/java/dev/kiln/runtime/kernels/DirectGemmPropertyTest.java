@@ -31,7 +31,7 @@ class DirectGemmPropertyTest {
 
     @Provide
     Arbitrary<Integer> rows() {
-        // around the vector kernels' 4/2/1-row tiles, and past SMALL_M to reach OpenBLAS
+        // around the vector kernels' 4/2/1-row tiles, and past SMALL_M to reach the packed kernel or OpenBLAS
         return Arbitraries.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 33);
     }
 
@@ -121,8 +121,10 @@ class DirectGemmPropertyTest {
     /** Past {@link DirectGemm#CRITICAL_MAX_MACS} OpenBLAS is called through the ordinary (non-critical) downcall. */
     @Example
     void largeProductsTakeTheOrdinaryDowncallAndAgree() {
-        int m = 64, n = 520, k = 520;
+        // n below half a packed panel: one of the shapes DirectGemm leaves to OpenBLAS
+        int m = 64, n = 15, k = 17500;
         assertTrue((long) m * n * k > DirectGemm.CRITICAL_MAX_MACS);
+        assertEquals(DirectGemm.Kernel.OPENBLAS, DirectGemm.kernelFor(m, n, k, true));
         Random r = new Random(5);
         float[] av = randomFloats(r, m * k), bv = randomFloats(r, n * k);
         double[] expected = Gemm.linear(NDArray.of(av, m, k), NDArray.of(bv, n, k), null).toDoubleArray();

@@ -57,8 +57,19 @@ class DirectKernelsAllocationTest {
                     DirectGemm.sgemm(6, 20, 25, la, 25, lb2, 20, false, lc, 20);
                 }
             });
-            assertNoAllocation("sgemm m=33 B^T (OpenBLAS, critical)", reps -> {
+            assertNoAllocation("sgemm m=33 B^T (packed, B packed per call)", reps -> {
                 for (int i = 0; i < reps; i++) DirectGemm.sgemm(33, n, k, a, k, b, k, true, c, n);
+            });
+            assertNoAllocation("sgemm m=33 n=9 B^T (OpenBLAS, critical)", reps -> {
+                for (int i = 0; i < reps; i++) DirectGemm.sgemm(33, 9, k, a, k, b, k, true, c, 9);
+            });
+            // prepacked B with an epilogue, m and n off the tile sizes; one thread's worth of work (no pool tasks)
+            PackedB packed = PackedB.pack(b, k, n, k, true);
+            RowEpilogue relu = (r0, r1) -> {
+                for (long i = r0 * n; i < r1 * n; i++) c.setAtIndex(F32, i, Math.max(0f, c.getAtIndex(F32, i)));
+            };
+            assertNoAllocation("sgemm m=33 prepacked B with epilogue", reps -> {
+                for (int i = 0; i < reps; i++) DirectGemm.sgemm(33, n, k, a, k, packed, c, n, relu);
             });
             assertNoAllocation("dgemm m=5 B^T and B (vector)", reps -> {
                 for (int i = 0; i < reps; i++) {
