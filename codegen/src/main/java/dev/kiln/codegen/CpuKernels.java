@@ -3,6 +3,8 @@ package dev.kiln.codegen;
 import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.DirectPool;
+import dev.kiln.runtime.kernels.PackedB;
+import dev.kiln.runtime.kernels.RowEpilogue;
 
 import java.lang.foreign.MemorySegment;
 
@@ -17,6 +19,15 @@ public final class CpuKernels {
     public static void sgemm(int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, boolean transB,
                              MemorySegment c, int ldc) {
         DirectGemm.sgemm(m, n, k, a, lda, b, ldb, transB, c, ldc);
+    }
+
+    /**
+     * {@code C[m,n] = A[m,k] B} with B packed at compile time (a constant weight), then {@code epilogue} (may be
+     * null) per block of finished rows while they are in cache.
+     */
+    public static void sgemmPacked(int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c, int ldc,
+                                   RowEpilogue epilogue) {
+        DirectGemm.sgemm(m, n, k, a, lda, b, c, ldc, epilogue);
     }
 
     /** im2col of one f32 image {@code x[c,h,w]} into {@code col[c*kh*kw, oh*ow]}. */

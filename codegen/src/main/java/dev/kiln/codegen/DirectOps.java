@@ -6,6 +6,9 @@ import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.DirectGemm;
+import dev.kiln.runtime.kernels.PackedB;
+import dev.kiln.runtime.kernels.RowEpilogue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -56,6 +59,10 @@ final class DirectOps {
         TensorRef o = TensorRef.of(out);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {m}, n, b, new long[] {0}, 1, null, activation(op));
+        if (m > 0 && n > 0 && k > 0 && l.isConstant(op.operand(1)) && DirectGemm.prefersPackedB((int) m, (int) n)) {
+            packedLinear(l, op, (int) m, (int) n, (int) k, x, w, o, epilogue);
+            return true;
+        }
         long block = m <= 2 * ROW_BLOCK ? Math.max(1, m) : ROW_BLOCK;
         if (Math.ceilDiv(m, block) > l.maxUnrolledCalls()) block = Math.ceilDiv(m, l.maxUnrolledCalls());
         String loop = epilogue != null && m > 0 && n > 0 ? l.loopMethod(epilogue) : null;
@@ -72,6 +79,31 @@ final class DirectOps {
         l.direct(op.result() + " = " + op.name() + " -> gemm " + m + "x" + n + "x" + k + " (B^T) in " + Math.max(1, Math.ceilDiv(m, block))
                 + " row block(s)" + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
         return true;
+    }
+
+    /**
+     * A linear layer with a constant weight: the weight packed once now, then one packed-GEMM call whose epilogue
+     * (the generated loop object) runs per block of finished rows on the thread that computed them.
+     */
+    private static void packedLinear(Lowering l, Op op, int m, int n, int k, TensorRef x, TensorRef w, TensorRef o, LoopSpec epilogue) {
+        MemorySegment weight = w.fixed().segment().asSlice(w.fixed().offset() * 4, w.bytes());
+        PackedB packed = PackedB.pack(weight, k, n, k, true);
+        String loop = epilogue != null ? l.loopMethod(epilogue) : null;
+        Gen g = l.gen();
+        g.pushInt(m);
+        g.pushInt(n);
+        g.pushInt(k);
+        l.pushSegment(x, 0, (long) m * k * 4);
+        g.pushInt(k);
+        g.constant(packed, PackedB.class);
+        l.pushSegment(o, 0, (long) m * n * 4);
+        g.pushInt(n);
+        if (loop != null) l.pushRowLoop(loop);
+        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        g.callStatic(CpuKernels.class, "sgemmPacked", int.class, int.class, int.class, MemorySegment.class, int.class, PackedB.class,
+                MemorySegment.class, int.class, RowEpilogue.class);
+        l.direct(op.result() + " = " + op.name() + " -> packed gemm " + m + "x" + n + "x" + k + " (B^T packed at compile time)"
+                + (loop != null ? " + epilogue " + loop + " per row block [" + epilogue.describe() + "]" : ""));
     }
 
     /**

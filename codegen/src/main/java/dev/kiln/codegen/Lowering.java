@@ -61,7 +61,7 @@ final class Lowering implements Opcodes {
     private final long[] boundBytes;
     /** The first output position of each result a top-level op computes: written straight into the caller's buffer. */
     private final Map<Value, Integer> outputPositions = new IdentityHashMap<>();
-    private final List<String> parallelLoops = new ArrayList<>();
+    private final List<String> loopObjects = new ArrayList<>();
     private final RowLoop[] rowLoops;
     private MemorySegment colScratch;
 
@@ -79,7 +79,7 @@ final class Lowering implements Opcodes {
         this.boundArrays = new NDArray[bound];
         this.boundSegments = new MemorySegment[bound];
         this.boundBytes = new long[bound];
-        this.rowLoops = new RowLoop[graph.body().ops().size()]; // at most one parallel loop per top-level op
+        this.rowLoops = new RowLoop[graph.body().ops().size()]; // at most one loop object per top-level op
     }
 
     /** Generates, defines and returns the program. */
@@ -109,7 +109,7 @@ final class Lowering implements Opcodes {
         for (int i = 0; i < ret.operandCount(); i++) emitOutput(i, ret.operand(i));
         g.endMethod();
         byte[] bytes = g.bytes();
-        return new Program(graph, bindings, g.define(bytes), bytes, listing, kernels, arena, outputTypes(), rowLoops, parallelLoops);
+        return new Program(graph, bindings, g.define(bytes), bytes, listing, kernels, arena, outputTypes(), rowLoops, loopObjects);
     }
 
     private void checkSignature() {
@@ -388,11 +388,7 @@ final class Lowering implements Opcodes {
         String name = loopMethod(spec);
         long work = spec.rows() * spec.inner();
         if (work >= Parallel.PARALLEL_THRESHOLD && spec.rows() >= 2 && Parallel.threads() > 1) {
-            int index = parallelLoops.size();
-            parallelLoops.add(name);
-            g.constant(rowLoops, RowLoop[].class);
-            g.pushInt(index);
-            g.mv.visitInsn(AALOAD);
+            pushRowLoop(name);
             g.pushLong(spec.rows());
             g.pushLong(Math.max(1, Parallel.PARALLEL_THRESHOLD / 4 / spec.inner()));
             g.callStatic(Steps.class, "parallelRows", RowLoop.class, long.class, long.class);
@@ -404,6 +400,20 @@ final class Lowering implements Opcodes {
         String line = what + " -> generated loop " + name + " [" + (VectorSupport.lanes() > 0 && spec.vectorizable() ? "vector x" + VectorSupport.lanes() : "scalar") + "] " + spec.describe();
         listing.add(line);
         kernels.add(line.substring(line.indexOf("-> ") + 3));
+    }
+
+    /** Pushes loop method {@code name} as a {@link RowLoop} object (made once, when the program is defined). */
+    void pushRowLoop(String name) {
+        int index = loopObjects.size();
+        loopObjects.add(name);
+        g.constant(rowLoops, RowLoop[].class);
+        g.pushInt(index);
+        g.mv.visitInsn(AALOAD);
+    }
+
+    /** Whether {@code v} holds the same data in every run: a weight or a constant (not an input or arena slot). */
+    boolean isConstant(Value v) {
+        return graph.weights().containsValue(v) || (v.definingOp() != null && v.definingOp().name().equals("constant"));
     }
 
     /** Emits the loop method for {@code spec} (while the run method is being written) and returns its name. */

@@ -29,7 +29,7 @@ public final class Program implements LoweredGraph {
     private final List<TensorRef> outputs;
 
     Program(Graph graph, Map<String, Long> bindings, MethodHandles.Lookup lookup, byte[] classBytes, List<String> listing,
-            List<String> kernels, MemorySegment arena, List<TensorRef> outputs, RowLoop[] rowLoops, List<String> parallelLoops) {
+            List<String> kernels, MemorySegment arena, List<TensorRef> outputs, RowLoop[] rowLoops, List<String> loopObjects) {
         this.graph = graph;
         this.bindings = Map.copyOf(bindings);
         this.classBytes = classBytes;
@@ -40,7 +40,7 @@ public final class Program implements LoweredGraph {
         this.outputs = List.copyOf(outputs);
         try {
             this.code = (GeneratedCode) lookup.lookupClass().getConstructor().newInstance();
-            for (int i = 0; i < parallelLoops.size(); i++) rowLoops[i] = rowLoop(lookup, parallelLoops.get(i));
+            for (int i = 0; i < loopObjects.size(); i++) rowLoops[i] = rowLoop(lookup, loopObjects.get(i));
         } catch (Throwable e) {
             throw new IllegalStateException("codegen: the generated class for " + graph.name() + " could not be instantiated: " + e, e);
         }

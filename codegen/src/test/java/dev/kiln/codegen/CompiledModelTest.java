@@ -115,6 +115,10 @@ class CompiledModelTest {
         assertTrue(explain.contains("gemm"), explain);
         assertTrue(explain.contains("generated loop"), explain);
         assertTrue(explain.contains("memory: planned per size binding") && explain.contains("KiB):"), explain);
+        if (dev.kiln.runtime.kernels.DirectGemm.prefersPackedB(40, 32)) {
+            model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 40, 1, 4, 4)));
+            assertTrue(model.explain().contains("packed gemm 40x32x16 (B^T packed at compile time) + epilogue"), model.explain());
+        }
     }
 
     /**
