@@ -30,6 +30,8 @@ public final class EagerKernels {
 
     private static NDArray direct(String op, List<NDArray> in, OpAttributes a, long[] shape) {
         return switch (op) {
+            case "linear" -> EagerF32.linear(in.get(0), in.get(1), optional(in, 2), shape);
+            case "matmul" -> EagerF32.matmul(in.get(0), in.get(1), shape);
             case "conv2d" -> EagerF32.conv2d(in.get(0), in.get(1), optional(in, 2), a.longs("stride"), a.longs("padding"),
                     a.longs("dilation"), a.integer("groups"), shape);
             case "max_pool2d" -> EagerF32.maxPool2d(in.get(0), a.longs("kernel_size"), a.longs("stride"), a.longs("padding"),

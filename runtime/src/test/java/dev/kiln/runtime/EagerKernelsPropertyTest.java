@@ -61,6 +61,19 @@ class EagerKernelsPropertyTest {
         assertClose(reference("conv2d", x, stem), direct("conv2d", x, stem), 4 * EPS * 148);
     }
 
+    @Property(tries = 100)
+    void linearAndMatmulMatchTheReference(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 70) int m,
+                                          @ForAll @IntRange(min = 1, max = 70) int n, @ForAll @IntRange(min = 1, max = 70) int k,
+                                          @ForAll boolean bias, @ForAll boolean sharedB, @ForAll long seed) {
+        Random r = new Random(seed);
+        List<NDArray> lin = new ArrayList<>(List.of(random(r, batch, m, k), random(r, n, k)));
+        if (bias) lin.add(random(r, n));
+        double tolerance = 4 * EPS * (k + 1);
+        assertClose(reference("linear", lin, Map.of()), direct("linear", lin, Map.of()), tolerance);
+        List<NDArray> mm = List.of(random(r, batch, m, k), sharedB ? random(r, k, n) : random(r, batch, k, n));
+        assertClose(reference("matmul", mm, Map.of()), direct("matmul", mm, Map.of()), tolerance);
+    }
+
     @Property(tries = 150)
     void poolsMatchTheReferenceExactly(@ForAll @IntRange(min = 1, max = 3) int planes, @ForAll @IntRange(min = 1, max = 12) int h,
                                        @ForAll @IntRange(min = 1, max = 12) int w, @ForAll @IntRange(min = 1, max = 4) int k,
@@ -124,6 +137,8 @@ class EagerKernelsPropertyTest {
                     a.longs("padding"), a.longs("dilation"), shape);
             case "avg_pool2d" -> dev.kiln.runtime.kernels.EagerF32.avgPool2d(in.get(0), a.longs("kernel_size"), a.longs("stride"),
                     a.longs("padding"), a.bool("count_include_pad"), shape);
+            case "linear" -> dev.kiln.runtime.kernels.EagerF32.linear(in.get(0), in.get(1), in.size() > 2 ? in.get(2) : null, shape);
+            case "matmul" -> dev.kiln.runtime.kernels.EagerF32.matmul(in.get(0), in.get(1), shape);
             default -> dev.kiln.runtime.kernels.EagerF32.batchNorm(in.get(0), in.get(1), in.get(2), in.size() > 3 ? in.get(3) : null,
                     in.size() > 4 ? in.get(4) : null, 1e-5);
         };

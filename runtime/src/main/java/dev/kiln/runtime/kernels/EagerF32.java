@@ -10,7 +10,7 @@ import static dev.kiln.runtime.Elements.F32;
 
 /**
  * The compiled path's direct f32 kernels ({@link DirectGemm}, {@link DirectConv}, {@link DirectPool}, the
- * vectorised {@link F32Rows}) behind eager convolution, pooling and batch norm, for operands that are f32,
+ * vectorised {@link F32Rows}) behind eager linear layers, matmul, convolution, pooling and batch norm, for operands that are f32,
  * contiguous and native, with sizes that fit the kernels' ints. Each method returns null when its operands do not
  * qualify, and the caller runs the reference kernel instead; the output shape is the one type inference gave.
  * Argument checking stays with the reference kernels' callers (eager dispatch checks every call against the op's
@@ -38,8 +38,7 @@ public final class EagerF32 {
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         boolean depthwise = groups > 1 && cg == 1;
         MemorySegment col = pointwise || depthwise ? null : scratch(kk * p * 4);
-        MemorySegment xs = x.segment().asSlice(x.offset() * 4, x.numel() * 4), ws = w.segment().asSlice(w.offset() * 4, w.numel() * 4);
-        MemorySegment os = out.segment();
+        MemorySegment xs = whole(x), ws = whole(w), os = out.segment();
         long imageIn = cin * h * wd * 4, groupIn = cg * h * wd * 4, imageOut = cout * p * 4;
         for (long img = 0; img < batch; img++) {
             if (depthwise) {
@@ -62,6 +61,43 @@ public final class EagerF32 {
         return out;
     }
 
+    /** {@code linear}: {@code x[..., k] w[n, k]^T + bias} as one {@link DirectGemm} call, then the bias per row. */
+    public static NDArray linear(NDArray x, NDArray w, NDArray bias, long[] outShape) {
+        if (!direct(x) || !direct(w) || (bias != null && !direct(bias)) || x.rank() < 1 || w.rank() != 2) return null;
+        long n = w.dim(0), k = w.dim(1), m = k == 0 ? 0 : x.numel() / k;
+        if (m == 0 || n == 0 || k == 0 || !fitsInt(m, n, k)) return null;
+        NDArray out = NDArray.zeros(DType.F32, outShape);
+        DirectGemm.sgemm((int) m, (int) n, (int) k, whole(x), (int) k, whole(w), (int) k, true, out.segment(), (int) n);
+        if (bias != null) {
+            F32Rows rows = F32Rows.best();
+            MemorySegment os = out.segment(), bs = bias.segment();
+            long bOff = bias.offset();
+            Parallel.forRange(m, Math.max(1, Parallel.PARALLEL_THRESHOLD / n),
+                    (r0, r1) -> { for (long r = r0; r < r1; r++) rows.binary(BinaryOp.ADD, os, r * n, 1, bs, bOff, 1, os, r * n, n); });
+        }
+        return out;
+    }
+
+    /**
+     * {@code matmul} of two contiguous operands of the same rank (or a rank-2 right operand) with no broadcasting:
+     * one {@link DirectGemm} call per batch matrix.
+     */
+    public static NDArray matmul(NDArray a, NDArray b, long[] outShape) {
+        if (!direct(a) || !direct(b) || a.rank() < 2 || b.rank() < 2) return null;
+        int ar = a.rank(), br = b.rank();
+        long m = a.dim(ar - 2), k = a.dim(ar - 1), n = b.dim(br - 1);
+        boolean sameBatch = ar == br && java.util.Arrays.equals(a.shape(), 0, ar - 2, b.shape(), 0, br - 2);
+        if (b.dim(br - 2) != k || !(sameBatch || br == 2) || m == 0 || n == 0 || k == 0 || !fitsInt(m, n, k)) return null;
+        NDArray out = NDArray.zeros(DType.F32, outShape);
+        long batch = out.numel() / (m * n), aMat = m * k * 4, bMat = br == 2 ? 0 : k * n * 4, cMat = m * n * 4;
+        MemorySegment as = whole(a), bs = whole(b), cs = out.segment();
+        for (long i = 0; i < batch; i++) {
+            DirectGemm.sgemm((int) m, (int) n, (int) k, as.asSlice(i * aMat, aMat), (int) k, bs.asSlice(i * bMat, k * n * 4),
+                    (int) n, false, cs.asSlice(i * cMat, cMat), (int) n);
+        }
+        return out;
+    }
+
     /** {@code max_pool2d} through {@link DirectPool#maxPool2dF32}. */
     public static NDArray maxPool2d(NDArray x, long[] k, long[] stride, long[] pad, long[] dil, long[] outShape) {
         return pool(x, k, stride, pad, dil, true, false, outShape);
@@ -80,7 +116,7 @@ public final class EagerF32 {
         if (x.numel() == 0 || !fitsInt(planes, h, w, oh, ow, h * w, k[0], k[1], st[0], st[1], pd[0], pd[1], dl[0], dl[1])) return null;
         NDArray out = NDArray.zeros(DType.F32, outShape);
         if (out.numel() == 0) return out;
-        MemorySegment xs = x.segment().asSlice(x.offset() * 4, x.numel() * 4);
+        MemorySegment xs = whole(x);
         if (max) {
             DirectPool.maxPool2dF32(xs, (int) planes, (int) h, (int) w, (int) k[0], (int) k[1], (int) st[0], (int) st[1],
                     (int) pd[0], (int) pd[1], (int) dl[0], (int) dl[1], (int) oh, (int) ow, out.segment());
@@ -107,7 +143,7 @@ public final class EagerF32 {
             scale.setAtIndex(F32, i, (float) s);
             shift.setAtIndex(F32, i, (float) ((bias == null ? 0 : bias.getFlat(i)) - mean.getFlat(i) * s));
         }
-        MemorySegment xs = x.segment().asSlice(x.offset() * 4, x.numel() * 4);
+        MemorySegment xs = whole(x);
         perChannel(BinaryOp.MUL, out, xs, scale, 0, c, plane);
         perChannel(BinaryOp.ADD, out, out.segment(), shift, 0, c, plane);
         return out;
@@ -130,6 +166,11 @@ public final class EagerF32 {
             COL.set(s);
         }
         return s.asSlice(0, bytes);
+    }
+
+    /** The elements of contiguous {@code a}, from byte 0. */
+    private static MemorySegment whole(NDArray a) {
+        return a.segment().asSlice(a.offset() * 4, a.numel() * 4);
     }
 
     private static boolean direct(NDArray a) {

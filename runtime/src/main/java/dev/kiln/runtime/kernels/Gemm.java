@@ -13,13 +13,16 @@ import static dev.kiln.runtime.Elements.F64;
  * Matrix multiplication on OpenBLAS: raw row-major {@link #sgemm}/{@link #dgemm} over segments, NumPy-style
  * {@link #matmul} on tensors and PyTorch-style {@link #linear}. f32 and f64 go to BLAS without copying when
  * the operands' last two dimensions are row- or column-major; f16/bf16 are computed in f32; integer matmul uses
- * an exact 64-bit loop. The BLAS thread count defaults to system property {@code kiln.threads} (else the number
- * of processors) and can be changed with {@link #setThreads}.
+ * an exact 64-bit loop. OpenBLAS runs single-threaded: Kiln's own pool ({@link Parallel}, sized by
+ * {@code kiln.threads}) is the one source of intra-op threads, so BLAS threads never stack on it.
  */
 public final class Gemm {
     private Gemm() {}
 
-    /** Sets how many threads OpenBLAS uses for each call (process-wide). */
+    /**
+     * Sets how many threads OpenBLAS itself uses for each call (process-wide; 1 by default). Only for measuring
+     * OpenBLAS on its own (the GEMM benchmark): Kiln's kernels take their threads from {@link Parallel}.
+     */
     public static void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("Gemm.setThreads: thread count must be >= 1, got " + threads);
         try {

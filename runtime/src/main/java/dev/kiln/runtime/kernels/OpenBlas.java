@@ -56,8 +56,9 @@ final class OpenBlas {
     private static Loaded load() {
         try {
             Binding b = bind(locate());
-            int threads = Math.max(1, Integer.getInteger("kiln.threads", Runtime.getRuntime().availableProcessors()));
-            b.setThreads().invokeExact(threads);
+            // Kiln's one intra-op pool (Parallel, sized by kiln.threads) does the parallel work: OpenBLAS threads would
+            // stack on it and spin while the machine is busy with other work
+            b.setThreads().invokeExact(1);
             return new Loaded(b, null);
         } catch (IllegalStateException e) {
             return new Loaded(null, e);

@@ -105,6 +105,25 @@ class GemmTest {
         assertArrayEquals(new double[] {3.5, 0, 5}, y.toDoubleArray());
     }
 
+    /**
+     * OpenBLAS runs on the calling thread alone, judged by CPU time rather than by what it reports: over a few large
+     * GEMMs, the CPU time the process spends outside the calling thread (where OpenBLAS's own threads would show,
+     * besides JIT and GC) stays well under the calling thread's.
+     */
+    @Test
+    void openBlasComputesOnTheCallingThreadOnly() {
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        int n = 768;
+        NDArray a = NDArray.full(DType.F32, 0.5, n, n), b = NDArray.full(DType.F32, 0.25, n, n);
+        Gemm.matmul(a, b);   // load OpenBLAS and compile the path
+        long thread0 = bean.getCurrentThreadCpuTime(), process0 = os.getProcessCpuTime();
+        for (int i = 0; i < 6; i++) Gemm.matmul(a, b);
+        long thread = bean.getCurrentThreadCpuTime() - thread0, elsewhere = os.getProcessCpuTime() - process0 - thread;
+        assertEquals(1, Gemm.threads());
+        assertTrue(elsewhere < thread / 2, "CPU time outside the calling thread " + elsewhere / 1e6 + " ms vs on it " + thread / 1e6 + " ms");
+    }
+
     @Test
     void threadCountCanBeChangedAndRead() {
         int before = Gemm.threads();

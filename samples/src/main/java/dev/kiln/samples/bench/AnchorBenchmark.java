@@ -98,9 +98,8 @@ public final class AnchorBenchmark {
         long chainElements = Long.parseLong(options.getOrDefault("chain-elements", String.valueOf(16L << 20)));
 
         Parallel.setThreads(threads);
-        Gemm.setThreads(threads);
-        System.out.printf("AnchorBenchmark: JVM %s, %d processors; threads %d for every engine (Kiln kernels, OpenBLAS, "
-                        + "ONNX Runtime intra-op; inter-op 1)%n", Runtime.version(), Runtime.getRuntime().availableProcessors(), threads);
+        System.out.printf("AnchorBenchmark: JVM %s, %d processors; threads %d for every engine (Kiln's one kernel pool, "
+                        + "OpenBLAS single-threaded under it; ONNX Runtime intra-op, inter-op 1)%n", Runtime.version(), Runtime.getRuntime().availableProcessors(), threads);
         System.out.printf("load average (uptime): %s%n", loadAverage());
         System.out.printf("%s%n", Gemm.backend());
         System.out.println("kiln = traced.call (the default path), kiln-o0 = traced.interpret (reference interpreter), "

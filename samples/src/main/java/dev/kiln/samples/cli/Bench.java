@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.onnx.ImportedModel;
 import dev.kiln.runtime.MemoryScope;
 import dev.kiln.runtime.NDArray;
-import dev.kiln.runtime.kernels.Gemm;
 import dev.kiln.runtime.kernels.Parallel;
 import dev.kiln.samples.bench.Interleaved;
 import dev.kiln.samples.bench.Outputs;
@@ -25,8 +24,8 @@ import java.util.stream.Collectors;
  * noise hits all alike. Engines: {@code kiln}, Kiln's default path ({@link ImportedModel#run});
  * {@code kiln-o0}, the reference interpreter on the graph as imported ({@link ImportedModel#interpret});
  * {@code onnxruntime}, ONNX Runtime with all graph optimisations. One thread count applies to all of them:
- * Kiln's kernel pool ({@link Parallel}), OpenBLAS ({@link Gemm}) and ONNX Runtime's intra-op threads
- * (inter-op 1); the previous Kiln and OpenBLAS counts are restored afterwards.
+ * Kiln's kernel pool ({@link Parallel}, its one source of intra-op threads: OpenBLAS runs single-threaded) and
+ * ONNX Runtime's intra-op threads (inter-op 1); Kiln's previous count is restored afterwards.
  *
  * <p>Reports min/median latency per engine, each median's ratio to ONNX Runtime's, and the largest
  * absolute difference between outputs: {@code kiln} (or {@code kiln-o0} when {@code kiln} is not run)
@@ -78,9 +77,8 @@ final class Bench {
     }
 
     void run(int warmup, int reps) throws Exception {
-        int parallelBefore = Parallel.threads(), blasBefore = Gemm.threads();
+        int parallelBefore = Parallel.threads();
         Parallel.setThreads(threads);
-        Gemm.setThreads(threads);
         OrtSide ort = null;
         try {
             if (engines.contains("onnxruntime")) ort = new OrtSide(file, inputs, threads);
@@ -98,7 +96,6 @@ final class Bench {
         } finally {
             if (ort != null) ort.close();
             Parallel.setThreads(parallelBefore);
-            Gemm.setThreads(blasBefore);
         }
     }
 
