@@ -1,25 +1,32 @@
 package dev.kiln.runtime.kernels;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Splits index ranges over a shared fork/join pool so large kernels use every core. Small ranges run inline on
- * the caller, since forking costs more than it saves. The pool size defaults to system property
- * {@code kiln.threads} (else the number of available processors) and can be changed for the whole process with
- * {@link #setThreads}; with one thread every range runs inline on the caller.
+ * Kiln's one intra-op thread pool: splits index ranges over the calling thread and {@code threads - 1} pool
+ * workers, so large kernels use every core. The pool size defaults to system property {@code kiln.threads} (else
+ * the number of available processors) and can be changed for the whole process with {@link #setThreads}; with one
+ * thread every range runs inline on the caller, as do small ranges, since handing work over costs more than it
+ * saves.
+ *
+ * <p>Chunks are shared, not assigned: the caller and the workers take the next unstarted chunk until none is left,
+ * and the caller only waits for chunks a worker has already started. On a machine whose cores are busy with other
+ * work, a worker that is not scheduled simply takes no chunks, and the caller does the work itself rather than
+ * waiting for it.
  */
 public final class Parallel {
     /** Element counts above this are worth splitting across threads. */
     public static final long PARALLEL_THRESHOLD = 1 << 16;
 
-    /** A thread count and its pool (null for one thread); replaced as a whole so readers see a consistent pair. */
-    private record Pool(int threads, ForkJoinPool pool) {
+    /** A thread count and its workers (null for one thread); replaced as a whole so readers see a consistent pair. */
+    private record Pool(int threads, ExecutorService workers) {
         static Pool of(int threads) {
-            return new Pool(threads, threads > 1 ? new ForkJoinPool(threads) : null);
+            return new Pool(threads, threads > 1 ? Executors.newFixedThreadPool(threads - 1, Thread.ofPlatform()
+                    .daemon().name("kiln-worker-", 0).factory()) : null);
         }
     }
 
@@ -34,56 +41,89 @@ public final class Parallel {
         void run(long start, long end);
     }
 
-    /** Number of worker threads kernels split their work over. */
+    /** Number of threads kernels split their work over (the caller included). */
     public static int threads() {
         return current.threads();
     }
 
     /**
-     * Sets how many threads kernels split their work over, for the whole process: the pool is replaced by one of
-     * {@code threads} workers (none for 1). Ranges already running finish on the old pool, which then shuts down.
+     * Sets how many threads kernels split their work over, for the whole process: the workers are replaced by
+     * {@code threads - 1} new ones (none for 1). The old workers stop after the chunks they have started; callers
+     * finish the rest of their ranges themselves.
      */
     public static synchronized void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("Parallel.setThreads: thread count must be >= 1, got " + threads);
         Pool old = current;
         if (old.threads() == threads) return;
         current = Pool.of(threads);
-        if (old.pool() != null) old.pool().shutdown();
+        if (old.workers() != null) old.workers().shutdown();
     }
 
     /**
      * Runs {@code body} over {@code [0, n)}, split into chunks of at least {@code minChunk} indices that run in
-     * parallel when there is more than one chunk.
+     * parallel when there is more than one chunk. The first exception a chunk throws is rethrown here, after every
+     * started chunk has finished.
      */
     public static void forRange(long n, long minChunk, Range body) {
         Pool p = current;
-        long chunks = p.pool() == null ? 1 : Math.min(p.threads() * 4L, n / Math.max(1, minChunk));
+        long chunks = p.workers() == null ? 1 : Math.min(p.threads() * 4L, n / Math.max(1, minChunk));
         if (chunks <= 1) {
             if (n > 0) body.run(0, n);
             return;
         }
-        List<RecursiveAction> tasks = new ArrayList<>((int) chunks);
-        for (long c = 0; c < chunks; c++) {
-            long start = n * c / chunks;
-            long end = n * (c + 1) / chunks;
-            tasks.add(new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    body.run(start, end);
-                }
-            });
+        Job job = new Job(n, (int) chunks, body, Thread.currentThread());
+        for (int i = 0; i < p.threads() - 1 && i < chunks - 1; i++) {
+            try {
+                p.workers().execute(job);
+            } catch (RejectedExecutionException e) {
+                break;   // setThreads stopped these workers meanwhile: the caller takes their chunks
+            }
         }
-        try {
-            p.pool().invoke(new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    invokeAll(tasks);
+        job.run();
+        job.await();
+    }
+
+    /** One range being split: the next chunk to take, the chunks not yet finished, the first failure. */
+    private static final class Job implements Runnable {
+        private final long n;
+        private final int chunks;
+        private final Range body;
+        private final Thread caller;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger unfinished;
+        private volatile Throwable failure;
+
+        Job(long n, int chunks, Range body, Thread caller) {
+            this.n = n;
+            this.chunks = chunks;
+            this.body = body;
+            this.caller = caller;
+            this.unfinished = new AtomicInteger(chunks);
+        }
+
+        @Override
+        public void run() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    if (failure == null) body.run(n * c / chunks, n * (c + 1) / chunks);
+                } catch (Throwable t) {
+                    if (failure == null) failure = t;
+                } finally {
+                    if (unfinished.decrementAndGet() == 0) LockSupport.unpark(caller);
                 }
-            });
-        } catch (RejectedExecutionException e) {
-            // setThreads shut this pool down between reading it and submitting to it: nothing ran, so run inline.
-            if (!p.pool().isShutdown()) throw e;
-            body.run(0, n);
+            }
+        }
+
+        /** Waits (on the caller) for the chunks workers started, then rethrows the first failure. */
+        void await() {
+            for (int spins = 0; unfinished.get() > 0; spins++) {
+                if (spins < 256) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            Throwable t = failure;
+            if (t instanceof RuntimeException r) throw r;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new IllegalStateException(t);
         }
     }
 }

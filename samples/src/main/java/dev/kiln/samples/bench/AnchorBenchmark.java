@@ -49,11 +49,12 @@ import java.util.function.Supplier;
  * <p>Options (in {@code -Dkiln.args=...}): {@code --models mlp,lenet,transformer,resnet18,chain} (default all),
  * {@code --batches 1,32}, {@code --reps N} (every row; default per model, few for ResNet-18 at batch 32),
  * {@code --warmup N}, {@code --threads N} (default {@code kiln.threads}, else the processor count),
- * {@code --chain-elements N} (default 16M).
+ * {@code --chain-elements N} (default 16M). {@code loaded} is the loaded-machine row: the MLP and LeNet at batch 32,
+ * kiln and ONNX Runtime measured quiet and then with two busy background threads, and each engine's slowdown.
  */
 public final class AnchorBenchmark {
 
-    static final List<String> MODELS = List.of("mlp", "lenet", "transformer", "resnet18", "chain");
+    static final List<String> MODELS = List.of("mlp", "lenet", "transformer", "resnet18", "chain", "loaded");
 
     /** A Transformer encoder layer as the anchor: relu FFN, post-norm, batch first, dropout off in eval mode. */
     static TransformerEncoderLayer transformer() {
@@ -111,6 +112,70 @@ public final class AnchorBenchmark {
             if (models.contains(a.name())) bench.model(a);
         }
         if (models.contains("chain")) bench.chain(chainElements);
+        if (models.contains("loaded")) {
+            for (Anchor a : ANCHORS) {
+                if (a.name().equals("mlp") || a.name().equals("lenet")) bench.loaded(a, 32);
+            }
+        }
+    }
+
+    /**
+     * The loaded-machine row: kiln and ONNX Runtime on the same threads, measured interleaved on a quiet machine and
+     * then again while two busy threads this benchmark starts compete for the cores; each engine's slowdown.
+     */
+    private void loaded(Anchor anchor, long batch) throws Exception {
+        Generator.manualSeed(1);
+        Module model = anchor.factory().get();
+        model.eval();
+        TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().named(anchor.name()).dynamic(0, 0, "N"),
+                Tensor.randn(new Generator(2), prepend(1, anchor.sample())));
+        Path file = dir.resolve(anchor.name() + "-loaded.onnx");
+        OnnxExporter.save(OnnxExporter.export(traced.graph(), traced.weightBuffers(), ExportOptions.defaults()), file);
+        Tensor x = Tensor.randn(new Generator(100 + batch), prepend(batch, anchor.sample()));
+        int reps = repsOverride != null ? repsOverride : 100, warmup = warmupOverride != null ? warmupOverride : 300;
+        System.out.printf("%n== loaded machine: %s batch %d, %d threads per engine, 2 busy background threads%n", anchor.name(), batch, threads);
+        try (OrtSide ort = new OrtSide(file, List.of(x.data()), threads)) {
+            List<Interleaved.Engine> engines = List.of(new Interleaved.Engine("kiln", () -> traced.callAll(x)),
+                    new Interleaved.Engine("onnxruntime", ort::runDiscardingOutputs));
+            List<Interleaved.Result> quiet = Interleaved.measure(engines, warmup, reps);
+            List<Interleaved.Result> busy;
+            try (BusyThreads _ = new BusyThreads(2)) {
+                busy = Interleaved.measure(engines, warmup / 10, reps);
+            }
+            System.out.printf("   %-12s %12s %12s %10s%n", "engine", "quiet median", "loaded median", "slowdown");
+            for (int i = 0; i < engines.size(); i++) {
+                System.out.printf("   %-12s %12.3f %12.3f %9.2fx%n", quiet.get(i).engine(), quiet.get(i).medianMs(), busy.get(i).medianMs(),
+                        busy.get(i).medianMs() / quiet.get(i).medianMs());
+            }
+            double kilnSlowdown = busy.get(0).medianMs() / quiet.get(0).medianMs(), ortSlowdown = busy.get(1).medianMs() / quiet.get(1).medianMs();
+            System.out.printf("   kiln slowdown / ORT slowdown %.2f (<= 1: Kiln degrades no more than ORT); loaded ORT/kiln %.2fx; load average %s%n",
+                    kilnSlowdown / ortSlowdown, busy.get(1).medianMs() / busy.get(0).medianMs(), loadAverage());
+        }
+    }
+
+    /** Background load: {@code n} platform threads spinning on arithmetic until closed. */
+    private static final class BusyThreads implements AutoCloseable {
+        private volatile boolean stop;
+        private final List<Thread> threads = new java.util.ArrayList<>();
+        static volatile double sink;
+
+        BusyThreads(int n) {
+            for (int i = 0; i < n; i++) {
+                threads.add(Thread.ofPlatform().daemon().name("busy-" + i).start(() -> {
+                    double v = 1;
+                    while (!stop) {
+                        for (int k = 0; k < 1_000_000; k++) v = v * 1.0000001 + 1e-9;
+                    }
+                    sink = v;
+                }));
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            for (Thread t : threads) t.join();
+        }
     }
 
     private void model(Anchor anchor) throws Exception {
