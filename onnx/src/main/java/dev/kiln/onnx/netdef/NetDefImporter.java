@@ -73,6 +73,8 @@ public final class NetDefImporter {
                 } else {
                     ImportTable.get(def.getType()).read(r);
                 }
+            } catch (NetDefException e) {
+                throw e;
             } catch (IllegalArgumentException | IllegalStateException e) {
                 throw new NetDefException(where + ": " + e.getMessage(), e);
             }
