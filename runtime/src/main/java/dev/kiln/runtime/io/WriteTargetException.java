@@ -1,5 +1,7 @@
 package dev.kiln.runtime.io;
 
+import dev.kiln.ir.KilnException;
+
 import java.util.Objects;
 
 /**
@@ -8,7 +10,7 @@ import java.util.Objects;
  * replaced, or the directory does not exist. Writers wrap it in their own exception type where they have
  * one, adding advice from {@link #reason()}.
  */
-public class WriteTargetException extends RuntimeException {
+public class WriteTargetException extends KilnException {
 
     /** Why the write was refused. */
     public enum Reason {

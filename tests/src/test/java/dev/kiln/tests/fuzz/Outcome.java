@@ -1,12 +1,6 @@
 package dev.kiln.tests.fuzz;
 
-import dev.kiln.frontend.io.SafeTensorsFormatException;
-import dev.kiln.ir.IrException;
-import dev.kiln.onnx.OnnxExportException;
-import dev.kiln.onnx.OnnxImportException;
-import dev.kiln.onnx.netdef.NetDefException;
-import dev.kiln.runtime.InputMismatchException;
-import dev.kiln.runtime.io.WriteTargetException;
+import dev.kiln.ir.KilnException;
 
 /** What one fuzz case did: the five outcomes the fuzz report counts. */
 public enum Outcome {
@@ -30,13 +24,6 @@ public enum Outcome {
         return isKilnError(t) ? KILN_ERROR : OTHER_EXCEPTION;
     }
 
-    /**
-     * Whether {@code t} is a Kiln error. The one place that decides it: Kiln's own exception types for bad
-     * input (import, export, NetDef, safetensors format, IR verification, run inputs, refused writes).
-     */
-    static boolean isKilnError(Throwable t) {
-        return t instanceof OnnxImportException || t instanceof OnnxExportException || t instanceof NetDefException
-                || t instanceof SafeTensorsFormatException || t instanceof IrException || t instanceof InputMismatchException
-                || t instanceof WriteTargetException;
-    }
+    /** Whether {@code t} is a Kiln error: the one place that decides it, by Kiln's exception root. */
+    static boolean isKilnError(Throwable t) { return t instanceof KilnException; }
 }
