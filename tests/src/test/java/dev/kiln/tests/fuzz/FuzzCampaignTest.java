@@ -37,6 +37,10 @@ class FuzzCampaignTest {
         List<FuzzDriver.Report> reports = new ArrayList<>();
         for (String format : formats) {
             FuzzTarget target = FuzzTargets.of(format.trim());
+            if (target instanceof OnnxFuzzTarget onnx && !onnx.unreadableInputs.isEmpty()) {
+                bugs.append("\nbackend input files OnnxTensors.read failed on without a Kiln error:\n  ")
+                        .append(String.join("\n  ", onnx.unreadableInputs)).append('\n');
+            }
             FuzzDriver.Report r = FuzzDriver.run(target, cases, seed, limit, FuzzTargets.regressionDir(), perBug);
             reports.add(r);
             report.append(r.row()).append('\n');

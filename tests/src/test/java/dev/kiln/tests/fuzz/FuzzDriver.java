@@ -93,6 +93,11 @@ public final class FuzzDriver {
      * {@code saveDir/<format>/} (none when {@code saveDir} is null).
      */
     public static Report run(FuzzTarget target, long cases, long seed, Duration timeLimit, Path saveDir, int savePerSignature) {
+        return run(target, cases, seed, timeLimit, saveDir, savePerSignature, HANG_LIMIT);
+    }
+
+    /** {@link #run(FuzzTarget, long, long, Duration, Path, int)} with another hang limit (for the driver's own tests). */
+    static Report run(FuzzTarget target, long cases, long seed, Duration timeLimit, Path saveDir, int savePerSignature, Duration hangLimit) {
         List<byte[]> corpus = target.seeds();
         if (corpus.isEmpty()) throw new IllegalStateException(target.name() + ": the seed corpus is empty");
         Map<Outcome, Long> counts = new EnumMap<>(Outcome.class);
@@ -104,7 +109,7 @@ public final class FuzzDriver {
         long deadline = start + timeLimit.toNanos();
         String stopped = null;
         long done = 0;
-        try (Watchdog dog = new Watchdog()) {
+        try (Watchdog dog = new Watchdog(hangLimit)) {
             for (long i = 0; i < cases; i++) {
                 if (System.nanoTime() > deadline) {
                     stopped = "time limit " + timeLimit + " reached";
@@ -140,7 +145,7 @@ public final class FuzzDriver {
 
     /** Imports and runs one input under the watchdog (for replaying saved cases). */
     public static Result replay(FuzzTarget target, byte[] input) {
-        try (Watchdog dog = new Watchdog()) {
+        try (Watchdog dog = new Watchdog(HANG_LIMIT)) {
             return dog.run(target, input);
         }
     }
@@ -181,10 +186,12 @@ public final class FuzzDriver {
     static final class Watchdog implements AutoCloseable {
         private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
         private final Path root;
+        private final long limit;
         private Worker worker;
         private int generation;
 
-        Watchdog() {
+        Watchdog(Duration limit) {
+            this.limit = limit.toNanos();
             try {
                 root = Files.createTempDirectory("kiln-fuzz");
             } catch (IOException e) {
@@ -209,7 +216,7 @@ public final class FuzzDriver {
                 if (r != null) return r;
                 long wall = System.nanoTime() - wallStart;
                 long cpu = cpuTime(w.thread) - cpuStart;
-                if (wall > HANG_LIMIT.toNanos() && (cpu > HANG_LIMIT.toNanos() || wall > 4 * HANG_LIMIT.toNanos() || cpu < 0)) {
+                if (wall > limit && (cpu > limit || wall > 4 * limit || cpu < 0)) {
                     StackTraceElement[] stack = w.thread.getStackTrace();
                     w.thread.interrupt();
                     worker = null;      // abandoned

@@ -4,7 +4,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.kiln.onnx.ExportOptions;
 import dev.kiln.onnx.ImportedModel;
 import dev.kiln.onnx.OnnxExporter;
+import dev.kiln.ir.KilnException;
 import dev.kiln.onnx.OnnxImporter;
+import dev.kiln.onnx.OnnxTensors;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.tracer.Weights;
@@ -15,8 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,7 +30,8 @@ import java.util.stream.Stream;
  * ONNX models: seeded from the sample models exported by Kiln and every {@code model.onnx} of
  * {@code ../shared/onnx/backend-tests}; mutated structurally (any ModelProto field, names and op types from the
  * corpus) or byte-wise; imported with {@link OnnxImporter#load} from a file beside a small decoy data file (so
- * mutated external data references have something to find) and run as generated code on made-up inputs.
+ * mutated external data references have something to find) and run as generated code, on the backend case's own
+ * input data where an input's name, dtype and shape match one (test_data_set_0), on made-up inputs otherwise.
  */
 final class OnnxFuzzTarget implements FuzzTarget {
 
@@ -34,6 +39,9 @@ final class OnnxFuzzTarget implements FuzzTarget {
     private final AtomicLong notRun = new AtomicLong();
     private final List<ModelProto> parsed = new ArrayList<>();
     private final List<String> words;
+    private final Map<String, NDArray> knownInputs = new HashMap<>();
+    /** Backend input files that failed to read with something other than a Kiln error (reported by the campaign). */
+    final List<String> unreadableInputs = new ArrayList<>();
 
     /** @param backendTests the backend-tests folder, or null for the sample models only */
     OnnxFuzzTarget(Path backendTests) {
@@ -42,7 +50,10 @@ final class OnnxFuzzTarget implements FuzzTarget {
         }
         if (backendTests != null && Files.isDirectory(backendTests)) {
             try (Stream<Path> files = Files.walk(backendTests)) {
-                for (Path p : files.filter(f -> f.getFileName().toString().equals("model.onnx")).sorted().toList()) add(Files.readAllBytes(p));
+                for (Path p : files.filter(f -> f.getFileName().toString().equals("model.onnx")).sorted().toList()) {
+                    add(Files.readAllBytes(p));
+                    addTestInputs(parsed.getLast(), p.resolveSibling("test_data_set_0"));
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read the ONNX seeds under " + backendTests + ": " + e, e);
             }
@@ -50,6 +61,26 @@ final class OnnxFuzzTarget implements FuzzTarget {
         Set<String> w = new LinkedHashSet<>();
         for (ModelProto m : parsed) Mutations.collectStrings(m, w, 20_000);
         words = List.copyOf(w);
+    }
+
+    /** The backend case's inputs, keyed by graph input name, dtype and shape, for cases whose inputs match. */
+    private void addTestInputs(ModelProto m, Path dataSet) {
+        Set<String> initializers = new java.util.HashSet<>();
+        m.getGraph().getInitializerList().forEach(t -> initializers.add(t.getName()));
+        List<String> names = m.getGraph().getInputList().stream().map(v -> v.getName()).filter(n -> !initializers.contains(n)).toList();
+        for (int k = 0; k < names.size(); k++) {
+            Path pb = dataSet.resolve("input_" + k + ".pb");
+            if (!Files.isRegularFile(pb)) continue;
+            try {
+                NDArray a = OnnxTensors.read(pb);
+                knownInputs.putIfAbsent(SampleGraphs.key(names.get(k), a.dtype(), a.shape()), a);
+            } catch (KilnException unsupported) {
+                // a dtype Kiln does not read (strings, ...): such inputs are made up
+            } catch (RuntimeException bug) {
+                // not the fuzz run's business (the conformance tests read these files); such inputs are made up
+                unreadableInputs.add(pb + ": " + bug);
+            }
+        }
     }
 
     private void add(byte[] bytes) {
@@ -92,7 +123,8 @@ final class OnnxFuzzTarget implements FuzzTarget {
         Path decoy = work.resolve("data.bin");
         if (!Files.exists(decoy)) Files.write(decoy, new byte[4096]);
         ImportedModel m = OnnxImporter.load(file);
-        List<NDArray> inputs = SampleGraphs.inputs(SampleGraphs.inputTypes(m.graph()), Arrays.hashCode(input));
+        List<NDArray> inputs = SampleGraphs.inputs(m.info().inputNames(), SampleGraphs.inputTypes(m.graph()), knownInputs,
+                Arrays.hashCode(input));
         if (inputs == null) {
             notRun.incrementAndGet();
             return;

@@ -85,9 +85,18 @@ final class SampleGraphs {
      * (valid as most indices), booleans either. Null when an input would exceed {@link #MAX_INPUT_ELEMENTS}.
      */
     static List<NDArray> inputs(List<TensorType> types, long seed) {
+        return inputs(List.of(), types, Map.of(), seed);
+    }
+
+    /**
+     * Like {@link #inputs(List, long)}, but an input whose name, dtype and shape match an entry of {@code known}
+     * (real test data, keyed by {@link #key}) gets that data.
+     */
+    static List<NDArray> inputs(List<String> names, List<TensorType> types, Map<String, NDArray> known, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         List<NDArray> out = new ArrayList<>();
-        for (TensorType t : types) {
+        for (int k = 0; k < types.size(); k++) {
+            TensorType t = types.get(k);
             long[] shape = new long[t.rank()];
             long n = 1;
             for (int d = 0; d < shape.length; d++) {
@@ -96,12 +105,22 @@ final class SampleGraphs {
                 if (shape[d] > 0 && n > MAX_INPUT_ELEMENTS / shape[d]) return null;
                 n *= shape[d];
             }
+            NDArray real = k < names.size() ? known.get(key(names.get(k), t.dtype(), shape)) : null;
+            if (real != null) {
+                out.add(real.copy());
+                continue;
+            }
             NDArray a = NDArray.zeros(t.dtype(), shape);
             boolean fp = t.dtype().isFloatingPoint();
             for (long i = 0; i < n; i++) a.setFlat(i, fp ? r.nextInt(-8, 9) / 4.0 : r.nextInt(0, 3));
             out.add(a);
         }
         return out;
+    }
+
+    /** The key of a named input's data in {@link #inputs(List, List, Map, long)}'s {@code known}. */
+    static String key(String name, dev.kiln.ir.DType dtype, long[] shape) {
+        return name + " " + dtype.irName() + java.util.Arrays.toString(shape);
     }
 
     static List<TensorType> inputTypes(Graph g) {
