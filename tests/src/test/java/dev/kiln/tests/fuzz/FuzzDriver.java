@@ -26,14 +26,19 @@ import java.util.stream.Collectors;
  * and to replay saved regression files. Each case is a pure function of (format, seed, case index): case
  * {@code i} picks a corpus seed and mutates it with a generator seeded from those three, so any case can be
  * made again without running the ones before it ({@link #caseInput}). Each case is imported and run on a
- * worker thread under a watchdog: more than {@link #HANG_LIMIT} of the worker's CPU time (or four times that in
- * wall time) is a hang, after which the worker is abandoned and a new one started. Bad cases (other exception,
+ * worker thread under a watchdog: more than {@link #HANG_LIMIT} of the worker's CPU time (or {@link #WALL_FACTOR}
+ * times that in wall time) is a hang, after which the worker is abandoned and a new one started. Bad cases (other exception,
  * hang, OOM) are saved with a description when a save directory is given.
  */
 public final class FuzzDriver {
 
     /** A case running longer than this is a hang. */
     static final Duration HANG_LIMIT = Duration.ofSeconds(5);
+    /**
+     * A case whose worker has not used {@link #HANG_LIMIT} of CPU time is a hang only after this many times the
+     * limit in wall time: a starved worker (a loaded machine, a long GC) is not a hanging case.
+     */
+    static final int WALL_FACTOR = 12;
     /** Hangs after which a format's run stops: each leaves a spinning thread behind. */
     static final int MAX_HANGS = 4;
 
@@ -82,7 +87,17 @@ public final class FuzzDriver {
             StringBuilder b = new StringBuilder(outcome.name());
             if (error != null) b.append(": ").append(error.getClass().getName()).append(": ").append(abbreviate(String.valueOf(error.getMessage()), 400));
             StackTraceElement[] st = error != null ? error.getStackTrace() : hangStack;
-            if (st != null) for (int i = 0; i < Math.min(12, st.length); i++) b.append("\n    at ").append(st[i]);
+            if (st == null) return b.toString();
+            int shown = 0, kiln = 0;
+            for (int i = 0; i < st.length; i++) {    // the top frames, then Kiln's frames further down
+                boolean isKiln = st[i].getClassName().startsWith("dev.kiln.") && !st[i].getClassName().startsWith("dev.kiln.tests.fuzz.");
+                if (i < 8 || isKiln && kiln < 16) {
+                    if (i >= 8 && shown < i) b.append("\n    ...");
+                    b.append("\n    at ").append(st[i]);
+                    shown = i + 1;
+                    if (isKiln) kiln++;
+                }
+            }
             return b.toString();
         }
     }
@@ -216,7 +231,7 @@ public final class FuzzDriver {
                 if (r != null) return r;
                 long wall = System.nanoTime() - wallStart;
                 long cpu = cpuTime(w.thread) - cpuStart;
-                if (wall > limit && (cpu > limit || wall > 4 * limit || cpu < 0)) {
+                if (wall > limit && (cpu > limit || wall > WALL_FACTOR * limit || cpu < 0)) {
                     StackTraceElement[] stack = w.thread.getStackTrace();
                     w.thread.interrupt();
                     worker = null;      // abandoned
