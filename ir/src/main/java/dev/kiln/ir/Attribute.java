@@ -28,7 +28,17 @@ public sealed interface Attribute {
     record Ints(long[] values) implements Attribute {
         public Ints { values = values.clone(); }
         public long[] values() { return values.clone(); }
-        public int[] toIntArray() { return Arrays.stream(values).mapToInt(Math::toIntExact).toArray(); }
+        /** The values as ints; one outside the 32-bit range is an {@link IrException} naming it. */
+        public int[] toIntArray() {
+            int[] out = new int[values.length];
+            for (int i = 0; i < values.length; i++) {
+                if (values[i] != (int) values[i]) {
+                    throw new IrException("int list " + Arrays.toString(values) + ": entry " + i + " (" + values[i] + ") is outside the 32-bit range");
+                }
+                out[i] = (int) values[i];
+            }
+            return out;
+        }
         public AttrKind kind() { return AttrKind.INTS; }
         @Override public boolean equals(Object o) { return o instanceof Ints i && Arrays.equals(values, i.values); }
         @Override public int hashCode() { return Arrays.hashCode(values); }

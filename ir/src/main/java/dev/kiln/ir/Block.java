@@ -51,6 +51,19 @@ public final class Block {
         op.setParent(null);
     }
 
+    /**
+     * Moves every op of this block, in order, to the end of {@code target}, keeping their operands and uses
+     * (a region built before its parent op's result types were known, say). This block is left empty.
+     */
+    public void moveOpsTo(Block target) {
+        if (target == this) return;
+        for (Op op : ops) {
+            op.setParent(null);
+            target.append(op);
+        }
+        ops.clear();
+    }
+
     public int indexOf(Op op) { return ops.indexOf(op); }
 
     /** The last op, or null if the block is empty. */

@@ -36,9 +36,16 @@ public record Shape(List<Dim> dims) {
     }
 
     /** Element count; throws if any dim is not static. */
+    /** The element count; a count beyond 64 bits is an {@link IrException} rather than a wrapped value. */
     public long numel() {
         long n = 1;
-        for (Dim d : dims) n *= d.size();
+        for (Dim d : dims) {
+            try {
+                n = Math.multiplyExact(n, d.size());
+            } catch (ArithmeticException e) {
+                throw new IrException("shape " + this + " has more elements than a 64-bit count holds");
+            }
+        }
         return n;
     }
 

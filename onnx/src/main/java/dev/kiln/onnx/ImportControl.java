@@ -1,6 +1,7 @@
 package dev.kiln.onnx;
 
 import dev.kiln.ir.Attribute;
+import dev.kiln.ir.Block;
 import dev.kiln.ir.Builder;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Graph;
@@ -34,36 +35,44 @@ final class ImportControl {
         return n.op("item", tensor);
     }
 
+    /**
+     * Each branch is converted once, into a scratch block, so that the if op can be created with the branches'
+     * result types; the ops then move into its regions. (Converting a branch to learn its types and again into
+     * the region made nested Ifs take time exponential in their depth.)
+     */
     private static List<Value> ifNode(ImportNode n, ImportScope scope) {
         if (n.type(0).dtype() != DType.BOOL) throw n.error("cond must be bool, got " + n.type(0));
         Value cond = scalar(n, n.in(0), "cond");
         GraphProto thenG = n.attrGraph("then_branch"), elseG = n.attrGraph("else_branch");
-        List<Type> thenTypes = probe(n, thenG, scope), elseTypes = probe(n, elseG, scope);
+        Branch then = branch(n, thenG, scope), other = branch(n, elseG, scope);
+        List<Type> thenTypes = then.types(), elseTypes = other.types();
         if (!thenTypes.equals(elseTypes)) {
             throw n.unsupported("branches yielding different types (then " + thenTypes + ", else " + elseTypes + ")");
         }
         Op op = n.b.ifOp(cond, thenTypes);
+        List<Branch> branches = List.of(then, other);
         for (int r = 0; r < 2; r++) {
-            Builder bb = Builder.atEnd(op.region(r));
-            List<Value> outs = n.session.convertNodes(r == 0 ? thenG : elseG, new ImportScope(scope), bb);
-            bb.yield(outs.toArray(Value[]::new));
+            Branch br = branches.get(r);
+            br.ops().moveOpsTo(op.region(r));
+            Builder.atEnd(op.region(r)).yield(br.outputs().toArray(Value[]::new));
         }
         return op.results();
     }
 
-    /** The output types of subgraph {@code g}, found by converting it into a scratch graph that is then discarded. */
-    private static List<Type> probe(ImportNode n, GraphProto g, ImportScope scope) {
-        Graph scratch = new Graph("scratch");
-        try {
-            List<Value> outs = n.session.convertNodes(g, new ImportScope(scope), Builder.atEnd(scratch.body()));
-            return outs.stream().map(Value::type).toList();
-        } finally {
-            for (Op op : scratch.body().ops()) op.dropOperands();
-        }
+    /** A subgraph converted into a detached block, and the values of its outputs. */
+    private record Branch(Block ops, List<Value> outputs) {
+        List<Type> types() { return outputs.stream().map(Value::type).toList(); }
+    }
+
+    private static Branch branch(ImportNode n, GraphProto g, ImportScope scope) {
+        Block body = new Graph("if_branch").body();
+        List<Value> outs = n.session.convertNodes(g, new ImportScope(scope), Builder.atEnd(body));
+        return new Branch(body, outs);
     }
 
     private static List<Value> loop(ImportNode n, ImportScope scope) {
         GraphProto body = n.attrGraph("body");
+        if (n.inputCount() < 2) throw n.error("Loop takes inputs M and cond (either may be empty) before the carried values, got " + n.inputCount() + " inputs");
         int carried = n.inputCount() - 2;
         if (body.getInputCount() != carried + 2) {
             throw n.error("body takes " + body.getInputCount() + " inputs but the loop carries " + carried + " values");

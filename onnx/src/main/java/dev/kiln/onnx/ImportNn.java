@@ -42,7 +42,8 @@ final class ImportNn {
         t.put("BatchNormalization", ImportNn::batchNorm);
         t.put("InstanceNormalization", one(n -> {
             Value x = n.in(0);
-            long c = n.type(x).shape().dims().get(1).size();
+            n.type(0, 3, "[N, C, spatial...]");
+            long c = n.staticDim(0, 1, "InstanceNormalization");
             return n.op("group_norm", Builder.attrs("groups", c, "eps", n.attrFloat("epsilon", 1e-5)), x, n.in(1), n.in(2));
         }));
         t.put("LayerNormalization", ImportNn::layerNorm);
@@ -128,6 +129,7 @@ final class ImportNn {
     /** Spatial sizes of x (dims 2..), -1 where dynamic. */
     private static long[] spatial(ImportNode n, Value x) {
         List<Dim> dims = n.type(x).shape().dims();
+        if (dims.size() < 3) throw n.error("input must be [N, C, spatial...] (rank 3 or more), got " + n.type(x));
         long[] out = new long[dims.size() - 2];
         for (int i = 0; i < out.length; i++) out[i] = dims.get(i + 2).isStatic() ? dims.get(i + 2).size() : -1;
         return out;
@@ -166,8 +168,8 @@ final class ImportNn {
 
     private static Value conv(ImportNode n) {
         Value x = n.in(0), w = n.in(1);
-        long[] ws = n.staticShape(w, "Conv weight");
-        long[] kernel = n.attrInts("kernel_shape") != null ? n.attrInts("kernel_shape") : Arrays.copyOfRange(ws, 2, ws.length);
+        long[] ws = convWeight(n, "Conv");
+        long[] kernel = kernelShape(n, ws);
         Window win = window(n, kernel, spatial(n, x), false);
         if (n.type(x).rank() == 5) {
             return ImportPool.conv3d(n, x, w, n.opt(2), win.strides, win.dilations, win.padBegin, win.padEnd, n.attrInt("group", 1));
@@ -189,6 +191,28 @@ final class ImportNn {
         return r == 1 ? squeezeAxis2(n, y) : y;
     }
 
+    /**
+     * A Conv or ConvTranspose weight's static shape, checked against X: [M, C/group, k...] with one kernel dim
+     * per spatial dim of X (rank 3 or more).
+     */
+    private static long[] convWeight(ImportNode n, String what) {
+        TensorType xt = n.type(0, 3, "[N, C, spatial...]");
+        long[] ws = n.staticShape(n.in(1), what + " weight");
+        if (ws.length != xt.rank()) throw n.error(what + " weight must have X's rank " + xt.rank() + " ([M, C/group, kernel...]), got " + n.type(1));
+        return ws;
+    }
+
+    /** kernel_shape, or the weight's kernel dims; one entry per spatial dim. */
+    private static long[] kernelShape(ImportNode n, long[] weightShape) {
+        long[] fromWeight = Arrays.copyOfRange(weightShape, 2, weightShape.length);
+        long[] kernel = n.attrInts("kernel_shape");
+        if (kernel == null) return fromWeight;
+        if (kernel.length != fromWeight.length) {
+            throw n.error("kernel_shape " + Arrays.toString(kernel) + " must have " + fromWeight.length + " entries (one per spatial dim)");
+        }
+        return kernel;
+    }
+
     private static Value squeezeAxis2(ImportNode n, Value y) {
         List<Dim> dims = new ArrayList<>(n.type(y).shape().dims());
         dims.remove(2);
@@ -198,9 +222,15 @@ final class ImportNn {
     private static Value convTranspose(ImportNode n) {
         Value x = n.in(0), w = n.in(1);
         int r = spatialRank(n, x, "ConvTranspose");
-        long[] ws = n.staticShape(w, "ConvTranspose weight");
+        long[] ws = convWeight(n, "ConvTranspose");
         long[] in = spatial(n, x);
-        long[] kernel = n.attrInts("kernel_shape") != null ? n.attrInts("kernel_shape") : Arrays.copyOfRange(ws, 2, ws.length);
+        long[] kernel = kernelShape(n, ws);
+        if (n.attrInts("output_padding") != null && n.attrInts("output_padding").length != r) {
+            throw n.error("output_padding must have " + r + " entries, got " + Arrays.toString(n.attrInts("output_padding")));
+        }
+        if (n.attrInts("output_shape") != null && n.attrInts("output_shape").length < r) {
+            throw n.error("output_shape must have at least " + r + " entries, got " + Arrays.toString(n.attrInts("output_shape")));
+        }
         Window win = window(n, kernel, in, true);
         long[] outPad = n.attrInts("output_padding") != null ? n.attrInts("output_padding") : new long[r];
         long[] outShape = n.attrInts("output_shape");
@@ -241,8 +271,8 @@ final class ImportNn {
     private static Value pool(ImportNode n, boolean max) {
         String what = max ? "MaxPool" : "AveragePool";
         Value x = n.in(0);
-        int r = n.type(x).rank() - 2;
-        if (r < 1 || r > 3) throw n.unsupported(r + "-D " + what);
+        int r = n.type(0, 3, "[N, C, spatial...]").rank() - 2;
+        if (r > 3) throw n.unsupported(r + "-D " + what);
         long[] kernel = n.attrInts("kernel_shape");
         if (kernel == null || kernel.length != r) throw n.error("kernel_shape must have " + r + " entries");
         long[] in = spatial(n, x);
@@ -275,6 +305,7 @@ final class ImportNn {
             y = poolOp(n, padded, win, zero, ceil, max, true);
             if (!max && !includePad) {
                 long[] shape = n.type(x).shape().toArray();
+                n.checkSize(n.type(x).dtype(), shape, "the pad-count divisor");
                 Value ones = n.constant(NDArray.full(n.type(x).dtype(), 1.0, shape));
                 y = n.op("div", y, poolOp(n, padSpatial(n, ones, win.padBegin, win.padEnd, 0.0), win, zero, ceil, false, true));
             }
@@ -291,8 +322,9 @@ final class ImportNn {
     /** MaxPool's second output, the flat input index of each window's maximum (see {@link ImportPool#maxIndices}). */
     private static Value maxPoolIndices(ImportNode n) {
         Value x = n.in(0);
-        long[] kernel = n.attrInts("kernel_shape");
+        long[] kernel = n.requiredInts("kernel_shape");
         long[] in = spatial(n, x);
+        if (kernel.length != in.length) throw n.error("kernel_shape must have " + in.length + " entries");
         Window win = window(n, kernel, in, false);
         for (long v : in) if (v < 0) throw n.unsupported("MaxPool's Indices output on a dynamic spatial dim");
         long order = n.attrInt("storage_order", 0);
@@ -322,7 +354,7 @@ final class ImportNn {
 
     private static Value global(ImportNode n, String op) {
         Value x = n.in(0);
-        int rank = n.type(x).rank();
+        int rank = n.type(0, 3, "[N, C, spatial...]").rank();
         long[] axes = new long[rank - 2];
         for (int i = 0; i < axes.length; i++) axes[i] = i + 2;
         return n.op(op, Builder.attrs("axes", axes, "keepdim", true), x);
@@ -418,7 +450,9 @@ final class ImportNn {
         List<Value> out = new ArrayList<>(List.of(x));
         if (n.wantsOutput(1)) {
             if (n.opset < 10) throw n.unsupported("Dropout's mask output before opset 10");
-            out.add(n.constant(NDArray.full(DType.BOOL, 1.0, n.staticShape(x, "Dropout mask"))));
+            long[] shape = n.staticShape(x, "Dropout mask");
+            n.checkSize(DType.BOOL, shape, "the mask");
+            out.add(n.constant(NDArray.full(DType.BOOL, 1.0, shape)));
         }
         return out;
     }

@@ -48,6 +48,9 @@ final class ImportNode {
 
     OnnxImportException error(String what) { return new OnnxImportException(describe() + ": " + what); }
 
+    /** An error naming this node, keeping the exception that revealed it. */
+    OnnxImportException error(String what, Throwable cause) { return new OnnxImportException(describe() + ": " + what, cause); }
+
     ImportUnsupportedException unsupported(String what) {
         return new ImportUnsupportedException(describe() + ": " + what + " is not supported");
     }
@@ -79,6 +82,23 @@ final class ImportNode {
     }
 
     TensorType type(int i) { return type(in(i)); }
+
+    /**
+     * Input {@code i}'s type, which must have at least {@code minRank} dims ({@code layout} describes them
+     * for the message, e.g. "[N, C, spatial...]"): converters that index dims check the rank here first.
+     */
+    TensorType type(int i, int minRank, String layout) {
+        TensorType t = type(i);
+        if (t.rank() < minRank) throw error("input " + i + " must be " + layout + " (rank " + minRank + " or more), got " + t);
+        return t;
+    }
+
+    /** The static size of dim {@code d} of input {@code i}; a dynamic dim is unsupported for {@code why}. */
+    long staticDim(int i, int d, String why) {
+        Dim dim = type(i).shape().dims().get(d);
+        if (!dim.isStatic()) throw unsupported(why + " with dynamic dim " + d + " (" + dim + ") of input " + i);
+        return dim.size();
+    }
 
     // ---- attributes
 
@@ -113,6 +133,13 @@ final class ImportNode {
         if (a == null) return dflt;
         requireType(a, AttributeProto.AttributeType.STRING);
         return a.getS().toStringUtf8();
+    }
+
+    /** The INTS attribute, which the node must have. */
+    long[] requiredInts(String name) {
+        long[] v = attrInts(name);
+        if (v == null) throw error("attribute '" + name + "' is required but missing");
+        return v;
     }
 
     /** The INTS attribute, or null when absent. */
@@ -247,12 +274,28 @@ final class ImportNode {
         return reshape(v, out);
     }
 
-    /** Normalises an ONNX axis against {@code rank}. */
+    /** Normalises an ONNX axis against {@code rank}: it must name one of the dims (a 0-d tensor has none). */
     int axis(long axis, int rank) {
         long a = axis < 0 ? axis + rank : axis;
-        if (a < 0 || a >= Math.max(rank, 1)) throw error("axis " + axis + " is out of range for rank " + rank);
+        if (a < 0 || a >= rank) throw error("axis " + axis + " is out of range for rank " + rank);
         return (int) a;
     }
+
+    /**
+     * The most ops a converter builds from one size read from the model (a 3-D Conv's kernel depth, a MaxPool
+     * Indices window): sizes come from strangers' files, so work proportional to them is bounded too.
+     */
+    static final int MAX_UNROLLED_OPS = 4096;
+
+    /** {@code count} ops to build for {@code what} must not exceed {@link #MAX_UNROLLED_OPS}. */
+    void checkUnroll(long count, String what) {
+        if (count > MAX_UNROLLED_OPS) {
+            throw unsupported(what + " of " + count + " (Kiln builds one op per element here, at most " + MAX_UNROLLED_OPS + ")");
+        }
+    }
+
+    /** A tensor of {@code dtype[shape]} this node is about to allocate must fit the import's size limit. */
+    void checkSize(DType dtype, long[] shape, String what) { session.checkSize(this, dtype, shape, what); }
 
     /** Static dims of {@code v}; a dynamic dim is reported as unsupported for {@code why}. */
     long[] staticShape(Value v, String why) {

@@ -47,6 +47,7 @@ final class ImportPool {
         shape[0] = 1;
         shape[1] = 1;
         System.arraycopy(out, 0, shape, 2, r);
+        n.checkSize(n.type(x).dtype(), shape, "the pooling divisor table");
         NDArray count = NDArray.full(n.type(x).dtype(), 1.0, shape);
         long total = count.numel();
         for (long flat = 0; flat < total; flat++) {
@@ -82,7 +83,8 @@ final class ImportPool {
             out[i] = outSize(in[i], k[i], s[i], d[i], pb[i], pe[i], ceil);
             if (out[i] < 1) throw n.error("pooling gives an empty output along spatial dim " + i);
             end[i] = (out[i] - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in[i] - pb[i];
-            windowSize *= k[i];
+            windowSize = Math.multiplyExact(windowSize, k[i]);
+            n.checkUnroll(windowSize, "MaxPool's Indices output with a window");
         }
         Value padded = pad(n, x, pb, end, Double.NEGATIVE_INFINITY);
         Value[] taps = new Value[(int) windowSize];
@@ -108,6 +110,7 @@ final class ImportPool {
         tableShape[1] = shape[1];
         System.arraycopy(out, 0, tableShape, 2, r);
         tableShape[r + 2] = windowSize;
+        n.checkSize(DType.I64, tableShape, "the MaxPool index table");
         NDArray table = NDArray.full(DType.I64, 0.0, tableShape);
         long spatialSize = 1;
         for (long v : in) spatialSize *= v;
@@ -174,6 +177,7 @@ final class ImportPool {
         }
         long[] shape = n.type(x).shape().toArray();
         Value flat = n.reshape(x, dims(shape[0] * shape[1], 1, shape[2], shape[3]));
+        n.checkSize(n.type(x).dtype(), new long[] {1, 1, k[0], k[1]}, "the pooling window");
         Value ones = n.constant(NDArray.full(n.type(x).dtype(), 1.0, 1, 1, k[0], k[1]));
         Value y = n.op("conv2d", Builder.attrs("stride", s, "dilation", d), flat, ones);
         long[] ys = n.type(y).shape().toArray();
@@ -186,6 +190,7 @@ final class ImportPool {
         long[] xs = n.staticShape(padded, "3-D Conv");
         long[] ws = n.staticShape(w, "3-D Conv weight");
         long nb = xs[0], c = xs[1], depth = xs[2], o = ws[0], kd = ws[2];
+        n.checkUnroll(kd, "a 3-D Conv kernel depth");
         long od = (depth - (kd - 1) * d[0] - 1) / s[0] + 1;
         if (od < 1) throw n.error("3-D Conv gives an empty output depth");
         Value sum = null;

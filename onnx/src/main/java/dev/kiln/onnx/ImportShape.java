@@ -45,7 +45,7 @@ final class ImportShape {
             return n.op("cat", Builder.attrs("axis", n.attrInt("axis", 0)), xs);
         }));
         t.put("Squeeze", one(ImportShape::squeeze));
-        t.put("Unsqueeze", one(n -> n.unsqueeze(n.in(0), n.opset < 13 ? n.attrInts("axes") : n.constLongs(1))));
+        t.put("Unsqueeze", one(n -> n.unsqueeze(n.in(0), n.opset < 13 ? n.requiredInts("axes") : n.constLongs(1))));
         t.put("Slice", one(ImportShape::slice));
         t.put("Gather", one(ImportShape::gather));
         t.put("Split", ImportShape::split);
@@ -56,10 +56,12 @@ final class ImportShape {
         t.put("Constant", one(ImportShape::constant));
         t.put("ConstantOfShape", one(n -> {
             TensorProto value = n.attrTensor("value");
-            NDArray v = value == null ? NDArray.zeros(DType.F32, 1) : OnnxTensors.toArray(value, n.session.baseDir());
+            NDArray v = value == null ? NDArray.zeros(DType.F32, 1) : n.session.tensor(value);
             if (v.numel() != 1) throw n.error("attribute 'value' must hold one element, got " + v.numel());
             if (n.session.shapeValue(n.in(0)) != null) return ImportSymbolicShape.constantOfShape(n, v, ImportSymbolicShape.sizes(n, 0));
-            return n.constant(NDArray.full(v.dtype(), v.getFlat(0), n.constLongs(0)));
+            long[] shape = n.constLongs(0);
+            n.checkSize(v.dtype(), shape, "the result");
+            return n.constant(NDArray.full(v.dtype(), v.getFlat(0), shape));
         }));
         reduction(t, "ReduceSum", "sum", 13);
         reduction(t, "ReduceMean", "mean", 18);
@@ -72,7 +74,7 @@ final class ImportShape {
 
     private static Value reshape(ImportNode n) {
         List<ImportSymbolicShape.Size> target = n.opset < 5
-                ? Arrays.stream(n.attrInts("shape")).mapToObj(ImportSymbolicShape.Size::of).toList()
+                ? Arrays.stream(n.requiredInts("shape")).mapToObj(ImportSymbolicShape.Size::of).toList()
                 : ImportSymbolicShape.sizes(n, 1);
         return ImportSymbolicShape.reshape(n, n.in(0), target, n.attrInt("allowzero", 0) != 0);
     }
@@ -117,8 +119,10 @@ final class ImportShape {
         SliceArgs args = SliceArgs.read(n, axes -> n.session.shapeValue(n.in(2)) != null ? runTimeEnds(n, data, axes) : n.constLongs(2));
         long[] starts = args.starts(), ends = args.ends(), axes = args.axes(), steps = args.steps();
         if (starts == null || ends == null || starts.length != ends.length) throw n.error("starts and ends must be given with equal lengths");
+        if (axes != null && axes.length != starts.length) throw n.error("axes must have one entry per start, got " + Arrays.toString(axes));
         for (int k = 0; k < starts.length; k++) {
-            int axis = axes == null ? k : n.axis(axes[k], rank);
+            int axis = n.axis(axes == null ? k : axes[k], rank);
+            if (steps != null && steps.length != starts.length) throw n.error("steps must have one entry per start, got " + Arrays.toString(steps));
             long step = steps == null ? 1 : steps[k];
             x = sliceAxis(n, x, axis, starts[k], ends[k], step);
         }
@@ -147,7 +151,8 @@ final class ImportShape {
         long[] ends = new long[sizes.size()];
         for (int k = 0; k < ends.length; k++) {
             ImportSymbolicShape.Size e = sizes.get(k);
-            int axis = axes == null ? k : n.axis(axes[k], rank);
+            if (axes != null && axes.length != ends.length) throw n.error("axes must have one entry per end, got " + Arrays.toString(axes));
+            int axis = n.axis(axes == null ? k : axes[k], rank);
             Dim d = n.type(x).shape().dims().get(axis);
             if (e.isStatic()) {
                 ends[k] = e.coeff();
@@ -231,6 +236,7 @@ final class ImportShape {
         if (parts == null) {
             long count = n.hasAttr("num_outputs") ? n.attrInt("num_outputs", outputs) : outputs;
             if (count < 1) throw n.error("needs at least one output");
+            if (count != outputs) throw n.error("num_outputs is " + count + " but the node has " + outputs + " outputs");
             long chunk = n.opset >= 18 ? Math.ceilDiv(size, count) : size / count;
             if (n.opset < 18 && size % count != 0) throw n.error("axis size " + size + " does not split into " + count + " equal parts");
             parts = new long[(int) count];
@@ -240,7 +246,8 @@ final class ImportShape {
                 left -= parts[i];
             }
         }
-        if (Arrays.stream(parts).sum() != size || Arrays.stream(parts).anyMatch(p -> p < 0)) {
+        if (parts.length != outputs) throw n.error("split gives " + parts.length + " sizes but the node has " + outputs + " outputs");
+        if (Arrays.stream(parts).anyMatch(p -> p < 0 || p > size) || Arrays.stream(parts).sum() != size) {
             throw n.error("split sizes " + Arrays.toString(parts) + " do not add up to the axis size " + size);
         }
         List<Value> out = new ArrayList<>();
@@ -334,7 +341,7 @@ final class ImportShape {
         if (n.node.getAttributeCount() != 1) throw n.error("needs exactly one value attribute, got " + n.node.getAttributeCount());
         String name = n.node.getAttribute(0).getName();
         return switch (name) {
-            case "value" -> n.constant(OnnxTensors.toArray(n.attrTensor("value"), n.session.baseDir()));
+            case "value" -> n.constant(n.session.tensor(n.attrTensor("value")));
             case "value_float" -> n.b.constant(Attribute.Tensor.fromDoubles(DType.F32, new long[0], new double[] {n.attrFloat(name, 0)}));
             case "value_floats" -> {
                 double[] v = n.attrFloats(name);
@@ -365,6 +372,7 @@ final class ImportShape {
                 if (kiln.equals("amax")) fill = -fill;
                 Shape out = ShapeRules.reduce(onnx, xt.shape(), axes, keep);
                 if (!out.isStatic()) throw n.unsupported(onnx + " of an empty dynamic tensor");
+                n.checkSize(d, out.toArray(), "the result");
                 return n.constant(NDArray.full(d, fill, out.toArray()));
             }
             Value r = n.op(kiln, Builder.attrs("axes", axes, "keepdim", keep), in);

@@ -47,6 +47,13 @@ public final class OnnxImporter {
     /** The default-domain opsets this importer was written against. */
     public static final int MIN_OPSET = 6;
 
+    /**
+     * How deep If/Loop subgraphs may nest. Deeper models are refused before conversion starts, so the
+     * recursive conversion of nested subgraphs cannot overflow the stack (ONNX files parsed with protobuf's
+     * default nesting limit cannot get near it).
+     */
+    public static final int MAX_SUBGRAPH_DEPTH = 128;
+
     private OnnxImporter() {}
 
     /** Reads and imports an ONNX file; external data resolves against the file's directory. */
@@ -78,7 +85,7 @@ public final class OnnxImporter {
     /** Throws one exception listing every node whose op the converter table lacks, subgraphs included. */
     private static void checkSupported(GraphProto g, Map<String, Long> opsets) {
         Map<String, String> missing = new LinkedHashMap<>();
-        collectUnsupported(g, opsets, missing, "");
+        collectUnsupported(g, opsets, missing, "", 0);
         if (!missing.isEmpty()) {
             StringBuilder msg = new StringBuilder("the model uses " + missing.size() + " unsupported op"
                     + (missing.size() == 1 ? "" : "s") + ":");
@@ -87,7 +94,11 @@ public final class OnnxImporter {
         }
     }
 
-    private static void collectUnsupported(GraphProto g, Map<String, Long> opsets, Map<String, String> missing, String path) {
+    private static void collectUnsupported(GraphProto g, Map<String, Long> opsets, Map<String, String> missing, String path, int depth) {
+        if (depth > MAX_SUBGRAPH_DEPTH) {
+            throw new ImportUnsupportedException("subgraphs nested more than " + MAX_SUBGRAPH_DEPTH + " levels deep (at "
+                    + path.substring(0, Math.min(path.length(), 300)) + "...)");
+        }
         for (int i = 0; i < g.getNodeCount(); i++) {
             NodeProto n = g.getNode(i);
             String domain = n.getDomain().equals("ai.onnx") ? "" : n.getDomain();
@@ -99,8 +110,8 @@ public final class OnnxImporter {
             for (AttributeProto a : n.getAttributeList()) {
                 String sub = path + "node " + i + (n.getName().isEmpty() ? "" : " '" + n.getName() + "'") + " " + n.getOpType()
                         + "." + a.getName() + " > ";
-                if (a.hasG()) collectUnsupported(a.getG(), opsets, missing, sub);
-                for (GraphProto sg : a.getGraphsList()) collectUnsupported(sg, opsets, missing, sub);
+                if (a.hasG()) collectUnsupported(a.getG(), opsets, missing, sub, depth + 1);
+                for (GraphProto sg : a.getGraphsList()) collectUnsupported(sg, opsets, missing, sub, depth + 1);
             }
         }
     }
@@ -115,6 +126,8 @@ public final class OnnxImporter {
         private final Graph graph;
         private final Map<String, NDArray> weightData = new LinkedHashMap<>();
         private final Map<Value, NDArray> folded = new IdentityHashMap<>();
+        /** Values known to depend on graph inputs (or to have no kernel), so {@link #evaluate} never walks them twice. */
+        private final Set<Value> notFoldable = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         /** Values that stand for run-time sizes (see {@link ImportSymbolicShape}), each a constant in a detached scratch graph. */
         private final Map<Value, ImportSymbolicShape.ShapeValue> shapeValues = new IdentityHashMap<>();
         private final Builder shapeValueScratch = Builder.atEnd(new Graph("import_shape_values").body());
@@ -133,6 +146,12 @@ public final class OnnxImporter {
 
         Path baseDir() { return baseDir; }
 
+        /** The largest tensor this import reads, builds or folds. */
+        long maxTensorBytes() { return options.maxTensorBytes(); }
+
+        /** A TensorProto's data (an initializer or an attribute), within this import's size limit. */
+        NDArray tensor(TensorProto t) { return OnnxTensors.toArray(t, baseDir, options.maxTensorBytes()); }
+
         ImportedModel run() {
             GraphProto g = model.getGraph();
             ImportScope scope = new ImportScope(null);
@@ -141,7 +160,7 @@ public final class OnnxImporter {
             for (TensorProto t : g.getInitializerList()) {
                 if (t.getName().isEmpty()) throw new OnnxImportException("an initializer has no name");
                 if (!initNames.add(t.getName())) throw new OnnxImportException("initializer '" + t.getName() + "' is declared twice");
-                NDArray data = OnnxTensors.toArray(t, baseDir);
+                NDArray data = tensor(t);
                 weightData.put(t.getName(), data);
                 scope.put(t.getName(), graph.addWeight(t.getName(), TensorType.of(data.dtype(), data.shape())));
             }
@@ -189,15 +208,20 @@ public final class OnnxImporter {
                     inputs.add(v);
                 }
                 ImportNode node = new ImportNode(this, n, index, opset, b, inputs);
+                int opsBefore = b.block().ops().size();
                 List<Value> results;
                 try {
                     results = ImportSymbolicShape.handles(node) ? ImportSymbolicShape.convert(node)
                             : ImportConverters.get(n.getOpType()).convert(node, scope);
+                    checkSizes(node, b.block().ops(), opsBefore);
                 } catch (OnnxImportException e) {
                     throw e;
                 } catch (IllegalArgumentException | IllegalStateException | ArithmeticException
                          | UnsupportedOperationException e) {
-                    throw node.error(e.getMessage() == null ? e.toString() : e.getMessage());
+                    throw node.error(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+                } catch (RuntimeException e) {
+                    // a converter that did not foresee this input: still an error naming the node, never a raw JDK exception
+                    throw node.error("the node cannot be converted (" + e + ")", e);
                 }
                 checkShapeValuesUnused(node, inputs);
                 for (int i = 0; i < n.getOutputCount(); i++) {
@@ -231,32 +255,75 @@ public final class OnnxImporter {
         }
 
         /**
-         * The value's data when it can be computed at import time (constants, weights and ops of them,
-         * run with the reference kernels); null when it depends on graph inputs.
+         * Every static tensor result of the ops a node appended to {@code ops} (from {@code from} on) within the
+         * size limit: a model whose sizes (a Pad's pads, an Expand's or ConstantOfShape's shape, a Tile's
+         * repeats, a Range's bounds, a Resize's scales) ask for a huge tensor is refused at import, naming the
+         * node, rather than failing for memory at run time.
          */
-        NDArray evaluate(Value v) {
-            if (shapeValues.containsKey(v)) return null;
-            NDArray memo = folded.get(v);
-            if (memo != null) return memo;
-            NDArray out = null;
-            if (v.kind() == Value.Kind.WEIGHT) {
-                out = weightData.get(v.name());
-            } else if (v.kind() == Value.Kind.OP_RESULT) {
-                Op def = v.definingOp();
-                if (def.name().equals("constant") && def.attr("value") instanceof Attribute.Tensor t) {
-                    out = Interpreter.fromBytes(t.type(), t.data());
-                } else if (def.results().size() == 1 && OpKernels.has(def.name()) && def.regions().isEmpty()) {
-                    List<NDArray> args = new ArrayList<>();
-                    for (Value operand : def.operands()) {
-                        NDArray a = evaluate(operand);
-                        if (a == null) return null;
-                        args.add(a);
-                    }
-                    out = OpKernels.run(def.name(), def.attributes(), args);
+        private void checkSizes(ImportNode node, List<Op> ops, int from) {
+            for (int i = from; i < ops.size(); i++) {
+                for (Value r : ops.get(i).results()) {
+                    if (r.type() instanceof TensorType t && t.shape().isStatic()) checkSize(node, t.dtype(), t.shape().toArray(), "result");
                 }
             }
-            if (out != null) folded.put(v, out);
-            return out;
+        }
+
+        /** A tensor of {@code dtype[shape]} that {@code node} builds must fit the size limit. */
+        void checkSize(ImportNode node, dev.kiln.ir.DType dtype, long[] shape, String what) {
+            dev.kiln.runtime.TensorLimits.checkedBytes(dtype, shape, options.maxTensorBytes(), "ImportOptions.withMaxTensorBytes raises it",
+                    problem -> node.error(what + " " + problem));
+        }
+
+        /**
+         * The value's data when it can be computed at import time (constants, weights and ops of them,
+         * run with the reference kernels); null when it depends on graph inputs. Iterative (a chain of 10^5
+         * foldable ops needs no deep stack), memoised both ways, and each folded result is checked against
+         * the size limit before its kernel allocates it.
+         */
+        NDArray evaluate(Value root) {
+            java.util.ArrayDeque<Value> stack = new java.util.ArrayDeque<>();
+            stack.push(root);
+            while (!stack.isEmpty()) {
+                Value v = stack.peek();
+                if (folded.containsKey(v) || notFoldable.contains(v)) {
+                    stack.pop();
+                    continue;
+                }
+                NDArray out = null;
+                boolean pending = false;
+                if (shapeValues.containsKey(v)) {
+                    out = null; // a run-time size list: never data
+                } else if (v.kind() == Value.Kind.WEIGHT) {
+                    out = weightData.get(v.name());
+                } else if (v.kind() == Value.Kind.OP_RESULT) {
+                    Op def = v.definingOp();
+                    if (def.name().equals("constant") && def.attr("value") instanceof Attribute.Tensor t) {
+                        out = Interpreter.fromBytes(t.type(), t.data());
+                    } else if (def.results().size() == 1 && OpKernels.has(def.name()) && def.regions().isEmpty()) {
+                        boolean blocked = def.operands().stream().anyMatch(notFoldable::contains);
+                        if (!blocked) {
+                            for (Value operand : def.operands()) {
+                                if (!folded.containsKey(operand)) {
+                                    stack.push(operand);
+                                    pending = true;
+                                }
+                            }
+                            if (pending) continue; // v stays below its operands and is looked at again once they are done
+                            List<NDArray> args = def.operands().stream().map(folded::get).toList();
+                            if (v.type() instanceof TensorType t && t.shape().isStatic()) {
+                                dev.kiln.runtime.TensorLimits.checkedBytes(t.dtype(), t.shape().toArray(), options.maxTensorBytes(),
+                                        "ImportOptions.withMaxTensorBytes raises it",
+                                        problem -> new OnnxImportException("folding " + def.name() + " at import time: " + problem));
+                            }
+                            out = OpKernels.run(def.name(), def.attributes(), args);
+                        }
+                    }
+                }
+                stack.pop();
+                if (out != null) folded.put(v, out);
+                else notFoldable.add(v);
+            }
+            return folded.get(root);
         }
 
         /** The run-time sizes {@code v} stands for, or null when it is an ordinary value. */
@@ -287,25 +354,26 @@ public final class OnnxImporter {
             }
         }
 
-        /** The graph inputs {@code v} is computed from. */
-        Set<String> dependsOn(Value v) {
+        /** The graph inputs {@code v} is computed from (a worklist walk, so long chains need no deep stack). */
+        Set<String> dependsOn(Value root) {
             Set<String> out = new LinkedHashSet<>();
-            collectInputs(v, out, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
+            Set<Value> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+            java.util.ArrayDeque<Value> work = new java.util.ArrayDeque<>();
+            work.push(root);
+            while (!work.isEmpty()) {
+                Value v = work.pop();
+                if (!seen.add(v)) continue;
+                ImportSymbolicShape.ShapeValue sv = shapeValues.get(v);
+                if (sv != null) {
+                    out.addAll(sv.graphInputs());
+                } else if (v.kind() == Value.Kind.BLOCK_ARGUMENT) {
+                    if (v.ownerBlock() == graph.body()) out.add(v.name());
+                } else if (v.kind() == Value.Kind.OP_RESULT) {
+                    List<Value> operands = v.definingOp().operands();
+                    for (int i = operands.size() - 1; i >= 0; i--) work.push(operands.get(i));
+                }
+            }
             return out;
-        }
-
-        private void collectInputs(Value v, Set<String> out, Set<Value> seen) {
-            if (!seen.add(v)) return;
-            ImportSymbolicShape.ShapeValue sv = shapeValues.get(v);
-            if (sv != null) {
-                out.addAll(sv.graphInputs());
-                return;
-            }
-            if (v.kind() == Value.Kind.BLOCK_ARGUMENT) {
-                if (v.ownerBlock() == graph.body()) out.add(v.name());
-            } else if (v.kind() == Value.Kind.OP_RESULT) {
-                for (Value o : v.definingOp().operands()) collectInputs(o, out, seen);
-            }
         }
     }
 

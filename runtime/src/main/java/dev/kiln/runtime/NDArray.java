@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import dev.kiln.ir.DType;
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeRules;
 
@@ -38,15 +39,22 @@ public final class NDArray {
     /**
      * A new contiguous tensor of zeros. Memory comes from the slot the interpreter's planned mode
      * offered for the running op's result when dtype and element count match (see {@link Allocations});
-     * otherwise it is fresh memory from the current {@link MemoryScope}, counted in {@link Allocations}.
+     * otherwise it is fresh memory from the current {@link MemoryScope}, counted in {@link Allocations}. A
+     * tensor larger than {@link TensorLimits#maxTensorBytes()}, or one the machine cannot allocate, is a
+     * {@link KilnException} before any memory is taken.
      */
     public static NDArray zeros(DType dtype, long... shape) {
         long[] dims = shape.clone();
         long numel = Shapes.numel(dims);
-        long bytes = Math.multiplyExact(numel, (long) dtype.byteSize());
         MemorySegment seg = Placement.claim(dtype, numel);
         if (seg == null) {
-            seg = MemoryScope.currentArena().allocate(bytes, ALIGNMENT);
+            long bytes = TensorLimits.checkedBytes(dtype, dims, "a new tensor");
+            try {
+                seg = MemoryScope.currentArena().allocate(bytes, ALIGNMENT);
+            } catch (OutOfMemoryError e) {
+                throw new KilnException("a new tensor: " + dtype + " " + Shapes.str(dims) + " needs " + TensorLimits.describe(bytes)
+                        + ", which the machine cannot allocate now (" + e.getMessage() + ")", e);
+            }
             Allocations.record(bytes);
         }
         return new NDArray(seg, dtype, dims, Shapes.contiguousStrides(dims), 0);

@@ -61,6 +61,10 @@ public final class Scratch implements AutoCloseable {
                 return s;
             }
         }
+        if (size > TensorLimits.maxTensorBytes()) {
+            throw new dev.kiln.ir.KilnException("kernel scratch of " + TensorLimits.describe(size) + " is more than the tensor size limit of "
+                    + TensorLimits.describe(TensorLimits.maxTensorBytes()) + " (system property " + TensorLimits.PROPERTY + ")");
+        }
         if (own == null) own = Arena.ofShared();
         Allocations.record(size);
         return own.allocate(size, ALIGNMENT);

@@ -165,6 +165,8 @@ public final class SafeTensors {
             long dataStart = 8 + n;
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (SafeTensorsHeader.Entry e : entries) {
+                dev.kiln.runtime.TensorLimits.checkedBytes(e.dtype(), e.shape(), dev.kiln.runtime.TensorLimits.maxTensorBytes(), "",
+                        problem -> new SafeTensorsFormatException(where + ": tensor '" + e.name() + "': " + problem));
                 NDArray a = NDArray.zeros(e.dtype(), e.shape());
                 readData(ch, a.segment(), dataStart + e.begin(), e.dtype(), where);
                 tensors.put(e.name(), Tensor.wrap(a));

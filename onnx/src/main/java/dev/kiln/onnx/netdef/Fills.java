@@ -7,6 +7,7 @@ import dev.kiln.ir.TensorType;
 import dev.kiln.onnx.caffe2.proto.Caffe2Protos.Argument;
 import dev.kiln.onnx.caffe2.proto.Caffe2Protos.OperatorDef;
 import dev.kiln.onnx.caffe2.proto.Caffe2Protos.TensorProto.DataType;
+import dev.kiln.runtime.TensorLimits;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -118,6 +119,9 @@ final class Fills {
                 .addArg(Args.ints("shape", type.shape().toArray())).addArg(values).build();
     }
 
+    /** The most bytes one fill may hold: fills decode into one Java array. */
+    static final long MAX_FILL_BYTES = Integer.MAX_VALUE - 8;
+
     /** A decoded fill: the tensor's type and its little-endian element bytes. */
     record Tensor(TensorType type, byte[] data) {}
 
@@ -129,16 +133,16 @@ final class Fills {
         if (args.has("extra_shape")) throw args.error("the 'extra_shape' argument is not supported; give the whole shape as 'shape'");
         long[] shape = args.ints("shape");
         if (shape == null) shape = new long[0];
-        for (long d : shape) if (d < 0) throw args.error("shape " + Arrays.toString(shape) + " has a negative size");
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-            if (n > Integer.MAX_VALUE / 8) throw args.error("shape " + Arrays.toString(shape) + " has too many elements to hold");
-        }
         DType dtype = fillDType(op.getType(), args);
+        // checked arithmetic: a shape whose element count or byte size overflows, or exceeds the tensor size
+        // limit, is an error naming the fill, never a wrapped count
+        long bytes = TensorLimits.checkedBytes(dtype, shape, Math.min(TensorLimits.maxTensorBytes(), MAX_FILL_BYTES),
+                "system property " + TensorLimits.PROPERTY + " raises it, up to " + MAX_FILL_BYTES + " bytes per fill",
+                problem -> args.error("shape " + problem));
+        long n = bytes / dtype.byteSize();
         TensorType type = new TensorType(dtype, Shape.of(shape));
-        ByteBuffer out = ByteBuffer.allocate((int) n * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         if (op.getType().equals("ConstantFill")) {
+            ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
             Argument v = args.raw("value");
             double value = v == null ? 0 : v.hasI() ? v.getI() : args.f("value", 0);
             long exact = v != null && v.hasI() ? v.getI() : (long) value;
@@ -159,6 +163,8 @@ final class Fills {
             throw args.error("'values' has " + count + (floats ? " floats" : " ints") + " but shape " + Arrays.toString(shape)
                     + " needs " + n);
         }
+        // the buffer is made only once the values that back it are known to be there
+        ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
             if (floats) {
                 put(out, dtype, 0, values.getFloats(i));

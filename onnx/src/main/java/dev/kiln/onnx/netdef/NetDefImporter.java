@@ -55,9 +55,11 @@ public final class NetDefImporter {
             if (def.getOutputCount() != 1) throw new NetDefException(where + ": a fill writes 1 output, got " + def.getOutputCount());
             String name = def.getOutput(0);
             if (weights.containsKey(name)) throw new NetDefException(where + ": blob '" + name + "' is written twice in the init_net");
-            Fills.Tensor t = Fills.decode(def, new Args.Reader(def, where));
-            weights.put(name, ByteBuffer.wrap(t.data()).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
-            r.bind(name, graph.addWeight(name, t.type()));
+            named(where, () -> {
+                Fills.Tensor t = Fills.decode(def, new Args.Reader(def, where));
+                weights.put(name, ByteBuffer.wrap(t.data()).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+                r.bind(name, graph.addWeight(name, t.type()));
+            });
         }
         bindInputs(predictNet, weights.keySet(), inputTypes, graph, r);
 
@@ -65,7 +67,7 @@ public final class NetDefImporter {
             OperatorDef def = predictNet.getOp(i);
             String where = NetReader.describe("predict_net", i, def);
             r.begin(def, where);
-            try {
+            named(where, () -> {
                 if (Fills.isFill(def.getType())) {
                     r.arity(0, 0, 1, 1);
                     Fills.Tensor t = Fills.decode(def, r.args());
@@ -73,11 +75,7 @@ public final class NetDefImporter {
                 } else {
                     ImportTable.get(def.getType()).read(r);
                 }
-            } catch (NetDefException e) {
-                throw e;
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                throw new NetDefException(where + ": " + e.getMessage(), e);
-            }
+            });
         }
 
         if (predictNet.getExternalOutputCount() == 0) throw new NetDefException("predict_net has no external_output, so the model has no outputs");
@@ -86,6 +84,23 @@ public final class NetDefImporter {
         Builder.atEnd(graph.body()).ret(outputs.toArray(Value[]::new));
         Verifier.verify(graph);
         return new ImportedNet(graph, weights);
+    }
+
+    /**
+     * Runs one operator's conversion; whatever it throws becomes a {@link NetDefException} naming the operator
+     * ({@code where}), with the original as its cause, so no raw JDK exception escapes the importer.
+     */
+    private static void named(String where, Runnable step) {
+        try {
+            step.run();
+        } catch (NetDefException e) {
+            throw e;
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException | UnsupportedOperationException e) {
+            throw new NetDefException(where + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // a reader that did not foresee this operator: still an error naming it
+            throw new NetDefException(where + ": the operator cannot be converted (" + e + ")", e);
+        }
     }
 
     /** The net's name made a Kiln graph name (an identifier; dots allowed). */
