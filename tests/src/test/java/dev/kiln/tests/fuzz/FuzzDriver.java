@@ -80,7 +80,7 @@ public final class FuzzDriver {
                 case OOM -> "OutOfMemoryError";
                 default -> error == null ? "" : error.getClass().getName();
             };
-            return what + " at " + topFrames(st, 2);
+            return what + " at " + topFrames(st, 1) + firstKilnFrame(st);
         }
 
         String describe() {
@@ -190,6 +190,16 @@ public final class FuzzDriver {
         if (st == null || st.length == 0) return "?";
         return Arrays.stream(st).limit(n).map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName()
                 + ":" + f.getLineNumber()).collect(Collectors.joining(" < "));
+    }
+
+    /** " in Class.method:line", the first frame in Kiln's code (the fuzz harness aside) below the top one, or "". */
+    static String firstKilnFrame(StackTraceElement[] st) {
+        if (st == null) return "";
+        for (int i = 1; i < st.length; i++) {
+            String c = st[i].getClassName();
+            if (c.startsWith("dev.kiln.") && !c.startsWith("dev.kiln.tests.fuzz.")) return " in " + topFrames(new StackTraceElement[] {st[i]}, 1);
+        }
+        return "";
     }
 
     private static String abbreviate(String s, int max) { return s.length() <= max ? s : s.substring(0, max) + "..."; }

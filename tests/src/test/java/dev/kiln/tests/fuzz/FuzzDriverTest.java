@@ -61,7 +61,7 @@ class FuzzDriverTest {
                 && r.counts().get(Outcome.OOM) > 0, r.counts().toString());
         assertEquals(r.counts().get(Outcome.OTHER_EXCEPTION) + hangs + r.counts().get(Outcome.OOM), r.badCount());
         assertEquals(r.badCount(), r.bad().size());
-        assertTrue(r.signatures().keySet().stream().anyMatch(s -> s.startsWith("java.lang.NullPointerException at FuzzDriverTest$Scripted.execute")),
+        assertTrue(r.signatures().keySet().stream().anyMatch(s -> s.startsWith("java.lang.NullPointerException at FuzzDriverTest$Scripted.execute:")),
                 r.signatures().toString());
         assertTrue(r.signatures().keySet().stream().anyMatch(s -> s.startsWith("hang at ")), r.signatures().toString());
         // at most two saved per bug, each with its description
