@@ -21,13 +21,13 @@ class FuzzSmokeTest {
     static final long SEED = 20261207;
 
     @Test
-    void onnx() { smoke("onnx", 1200); }
+    void onnx() { smoke("onnx", 2500); }
 
     @Test
-    void netdef() { smoke("netdef", 600); }
+    void netdef() { smoke("netdef", 1500); }
 
     @Test
-    void safetensors() { smoke("safetensors", 2000); }
+    void safetensors() { smoke("safetensors", 3000); }
 
     private static void smoke(String format, int cases) {
         FuzzTarget target = FuzzTargets.of(format);
