@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.runtime.io.SafeFiles;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.util.TraceClassVisitor;
 
@@ -7,12 +8,14 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * Writes generated classes for reading: {@code NAME.class} and {@code NAME.txt} (the op listing, then the bytecode
- * as text) in the directory named by {@code KILN_DUMP_CODE} or system property {@code kiln.dumpCode}.
+ * as text) in the directory named by {@code KILN_DUMP_CODE} or system property {@code kiln.dumpCode}, through
+ * {@link SafeFiles} (atomic, never through a symbolic link).
  */
 public final class CodeDump {
     private CodeDump() {}
@@ -33,8 +36,9 @@ public final class CodeDump {
         String base = fileName(p);
         try {
             Files.createDirectories(dir);
-            Files.write(dir.resolve(base + ".class"), p.classBytes());
-            Files.writeString(dir.resolve(base + ".txt"), text(p));
+            byte[] text = text(p).getBytes(StandardCharsets.UTF_8);
+            SafeFiles.write(dir.resolve(base + ".class"), "code dump", true, SafeFiles.Content.of(p.classBytes()));
+            SafeFiles.write(dir.resolve(base + ".txt"), "code dump", true, SafeFiles.Content.of(text));
         } catch (IOException e) {
             throw new UncheckedIOException("KILN_DUMP_CODE: could not write " + base + " to " + dir + ": " + e.getMessage(), e);
         }

@@ -38,6 +38,11 @@ import java.util.Set;
  *       may be a symbolic link, and its real path must stay inside the directory. The file is opened
  *       one directory at a time without following links where the platform allows it
  *       ({@link SecureDirectoryStream}), so a link swapped in after the checks is not followed either.</li>
+ *   <li>The file has exactly one hard link (where the platform counts links, {@code unix:nlink}): a
+ *       second link can make a file outside the model's directory appear inside it, and nothing in the
+ *       directory tells which name is the original. A deduplicated or linked copy must be replaced by a
+ *       plain copy. The count is read just before opening; a concurrent local attacker who can create
+ *       links in the model directory between the check and the open is outside what Java can prevent.</li>
  *   <li>{@code offset} and {@code length} are non-negative decimal integers; {@code length}, when
  *       given, equals the tensor's size from its dims and data type; {@code offset + size} fits in
  *       the file as opened. All of this is checked before any memory is allocated or mapped.</li>
@@ -270,11 +275,32 @@ public final class ExternalData {
             }
             if (!last && !a.isDirectory()) throw reject(name, location, p + " is not a directory");
             if (last && !a.isRegularFile()) throw reject(name, location, p + " is not a regular file");
+            if (last) checkSingleLink(name, location, p);
         }
         try {
             if (!p.toRealPath().startsWith(base)) throw reject(name, location, "the file resolves to " + p.toRealPath() + ", outside " + base);
         } catch (IOException e) {
             throw reject(name, location, p + " cannot be resolved: " + e);
+        }
+    }
+
+    /**
+     * The hard-link rule: a file with more than one link is refused, since the other name may be anywhere on
+     * the file system (a link to a file outside the model directory looks like any file inside it). Where the
+     * platform keeps no link counts ({@code unix:nlink} unsupported, as on Windows) there is nothing to check.
+     */
+    private static void checkSingleLink(String name, String location, Path file) {
+        Object links;
+        try {
+            links = Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return;
+        } catch (IOException e) {
+            throw reject(name, location, file + " cannot be examined: " + e);
+        }
+        if (links instanceof Integer count && count > 1) {
+            throw reject(name, location, "the file " + file + " has " + count + " hard links; external data must be a file with"
+                    + " a single link, because another link may be a file outside the model's directory (replace it with a copy)");
         }
     }
 

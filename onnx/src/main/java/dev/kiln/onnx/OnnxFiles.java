@@ -6,6 +6,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.kiln.onnx.proto.OnnxProtos.ModelProto;
 import dev.kiln.onnx.proto.OnnxProtos.StringStringEntryProto;
 import dev.kiln.onnx.proto.OnnxProtos.TensorProto;
+import dev.kiln.runtime.io.SafeFiles;
+import dev.kiln.runtime.io.WriteTargetException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,24 +17,19 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
  * ONNX model files, with weights in an external data file when the model is too large for one
  * protobuf message (2 GiB) or when asked.
  *
- * <p>Saving writes everything to new temporary files in the model's directory and renames them into
- * place at the end, so a failure leaves no half-written model. It never follows or replaces a symbolic
- * link, never writes outside the model's directory, and replaces existing files only when
+ * <p>Saving goes through {@link SafeFiles}: everything is written to new temporary files in the model's
+ * directory and renamed into place at the end (the data file first), so a failure leaves no half-written
+ * model. It never follows or replaces a symbolic link, refuses a model directory that is a link, never
+ * writes outside the model's directory, and replaces existing files only when
  * {@link ExternalDataOptions#overwrite()} allows. Loading leaves external tensors external; read them
  * with {@link ExternalData#read} or {@link #inlineExternalData}, which check them.
  */
@@ -40,7 +37,6 @@ public final class OnnxFiles {
 
     /** The largest message protobuf can serialize or parse. */
     static final long PROTOBUF_LIMIT = Integer.MAX_VALUE;
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final int CHUNK = 1 << 20;
 
     private OnnxFiles() {}
@@ -50,7 +46,8 @@ public final class OnnxFiles {
      * beside it as {@code options} say (by default only if the model would exceed 2 GiB).
      *
      * @throws OnnxExportException      if a target exists and overwriting is not allowed, is a symbolic
-     *                                  link or not a regular file; if the model already refers to
+     *                                  link or not a regular file; if the directory does not exist or is
+     *                                  a symbolic link; if the model already refers to
      *                                  external data; or if it is too large for the options
      * @throws IllegalArgumentException if the data file name is not a plain file name
      * @throws UncheckedIOException     if writing fails (no partial files are left)
@@ -62,38 +59,26 @@ public final class OnnxFiles {
     /** {@link #save(ModelProto, Path, ExternalDataOptions)} with another limit than protobuf's, for tests. */
     static void save(ModelProto model, Path file, ExternalDataOptions options, long limit) {
         Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || target.getFileName() == null) throw new IllegalArgumentException("cannot save an ONNX model to " + file + ": not a file path");
+        if (target.getParent() == null || target.getFileName() == null) throw new IllegalArgumentException("cannot save an ONNX model to " + file + ": not a file path");
         String modelName = target.getFileName().toString();
-        if (!Files.isDirectory(dir)) throw new OnnxExportException("cannot save ONNX model to " + file + ": directory " + dir + " does not exist");
-        checkTarget(target, "model file", options.overwrite());
-        rejectExternalTensors(model);
-
-        long size = serializedSize(model);
-        boolean external = switch (options.mode()) {
-            case ALWAYS -> true;
-            case AUTO -> size > limit;
-            case NEVER -> false;
-        };
-        Path dataFile = null;
-        String location = null;
-        if (external) {
-            location = options.locationFor(modelName);
-            dataFile = dir.resolve(location);
-            checkTarget(dataFile, "external data file", options.overwrite());
-        }
-
-        List<Path> temps = new ArrayList<>();
-        try {
+        try (SafeFiles.Batch batch = SafeFiles.batch()) {
+            batch.check(target, "model file", options.overwrite());
+            rejectExternalTensors(model);
+            long size = serializedSize(model);
+            boolean external = switch (options.mode()) {
+                case ALWAYS -> true;
+                case AUTO -> size > limit;
+                case NEVER -> false;
+            };
             ModelProto out = model;
-            Path dataTemp = null;
             if (external) {
-                dataTemp = newTemp(dir, temps);
-                out = writeExternal(model, dataTemp, location, options);
-                if (out == model) {     // nothing was large enough to move
-                    Files.delete(dataTemp);
-                    temps.remove(dataTemp);
-                    dataTemp = null;
+                String location = options.locationFor(modelName);
+                Path dataFile = target.resolveSibling(location);
+                batch.check(dataFile, "external data file", options.overwrite());
+                ExternalLayout layout = layOut(model, location, options);
+                if (!layout.pieces().isEmpty()) {     // something was large enough to move
+                    batch.stage(dataFile, "external data file", options.overwrite(), layout::writeTo);
+                    out = layout.model();
                 }
                 size = serializedSize(out);
             }
@@ -104,23 +89,15 @@ public final class OnnxFiles {
                 throw new OnnxExportException("cannot save ONNX model to " + file + ": it is " + (size > PROTOBUF_LIMIT ? "at least " : "")
                         + size + " bytes, over the " + limit + "-byte protobuf limit" + advice);
             }
-            Path modelTemp = newTemp(dir, temps);
-            try (FileChannel ch = FileChannel.open(modelTemp, StandardOpenOption.WRITE)) {
-                out.writeTo(new ChannelOutput(ch));
-                ch.force(true);
-            }
-            if (dataTemp != null) moveInto(dataTemp, dataFile, "external data file", options.overwrite(), temps);
-            moveInto(modelTemp, target, "model file", options.overwrite(), temps);
+            ModelProto bytes = out;
+            batch.stage(target, "model file", options.overwrite(), ch -> bytes.writeTo(new ChannelOutput(ch)));
+            batch.commit();     // the data file first, so the model never refers to missing data
+        } catch (WriteTargetException e) {
+            String advice = e.reason() == WriteTargetException.Reason.TARGET_EXISTS
+                    ? "; allow replacing it with ExternalDataOptions.withOverwrite(true)" : "";
+            throw new OnnxExportException("cannot save ONNX model: " + e.getMessage() + advice, e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save ONNX model to " + file + ": " + e, e);
-        } finally {
-            for (Path t : temps) {
-                try {
-                    Files.deleteIfExists(t);
-                } catch (IOException ignored) {
-                    // best effort: the temporary file's name starts with a dot and says it is Kiln's
-                }
-            }
         }
     }
 
@@ -192,34 +169,32 @@ public final class OnnxFiles {
         return exact >= 0 ? exact : exact + (1L << 32);
     }
 
-    /** Writes every large enough raw-data tensor into {@code dataFile}; returns the model referring to it. */
-    private static ModelProto writeExternal(ModelProto model, Path dataFile, String location, ExternalDataOptions options) throws IOException {
+    /** Where each moved tensor's bytes go in the external data file, and the model referring to them. */
+    private record ExternalLayout(ModelProto model, List<ByteString> pieces, List<Long> offsets) {
+        void writeTo(FileChannel ch) throws IOException {
+            for (int i = 0; i < pieces.size(); i++) writeFully(ch, pieces.get(i).asReadOnlyByteBuffer(), offsets.get(i));
+        }
+    }
+
+    /** Lays out every large enough raw-data tensor in a data file named {@code location} (nothing is written yet). */
+    private static ExternalLayout layOut(ModelProto model, String location, ExternalDataOptions options) {
         long threshold = Math.max(1, options.sizeThreshold());
         long[] end = {0};
-        boolean[] moved = {false};
-        ModelProto out;
-        try (FileChannel ch = FileChannel.open(dataFile, StandardOpenOption.WRITE)) {
-            out = ModelTensors.map(model, t -> {
-                if (!t.hasRawData() || t.getRawData().size() < threshold) return t;
-                long offset = Math.ceilDiv(end[0], options.alignment()) * options.alignment();
-                long length = t.getRawData().size();
-                try {
-                    writeFully(ch, t.getRawData().asReadOnlyByteBuffer(), offset);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                end[0] = offset + length;
-                moved[0] = true;
-                return t.toBuilder().clearRawData().clearExternalData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                        .addExternalData(entry("location", location))
-                        .addExternalData(entry("offset", Long.toString(offset)))
-                        .addExternalData(entry("length", Long.toString(length))).build();
-            });
-            ch.force(true);
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-        return moved[0] ? out : model;
+        List<ByteString> pieces = new ArrayList<>();
+        List<Long> offsets = new ArrayList<>();
+        ModelProto out = ModelTensors.map(model, t -> {
+            if (!t.hasRawData() || t.getRawData().size() < threshold) return t;
+            long offset = Math.ceilDiv(end[0], options.alignment()) * options.alignment();
+            long length = t.getRawData().size();
+            pieces.add(t.getRawData());
+            offsets.add(offset);
+            end[0] = offset + length;
+            return t.toBuilder().clearRawData().clearExternalData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", location))
+                    .addExternalData(entry("offset", Long.toString(offset)))
+                    .addExternalData(entry("length", Long.toString(length))).build();
+        });
+        return new ExternalLayout(out, pieces, offsets);
     }
 
     /**
@@ -264,50 +239,5 @@ public final class OnnxFiles {
             }
             return t;
         });
-    }
-
-    /** Fails if {@code p} is a link, not a regular file, or exists and may not be replaced. */
-    private static void checkTarget(Path p, String what, boolean overwrite) {
-        BasicFileAttributes a;
-        try {
-            a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save ONNX model: cannot examine the " + what + " " + p + ": " + e, e);
-        }
-        if (a.isSymbolicLink()) {
-            throw new OnnxExportException("cannot save ONNX model: the " + what + " " + p + " is a symbolic link; Kiln never"
-                    + " writes through or replaces links, even with overwrite allowed (remove the link first)");
-        }
-        if (!a.isRegularFile()) throw new OnnxExportException("cannot save ONNX model: the " + what + " " + p + " exists and is not a regular file");
-        if (!overwrite) {
-            throw new OnnxExportException("cannot save ONNX model: the " + what + " " + p + " already exists; allow replacing it"
-                    + " with ExternalDataOptions.withOverwrite(true)");
-        }
-    }
-
-    /** A new empty file with a fresh name in {@code dir} (never an existing file or link), recorded in {@code temps}. */
-    private static Path newTemp(Path dir, List<Path> temps) throws IOException {
-        byte[] id = new byte[8];
-        RANDOM.nextBytes(id);
-        Path p = dir.resolve(".kiln-save-" + HexFormat.of().formatHex(id) + ".tmp");
-        Files.newByteChannel(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        temps.add(p);
-        return p;
-    }
-
-    /**
-     * Renames {@code temp} to {@code target} in the same directory: a rename replaces a directory entry
-     * and never writes through a link, and the target is checked again just before.
-     */
-    private static void moveInto(Path temp, Path target, String what, boolean overwrite, List<Path> temps) throws IOException {
-        checkTarget(target, what, overwrite);
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } else {
-            Files.move(temp, target);   // fails rather than replaces if the target appeared meanwhile
-        }
-        temps.remove(temp);
     }
 }

@@ -168,6 +168,33 @@ class ExternalDataTest {
     }
 
     @Test
+    void aHardLinkToAFileOutsideIsRejected() throws IOException {
+        Path link = hardLink(dir.resolve("w.bin"), secret);
+        assertRejected(tensor("w", FLOAT, new long[] {16}, "location", "w.bin"), 64,
+                "external data of tensor 'w' at location 'w.bin': the file " + dir.toRealPath().resolve("w.bin") + " has 2 hard links;"
+                        + " external data must be a file with a single link, because another link may be a file outside the model's"
+                        + " directory (replace it with a copy)");
+        assertRejected(tensor("w", FLOAT, new long[] {16}, "location", "w.bin"), 64, dir, "has 2 hard links");
+        // Even two names inside the directory: nothing tells which one is the original.
+        Files.delete(link);
+        Files.write(dir.resolve("w.bin"), bytes(64, 7));
+        hardLink(dir.resolve("alias.bin"), dir.resolve("w.bin"));
+        assertRejected(tensor("w", FLOAT, new long[] {16}, "location", "w.bin"), 64, "has 2 hard links");
+        Files.delete(dir.resolve("alias.bin"));
+        assertEquals(64, ExternalData.read(tensor("w", FLOAT, new long[] {16}, "location", "w.bin"), dir, 64).byteSize(),
+                "a plain single-link file is read");
+    }
+
+    private static Path hardLink(Path link, Path existing) throws IOException {
+        try {
+            return Files.createLink(link, existing);
+        } catch (UnsupportedOperationException | IOException e) {
+            assumeTrue(false, "hard links cannot be made here: " + e);
+            return link;
+        }
+    }
+
+    @Test
     void nulInTheLocationIsRejectedAndEscapedInTheMessage() {
         assertRejected(tensor("w", FLOAT, new long[] {16}, "location", "w.bin\0../../outside/secret.bin"), 64,
                 "at location 'w.bin\\0../../outside/secret.bin': the location contains a NUL character");

@@ -281,7 +281,43 @@ class OnnxFilesTest {
         assertTrue(e.getMessage().endsWith("model.onnx.data exists and is not a regular file"), e.getMessage());
         OnnxExportException noDir = assertThrows(OnnxExportException.class,
                 () -> OnnxFiles.save(model(), root.resolve("none/m.onnx"), ExternalDataOptions.defaults()));
-        assertTrue(noDir.getMessage().endsWith("directory " + root.resolve("none") + " does not exist"), noDir.getMessage());
+        assertEquals("cannot save ONNX model: the directory " + root.resolve("none") + " of the model file " + root.resolve("none/m.onnx")
+                + " does not exist", noDir.getMessage());
+    }
+
+    @Test
+    void aModelDirectoryThatIsALinkIsNeverWrittenInto() throws IOException {
+        Path linked = symlink(root.resolve("linked"), outside);
+        OnnxExportException e = assertThrows(OnnxExportException.class,
+                () -> OnnxFiles.save(model(), linked.resolve("model.onnx"), ExternalDataOptions.always(1024).withOverwrite(true)));
+        assertEquals("cannot save ONNX model: the directory " + linked + " of the model file " + linked.resolve("model.onnx")
+                + " is a symbolic link; Kiln writes only into real directories (pass the directory's real path, Path.toRealPath(),"
+                + " if the link is meant)", e.getMessage());
+        assertEquals(Set.of("secret.bin"), names(outside));
+    }
+
+    @Test
+    void linksPlantedAtTheTemporaryNamesAreSkippedNotFollowed() throws IOException {
+        Path modelTemp = symlink(dir.resolve(".model.onnx.kiln-tmp"), secret);
+        Path dataTemp = symlink(dir.resolve(".model.onnx.data.kiln-tmp"), secret);
+        OnnxFiles.save(model(), file, ExternalDataOptions.always(1024));
+        assertEquals(model(), OnnxFiles.inlineExternalData(OnnxFiles.load(file), dir));
+        assertArrayEquals(bytes(64, 99), Files.readAllBytes(secret), "the file behind the links is unchanged");
+        assertTrue(Files.isSymbolicLink(modelTemp) && Files.isSymbolicLink(dataTemp), "the planted links are left alone");
+        assertEquals(Set.of(".model.onnx.data.kiln-tmp", ".model.onnx.kiln-tmp", "model.onnx", "model.onnx.data"), names(dir));
+    }
+
+    @Test
+    void aSaveThatFailsAfterWritingDataLeavesTheOldFilesWhole() throws IOException {
+        OnnxFiles.save(model(), file, ExternalDataOptions.always(1024));
+        byte[] oldModel = Files.readAllBytes(file), oldData = Files.readAllBytes(dir.resolve("model.onnx.data"));
+        // The data file is written, then the model is still over the (test) limit: the save fails before any rename.
+        OnnxExportException e = assertThrows(OnnxExportException.class,
+                () -> OnnxFiles.save(model(), file, ExternalDataOptions.always(1024).withOverwrite(true), 100));
+        assertTrue(e.getMessage().contains("over the 100-byte protobuf limit"), e.getMessage());
+        assertArrayEquals(oldModel, Files.readAllBytes(file));
+        assertArrayEquals(oldData, Files.readAllBytes(dir.resolve("model.onnx.data")));
+        assertEquals(Set.of("model.onnx", "model.onnx.data"), names(dir), "no temporary file is left");
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.kiln.frontend.io;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.io.SafeFiles;
+import dev.kiln.runtime.io.WriteTargetException;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -13,11 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -26,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads and writes the <a href="https://github.com/huggingface/safetensors">safetensors</a> format, the common
@@ -59,8 +56,13 @@ public final class SafeTensors {
     /**
      * Writes {@code tensors} and string {@code metadata} to {@code file}. The header lists tensors in map order;
      * the data is laid out widest dtype first so every tensor is aligned to its element size, as the reference
-     * writer does. The file is written to a temporary file in the same directory and then moved into place, so a
-     * failed write never leaves a partial file under {@code file}'s name.
+     * writer does. An existing regular file is replaced. The write goes through {@link SafeFiles}: to a temporary
+     * file in the same directory, then renamed into place atomically, so a failed write never leaves a partial
+     * file under {@code file}'s name; a symbolic link at {@code file} or as its directory is refused, never followed.
+     *
+     * @throws WriteTargetException if {@code file} or its directory is a symbolic link, {@code file} is not a regular
+     *                              file, or the directory does not exist (nothing is written)
+     * @throws IOException          if writing fails (the old file, if any, is untouched; no temporary file is left)
      */
     public static void save(Map<String, Tensor> tensors, Map<String, String> metadata, Path file) throws IOException {
         Objects.requireNonNull(tensors, "tensors");
@@ -109,24 +111,10 @@ public final class SafeTensors {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        Path target = file.toAbsolutePath();
-        Path tmp = createSibling(target);
-        boolean moved = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(ch, head);
-                for (String name : layout) writeData(ch, arrays.get(name).contiguous());
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            moved = true;
-        } finally {
-            if (!moved) Files.deleteIfExists(tmp);
-        }
+        SafeFiles.write(file, "safetensors file", true, ch -> {
+            writeFully(ch, head);
+            for (String name : layout) writeData(ch, arrays.get(name).contiguous());
+        });
     }
 
     /**
@@ -184,21 +172,6 @@ public final class SafeTensors {
                 tensors.put(e.name(), Tensor.wrap(a));
             }
             return new Loaded(tensors, metadata);
-        }
-    }
-
-    /**
-     * A new empty file next to {@code target} (same directory, so the final move is a rename). Unlike
-     * {@link Files#createTempFile} it gets the default permissions, so the saved file does not end up owner-only.
-     */
-    private static Path createSibling(Path target) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            String name = "." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp";
-            try {
-                return Files.createFile(target.resolveSibling(name));
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) throw e;
-            }
         }
     }
 

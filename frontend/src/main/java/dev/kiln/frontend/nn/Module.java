@@ -142,7 +142,10 @@ public abstract class Module {
         }
     }
 
-    /** Saves {@link #stateDict()} to a safetensors file (readable by other tools). */
+    /**
+     * Saves {@link #stateDict()} to a safetensors file (readable by other tools), atomically and never through a
+     * symbolic link, as {@link dev.kiln.frontend.io.SafeTensors#save(java.util.Map, java.nio.file.Path)} does.
+     */
     public void saveWeights(java.nio.file.Path file) throws java.io.IOException {
         dev.kiln.frontend.io.SafeTensors.save(stateDict(), file);
     }

@@ -233,7 +233,8 @@ public abstract class Optimizer {
 
     /**
      * Writes {@link #state()} to a safetensors file: buffers as {@code state.<i>.<name>}, and the optimizer
-     * name, hyper-parameters, step counts and parameter shapes in the metadata. The write is atomic.
+     * name, hyper-parameters, step counts and parameter shapes in the metadata. The write is atomic and never goes
+     * through a symbolic link (see {@link dev.kiln.frontend.io.SafeTensors#save(java.util.Map, java.util.Map, Path)}).
      */
     public void save(Path file) throws IOException {
         OptimizerStateFile.save(state(), file);
