@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Dim;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrParser;
@@ -63,7 +64,7 @@ public final class CompiledModel {
 
     /** Compiles for {@code backend}, keeping at most {@code cacheLimit} bindings of symbolic dims. */
     public static CompiledModel compile(Graph graph, Map<String, NDArray> weights, Backend backend, int cacheLimit) {
-        if (cacheLimit < 1) throw new IllegalArgumentException("CompiledModel: cacheLimit must be >= 1, got " + cacheLimit);
+        if (cacheLimit < 1) throw new KilnException("CompiledModel: cacheLimit must be >= 1, got " + cacheLimit);
         long t0 = System.nanoTime();
         Graph copy = IrParser.parse(IrPrinter.print(graph));
         // folded weights and constants outlive whatever MemoryScope the caller has open
@@ -96,7 +97,7 @@ public final class CompiledModel {
             try {
                 plan = MemoryPlanner.plan(g, bindings, true, ConcreteShapes.of(g, bindings)::shape);
             } catch (IllegalArgumentException unplannable) {
-                throw new UnsupportedOperationException("codegen: graph " + source.name() + " cannot be compiled for sizes " + bindings
+                throw new UncompilableGraphException("codegen: graph " + source.name() + " cannot be compiled for sizes " + bindings
                         + ": " + unplannable.getMessage() + ". Compiled code needs every tensor size known from the input sizes;"
                         + " run this graph on the reference interpreter (O0) instead", unplannable);
             }
@@ -120,7 +121,7 @@ public final class CompiledModel {
     private Map<String, Long> bind(List<NDArray> inputs) {
         List<Value> params = optimized.graph().inputs();
         if (inputs.size() != params.size()) {
-            throw new IllegalArgumentException("graph " + source.name() + " takes " + params.size() + " inputs, got " + inputs.size());
+            throw new KilnException("graph " + source.name() + " takes " + params.size() + " inputs, got " + inputs.size());
         }
         Map<String, Long> bindings = new TreeMap<>();
         for (int i = 0; i < params.size(); i++) {

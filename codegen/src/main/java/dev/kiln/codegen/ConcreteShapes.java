@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Dim;
 import dev.kiln.ir.Graph;
@@ -132,10 +133,10 @@ final class ConcreteShapes {
                 case Dim.Static s -> s.size();
                 case Dim.Symbolic s -> {
                     Long b = bindings.get(s.name());
-                    if (b == null) throw new IllegalArgumentException("codegen: " + graphName + ": " + v + " : " + t + " has symbolic dim " + s.name() + " with no size in " + bindings);
+                    if (b == null) throw new KilnException("codegen: " + graphName + ": " + v + " : " + t + " has symbolic dim " + s.name() + " with no size in " + bindings);
                     yield b;
                 }
-                case Dim.Unknown u -> throw new UnsupportedOperationException("codegen: " + graphName + ": the size of " + v + " : " + t
+                case Dim.Unknown u -> throw new UncompilableGraphException("codegen: " + graphName + ": the size of " + v + " : " + t
                         + " (result of " + (v.definingOp() == null ? "?" : v.definingOp().name()) + ") cannot be computed from the input sizes "
                         + bindings + "; compiled code needs every top-level tensor's size; run this graph on the reference interpreter (O0)");
             };

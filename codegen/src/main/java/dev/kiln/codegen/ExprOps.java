@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Op;
 
@@ -39,7 +40,7 @@ record ExprOps(String method, int arity, boolean vector) {
     /** The row for a generated-loop op name (an IR op name, or {@code gelu_tanh}); an error if there is none. */
     static ExprOps get(String op) {
         ExprOps o = TABLE.get(op);
-        if (o == null) throw new IllegalArgumentException("codegen: no generated-loop form for op '" + op + "'");
+        if (o == null) throw new KilnException("codegen: no generated-loop form for op '" + op + "'");
         return o;
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
@@ -136,7 +137,7 @@ final class Gen implements Opcodes {
     /** Calls the public static method {@code owner.name(params)}. */
     void callStatic(Class<?> owner, String name, Class<?>... params) {
         Method m = method(owner, name, params);
-        if (!Modifier.isStatic(m.getModifiers())) throw new IllegalArgumentException(m + " is not static");
+        if (!Modifier.isStatic(m.getModifiers())) throw new KilnException(m + " is not static");
         mv.visitMethodInsn(INVOKESTATIC, Type.getInternalName(owner), name, Type.getMethodDescriptor(m), owner.isInterface());
     }
 

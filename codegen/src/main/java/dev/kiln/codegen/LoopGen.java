@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.Opcodes;
 
@@ -54,7 +55,7 @@ final class LoopGen implements Opcodes {
         }
         long inner = s.inner();
         if (inner > Integer.MAX_VALUE - Math.max(1, lanes)) {
-            throw new IllegalArgumentException("codegen: a generated loop's inner dim of " + inner + " elements does not fit an int counter");
+            throw new KilnException("codegen: a generated loop's inner dim of " + inner + " elements does not fit an int counter");
         }
 
         mv.visitVarInsn(LLOAD, 0);
@@ -260,7 +261,7 @@ final class LoopGen implements Opcodes {
             case "sum", "mean" -> ScalarF32.Reduction.SUM;
             case "amax" -> ScalarF32.Reduction.MAX;
             case "amin" -> ScalarF32.Reduction.MIN;
-            default -> throw new IllegalArgumentException("codegen: no generated loop for reduction " + reduction);
+            default -> throw new KilnException("codegen: no generated loop for reduction " + reduction);
         };
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Block;
 import dev.kiln.ir.DType;
@@ -94,7 +95,7 @@ final class Lowering implements Opcodes {
         }
         for (var e : graph.weights().entrySet()) {
             NDArray w = weights.get(e.getKey());
-            if (w == null) throw new IllegalArgumentException("graph " + graph.name() + ": no data bound for weight '" + e.getKey() + "'");
+            if (w == null) throw new KilnException("graph " + graph.name() + ": no data bound for weight '" + e.getKey() + "'");
             refs.put(e.getValue(), TensorRef.of(w));
         }
         Op ret = null;
@@ -115,13 +116,13 @@ final class Lowering implements Opcodes {
     private void checkSignature() {
         for (Value v : graph.inputs()) {
             if (!(v.type() instanceof TensorType)) {
-                throw new UnsupportedOperationException("codegen: graph " + graph.name() + " takes a host scalar input " + v
+                throw new UncompilableGraphException("codegen: graph " + graph.name() + " takes a host scalar input " + v
                         + "; compiled code takes tensors only (run it on the interpreter, O0)");
             }
         }
         for (Value v : graph.body().terminator().operands()) {
             if (!(v.type() instanceof TensorType)) {
-                throw new UnsupportedOperationException("codegen: graph " + graph.name() + " returns a host scalar " + v
+                throw new UncompilableGraphException("codegen: graph " + graph.name() + " returns a host scalar " + v
                         + "; compiled code returns tensors only (run it on the interpreter, O0)");
             }
         }
@@ -551,7 +552,7 @@ final class Lowering implements Opcodes {
                     case Attribute.Int i -> i.value();
                     case Attribute.Float f -> f.value();
                     case Attribute.Bool b -> b.value();
-                    default -> throw new IllegalArgumentException("constant: unsupported value " + value);
+                    default -> throw new KilnException("constant: unsupported value " + value);
                 };
                 g.constant(c, Object.class);
                 store(op.result());

@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Graph;
 import dev.kiln.runtime.NDArray;
 
@@ -57,10 +58,10 @@ public final class Program implements LoweredGraph {
     @Override
     public synchronized void runInto(List<NDArray> inputs, List<NDArray> outputs) {
         if (inputs.size() != graph.inputs().size()) {
-            throw new IllegalArgumentException("graph " + graph.name() + " takes " + graph.inputs().size() + " inputs, got " + inputs.size());
+            throw new KilnException("graph " + graph.name() + " takes " + graph.inputs().size() + " inputs, got " + inputs.size());
         }
         if (outputs.size() != this.outputs.size()) {
-            throw new IllegalArgumentException("graph " + graph.name() + " has " + this.outputs.size() + " outputs, got " + outputs.size() + " output buffers");
+            throw new KilnException("graph " + graph.name() + " has " + this.outputs.size() + " outputs, got " + outputs.size() + " output buffers");
         }
         code.run(inputs, outputs);
         CodegenStats.recordRun();

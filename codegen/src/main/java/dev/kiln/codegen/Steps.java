@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
 import dev.kiln.runtime.InputMismatchException;
@@ -29,7 +30,7 @@ public final class Steps {
     public static void bindInput(List<NDArray> inputs, int i, DType dtype, long[] shape, NDArray[] arrays,
                                  MemorySegment[] segments, String graph) {
         NDArray a = inputs.get(i);
-        if (a == null) throw new IllegalArgumentException(graph + ": input " + i + " is null");
+        if (a == null) throw new KilnException(graph + ": input " + i + " is null");
         boolean ok = a.dtype() == dtype && a.rank() == shape.length;
         for (int d = 0; ok && d < shape.length; d++) ok = a.dim(d) == shape[d];
         if (!ok) {
@@ -52,7 +53,7 @@ public final class Steps {
         boolean ok = o != null && o.dtype() == dtype && o.rank() == shape.length;
         for (int d = 0; ok && d < shape.length; d++) ok = o.dim(d) == shape[d];
         if (!ok) {
-            throw new IllegalArgumentException(graph + ": output buffer " + i + " must be " + dtype.irName() + Arrays.toString(shape)
+            throw new KilnException(graph + ": output buffer " + i + " must be " + dtype.irName() + Arrays.toString(shape)
                     + ", got " + (o == null ? "null" : o.dtype().irName() + Arrays.toString(o.shape())));
         }
     }
@@ -144,7 +145,7 @@ public final class Steps {
     /** The host scalar of a one-element tensor, as the interpreter's {@code item}. */
     public static Object item(Object tensor) {
         NDArray x = (NDArray) tensor;
-        if (x.numel() != 1) throw new IllegalArgumentException("item: tensor of shape " + Arrays.toString(x.shape()) + " has " + x.numel() + " elements, not 1");
+        if (x.numel() != 1) throw new KilnException("item: tensor of shape " + Arrays.toString(x.shape()) + " has " + x.numel() + " elements, not 1");
         return switch (dev.kiln.ir.ScalarType.forDType(x.dtype())) {
             case INT -> x.getLong(new long[x.rank()]);
             case FLOAT -> x.getFlat(0);

@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
@@ -45,18 +46,18 @@ public record ArenaLayout(long bytes, Map<String, Long> bindings, Map<Value, Slo
      */
     public record Slot(long offset, long size, Kind kind) {
         public Slot {
-            if (offset < 0 || size < 0) throw new IllegalArgumentException("slot: negative offset " + offset + " or size " + size);
+            if (offset < 0 || size < 0) throw new KilnException("slot: negative offset " + offset + " or size " + size);
         }
     }
 
     public ArenaLayout {
-        if (bytes < 0) throw new IllegalArgumentException("arena layout: negative size " + bytes);
+        if (bytes < 0) throw new KilnException("arena layout: negative size " + bytes);
         bindings = Map.copyOf(bindings);
         slots = Collections.unmodifiableMap(new IdentityHashMap<>(slots));
         for (var e : slots.entrySet()) {
             Slot s = e.getValue();
             if (s.kind != Kind.VIEW && s.offset + s.size > bytes) {
-                throw new IllegalArgumentException("arena layout: slot of " + e.getKey() + " ends at " + (s.offset + s.size)
+                throw new KilnException("arena layout: slot of " + e.getKey() + " ends at " + (s.offset + s.size)
                         + ", past the arena's " + bytes + " bytes");
             }
         }
@@ -73,19 +74,19 @@ public record ArenaLayout(long bytes, Map<String, Long> bindings, Map<Value, Slo
                 if (!(r.type() instanceof TensorType tt)) continue;
                 Slot s = slots.get(r);
                 if (s == null) {
-                    throw new IllegalArgumentException("arena layout for graph " + graph.name() + " has no slot for " + r + " : " + tt
+                    throw new KilnException("arena layout for graph " + graph.name() + " has no slot for " + r + " : " + tt
                             + " (result of " + op.name() + "); was it made for another graph instance?");
                 }
                 if (s.kind == Kind.VIEW) {
                     if (ResultStorage.of(op) == ResultStorage.NEW) {
-                        throw new IllegalArgumentException("arena layout for graph " + graph.name() + " declares " + r
+                        throw new KilnException("arena layout for graph " + graph.name() + " declares " + r
                                 + " a view, but " + op.name() + " returns new storage");
                     }
                     continue;
                 }
                 long need = byteSize(tt, r);
                 if (s.size < need) {
-                    throw new IllegalArgumentException("arena layout for graph " + graph.name() + ": " + r + " : " + tt
+                    throw new KilnException("arena layout for graph " + graph.name() + ": " + r + " : " + tt
                             + " needs " + need + " bytes with " + bindings + " but its slot has " + s.size);
                 }
             }
@@ -106,12 +107,12 @@ public record ArenaLayout(long bytes, Map<String, Long> bindings, Map<Value, Slo
                 case dev.kiln.ir.Dim.Symbolic s -> {
                     Long bound = bindings.get(s.name());
                     if (bound == null) {
-                        throw new IllegalArgumentException("arena layout: " + forValue + " : " + type + " has symbolic dim "
+                        throw new KilnException("arena layout: " + forValue + " : " + type + " has symbolic dim "
                                 + s.name() + " with no size in " + bindings);
                     }
                     yield bound;
                 }
-                case dev.kiln.ir.Dim.Unknown u -> throw new IllegalArgumentException("arena layout: " + forValue + " : " + type
+                case dev.kiln.ir.Dim.Unknown u -> throw new KilnException("arena layout: " + forValue + " : " + type
                         + " has an unknown dim and cannot be placed");
             };
             n = Math.multiplyExact(n, size);
@@ -124,7 +125,7 @@ public record ArenaLayout(long bytes, Map<String, Long> bindings, Map<Value, Slo
      * 64-byte aligned, from {@code arena}; counted in {@link Allocations}.
      */
     public MemorySegment allocate(Arena arena, long scratchBytes) {
-        if (scratchBytes < 0) throw new IllegalArgumentException("arena layout: negative scratch size " + scratchBytes);
+        if (scratchBytes < 0) throw new KilnException("arena layout: negative scratch size " + scratchBytes);
         long total = Math.max(1, Math.addExact(bytes, scratchBytes));
         MemorySegment segment = arena.allocate(total, 64);
         Allocations.record(total);

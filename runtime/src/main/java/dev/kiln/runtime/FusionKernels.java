@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.runtime.kernels.Conv;
 import dev.kiln.runtime.kernels.Fused;
@@ -35,7 +36,7 @@ final class FusionKernels {
                 "bias_gelu", (in, a) -> Fused.biasGelu(in.get(0), in.get(1), geluTanh(a)),
                 "skip_layer_norm", (in, a) -> {
                     if (a.bool("with_sum")) {
-                        throw new IllegalArgumentException("skip_layer_norm with with_sum = true has two results; run it through FusionKernels.multiResult");
+                        throw new KilnException("skip_layer_norm with with_sum = true has two results; run it through FusionKernels.multiResult");
                     }
                     return skipLayerNorm(in, a)[0];
                 });
@@ -73,7 +74,7 @@ final class FusionKernels {
         return switch (mode) {
             case "none" -> false;
             case "tanh" -> true;
-            default -> throw new IllegalArgumentException("bias_gelu: approximate must be 'none' or 'tanh', got '" + mode + "'");
+            default -> throw new KilnException("bias_gelu: approximate must be 'none' or 'tanh', got '" + mode + "'");
         };
     }
 
@@ -93,7 +94,7 @@ final class FusionKernels {
                 case "relu", "sigmoid", "tanh" -> OpKernels.run(act, Map.of(), List.of(y));
                 case "gelu" -> OpKernels.run("gelu", Map.of("approximate", Attribute.of("none")), List.of(y));
                 case "gelu_tanh" -> OpKernels.run("gelu", Map.of("approximate", Attribute.of("tanh")), List.of(y));
-                default -> throw new IllegalArgumentException("unknown activation '" + act + "'");
+                default -> throw new KilnException("unknown activation '" + act + "'");
             };
         } finally {
             if (ownsSegment) Placement.withdraw();

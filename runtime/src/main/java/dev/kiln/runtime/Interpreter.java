@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Block;
 import dev.kiln.ir.Dim;
@@ -104,9 +105,9 @@ public final class Interpreter {
      */
     public static ArenaRun runInArena(Graph graph, ArenaLayout layout, MemorySegment arena, List<?> inputs,
                                       Map<String, NDArray> weights) {
-        if (!arena.isNative()) throw new IllegalArgumentException("runInArena: the arena must be an off-heap (native) segment");
+        if (!arena.isNative()) throw new KilnException("runInArena: the arena must be an off-heap (native) segment");
         if (arena.byteSize() < layout.bytes()) {
-            throw new IllegalArgumentException("runInArena: graph " + graph.name() + " needs an arena of " + layout.bytes()
+            throw new KilnException("runInArena: graph " + graph.name() + " needs an arena of " + layout.bytes()
                     + " bytes, got " + arena.byteSize());
         }
         layout.check(graph);
@@ -133,12 +134,12 @@ public final class Interpreter {
         RUNS.increment();
         List<Value> params = graph.inputs();
         if (inputs.size() != params.size()) {
-            throw new IllegalArgumentException("graph " + graph.name() + " takes " + params.size() + " inputs, got " + inputs.size());
+            throw new KilnException("graph " + graph.name() + " takes " + params.size() + " inputs, got " + inputs.size());
         }
         for (int i = 0; i < params.size(); i++) bind(params.get(i), inputs.get(i), "input " + i);
         for (var e : graph.weights().entrySet()) {
             NDArray w = weights.get(e.getKey());
-            if (w == null) throw new IllegalArgumentException("graph " + graph.name() + ": no data bound for weight '" + e.getKey() + "'");
+            if (w == null) throw new KilnException("graph " + graph.name() + ": no data bound for weight '" + e.getKey() + "'");
             bind(e.getValue(), w, "weight '" + e.getKey() + "'");
         }
         return runBlock(graph.body());
@@ -298,7 +299,7 @@ public final class Interpreter {
             try {
                 resolved.put(e.getKey(), new Attribute.Ints(d.resolve(symbols::get, graph.name() + ": " + op.name() + " attribute '" + e.getKey() + "'")));
             } catch (IllegalStateException unbound) {
-                throw new IllegalArgumentException(unbound.getMessage() + " (bound sizes " + symbols + ")");
+                throw new KilnException(unbound.getMessage() + " (bound sizes " + symbols + ")");
             }
         }
         return resolved;
@@ -352,9 +353,9 @@ public final class Interpreter {
                 case FLOAT -> data instanceof Double;
                 case BOOL -> data instanceof Boolean;
             };
-            if (!ok) throw new IllegalArgumentException(graph.name() + ": " + what + " must be a " + s + " scalar, got " + describe(data));
+            if (!ok) throw new KilnException(graph.name() + ": " + what + " must be a " + s + " scalar, got " + describe(data));
         } else if (t instanceof TensorType tt) {
-            if (!(data instanceof NDArray a)) throw new IllegalArgumentException(graph.name() + ": " + what + " must be a tensor " + tt + ", got " + describe(data));
+            if (!(data instanceof NDArray a)) throw new KilnException(graph.name() + ": " + what + " must be a tensor " + tt + ", got " + describe(data));
             checkTensor(tt, a, what);
         }
         env.put(v, data);
@@ -386,7 +387,7 @@ public final class Interpreter {
             case Attribute.Int i -> i.value();
             case Attribute.Float f -> f.value();
             case Attribute.Bool b -> b.value();
-            default -> throw new IllegalArgumentException("constant: unsupported value " + value);
+            default -> throw new KilnException("constant: unsupported value " + value);
         };
     }
 
@@ -399,7 +400,7 @@ public final class Interpreter {
     }
 
     private static Object item(NDArray x) {
-        if (x.numel() != 1) throw new IllegalArgumentException("item: tensor of shape " + java.util.Arrays.toString(x.shape()) + " has " + x.numel() + " elements, not 1");
+        if (x.numel() != 1) throw new KilnException("item: tensor of shape " + java.util.Arrays.toString(x.shape()) + " has " + x.numel() + " elements, not 1");
         return switch (ScalarType.forDType(x.dtype())) {
             case INT -> x.getLong(new long[x.rank()]);
             case FLOAT -> x.getFlat(0);

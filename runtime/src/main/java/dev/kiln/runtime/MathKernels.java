@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.LowPrecision;
 import dev.kiln.runtime.kernels.Cast;
@@ -90,7 +91,7 @@ final class MathKernels {
         return switch (mode) {
             case "none" -> false;
             case "tanh" -> true;
-            default -> throw new IllegalArgumentException("gelu: approximate must be 'none' or 'tanh', got '" + mode + "'");
+            default -> throw new KilnException("gelu: approximate must be 'none' or 'tanh', got '" + mode + "'");
         };
     }
 }

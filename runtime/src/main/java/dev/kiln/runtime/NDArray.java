@@ -112,18 +112,18 @@ public final class NDArray {
         long[] dims = shape.clone();
         long[] st = strides.clone();
         if (st.length != dims.length) {
-            throw new IllegalArgumentException("wrap: strides " + Shapes.str(st) + " do not match shape "
+            throw new KilnException("wrap: strides " + Shapes.str(st) + " do not match shape "
                     + Shapes.str(dims));
         }
         long n = Shapes.numel(dims);
         long last = offset;
         for (int i = 0; i < dims.length; i++) {
-            if (st[i] < 0) throw new IllegalArgumentException("wrap: negative stride in " + Shapes.str(st));
+            if (st[i] < 0) throw new KilnException("wrap: negative stride in " + Shapes.str(st));
             if (dims[i] > 0) last += (dims[i] - 1) * st[i];
         }
         long capacity = segment.byteSize() / dtype.byteSize();
         if (offset < 0 || (n > 0 && last >= capacity)) {
-            throw new IllegalArgumentException("wrap: shape " + Shapes.str(dims) + " with strides " + Shapes.str(st)
+            throw new KilnException("wrap: shape " + Shapes.str(dims) + " with strides " + Shapes.str(st)
                     + " and offset " + offset + " needs element " + last + " but the segment holds " + capacity
                     + " " + dtype + " elements");
         }
@@ -134,7 +134,7 @@ public final class NDArray {
         long[] dims = shape.length == 0 ? new long[] {length} : shape.clone();
         long n = Shapes.numel(dims);
         if (n != length) {
-            throw new IllegalArgumentException(op + ": shape " + Shapes.str(dims) + " needs " + n
+            throw new KilnException(op + ": shape " + Shapes.str(dims) + " needs " + n
                     + " elements but the data has " + length);
         }
         return dims;
@@ -204,7 +204,7 @@ public final class NDArray {
     /** The value of a one-element tensor. */
     public double item() {
         if (numel != 1) {
-            throw new IllegalArgumentException("item: tensor of shape " + Shapes.str(shape)
+            throw new KilnException("item: tensor of shape " + Shapes.str(shape)
                     + " has " + numel + " elements, expected exactly 1");
         }
         return Elements.getDouble(segment, dtype, flatToOffset(0));
@@ -233,7 +233,7 @@ public final class NDArray {
     }
 
     private void requireF32(String op) {
-        if (dtype != DType.F32) throw new IllegalArgumentException(op + ": tensor is " + dtype + ", not f32");
+        if (dtype != DType.F32) throw new KilnException(op + ": tensor is " + dtype + ", not f32");
     }
 
     private long checkFlat(long flat) {
@@ -256,7 +256,7 @@ public final class NDArray {
 
     private long elementOffset(long[] index) {
         if (index.length != shape.length) {
-            throw new IllegalArgumentException("index " + Arrays.toString(index) + " has " + index.length
+            throw new KilnException("index " + Arrays.toString(index) + " has " + index.length
                     + " coordinates but the tensor has shape " + Shapes.str(shape));
         }
         long pos = offset;
@@ -314,7 +314,7 @@ public final class NDArray {
 
     private int arrayLength(String op) {
         if (numel > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(op + ": tensor of shape " + Shapes.str(shape) + " has " + numel
+            throw new KilnException(op + ": tensor of shape " + Shapes.str(shape) + " has " + numel
                     + " elements, too many for a Java array");
         }
         return (int) numel;
@@ -365,7 +365,7 @@ public final class NDArray {
      */
     public void assign(NDArray src) {
         if (src.dtype != dtype) {
-            throw new IllegalArgumentException("assign: source dtype " + src.dtype.irName() + " differs from target " + dtype.irName());
+            throw new KilnException("assign: source dtype " + src.dtype.irName() + " differs from target " + dtype.irName());
         }
         NDArray from = src.broadcastTo(shape);
         int size = dtype.byteSize();
@@ -416,7 +416,7 @@ public final class NDArray {
     /** A view with dimensions reordered: dimension {@code i} of the result is dimension {@code perm[i]} here. */
     public NDArray permute(int... perm) {
         if (perm.length != shape.length) {
-            throw new IllegalArgumentException("permute: permutation " + Arrays.toString(perm) + " has "
+            throw new KilnException("permute: permutation " + Arrays.toString(perm) + " has "
                     + perm.length + " entries but the tensor has shape " + Shapes.str(shape));
         }
         boolean[] seen = new boolean[perm.length];
@@ -425,7 +425,7 @@ public final class NDArray {
         for (int i = 0; i < perm.length; i++) {
             int axis = Shapes.axis("permute", perm[i], shape.length);
             if (seen[axis]) {
-                throw new IllegalArgumentException("permute: " + Arrays.toString(perm)
+                throw new KilnException("permute: " + Arrays.toString(perm)
                         + " is not a permutation: axis " + axis + " repeats");
             }
             seen[axis] = true;
@@ -452,7 +452,7 @@ public final class NDArray {
         int s = Shapes.axis("flatten", startDim, shape.length);
         int e = Shapes.axis("flatten", endDim, shape.length);
         if (s > e) {
-            throw new IllegalArgumentException("flatten: startDim " + startDim + " comes after endDim " + endDim
+            throw new KilnException("flatten: startDim " + startDim + " comes after endDim " + endDim
                     + " for shape " + Shapes.str(shape));
         }
         long[] dims = new long[shape.length - (e - s)];
@@ -485,7 +485,7 @@ public final class NDArray {
     public NDArray squeeze(int axis) {
         int a = Shapes.axis("squeeze", axis, shape.length);
         if (shape[a] != 1) {
-            throw new IllegalArgumentException("squeeze: dimension " + axis + " of shape " + Shapes.str(shape)
+            throw new KilnException("squeeze: dimension " + axis + " of shape " + Shapes.str(shape)
                     + " has size " + shape[a] + ", not 1");
         }
         long[] dims = new long[shape.length - 1];
@@ -506,7 +506,7 @@ public final class NDArray {
         long[] dims = target.clone();
         Shapes.numel(dims);
         if (dims.length < shape.length) {
-            throw new IllegalArgumentException("broadcastTo: cannot broadcast shape " + Shapes.str(shape)
+            throw new KilnException("broadcastTo: cannot broadcast shape " + Shapes.str(shape)
                     + " to " + Shapes.str(dims) + ": the target has fewer dimensions");
         }
         long[] st = new long[dims.length];
@@ -519,7 +519,7 @@ public final class NDArray {
             } else if (have == 1) {
                 st[i + lead] = 0;
             } else {
-                throw new IllegalArgumentException("broadcastTo: cannot broadcast shape " + Shapes.str(shape)
+                throw new KilnException("broadcastTo: cannot broadcast shape " + Shapes.str(shape)
                         + " to " + Shapes.str(dims) + ": dimension " + i + " has size " + have
                         + " and must be 1 or " + want);
             }

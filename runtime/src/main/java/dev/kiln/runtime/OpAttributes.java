@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.IrException;
@@ -13,7 +14,7 @@ public record OpAttributes(OpSchema schema, Map<String, Attribute> values) {
     public Attribute get(String name) {
         Attribute a = values.get(name);
         if (a == null) a = schema.defaultAttribute(name);
-        if (a == null) throw new IllegalArgumentException(schema.name() + ": missing attribute '" + name + "'");
+        if (a == null) throw new KilnException(schema.name() + ": missing attribute '" + name + "'");
         return a;
     }
 

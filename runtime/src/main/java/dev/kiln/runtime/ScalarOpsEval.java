@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Attribute;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Op;
@@ -46,7 +47,7 @@ public final class ScalarOpsEval {
             case "scalar_select" -> (Boolean) args[0] ? args[1] : args[2];
             case "scalar_cast" -> cast(args[0], ((Attribute.Str) op.attr("to")).value());
             case "tensor_from_scalar" -> tensor(args[0]);
-            default -> throw new IllegalArgumentException("not a scalar op: " + op.name());
+            default -> throw new KilnException("not a scalar op: " + op.name());
         };
     }
 
@@ -63,27 +64,27 @@ public final class ScalarOpsEval {
                 case Long l -> l;
                 case Double d -> (long) (double) d;
                 case Boolean b -> b ? 1L : 0L;
-                default -> throw new IllegalArgumentException("scalar_cast: " + v);
+                default -> throw new KilnException("scalar_cast: " + v);
             };
             case "int32" -> switch (v) {
                 case Long l -> (long) (int) (long) l;
                 case Double d -> (long) (int) (double) d;
                 case Boolean b -> b ? 1L : 0L;
-                default -> throw new IllegalArgumentException("scalar_cast: " + v);
+                default -> throw new KilnException("scalar_cast: " + v);
             };
             case "float" -> switch (v) {
                 case Long l -> (double) l;
                 case Double d -> d;
                 case Boolean b -> b ? 1.0 : 0.0;
-                default -> throw new IllegalArgumentException("scalar_cast: " + v);
+                default -> throw new KilnException("scalar_cast: " + v);
             };
             case "bool" -> switch (v) {
                 case Long l -> l != 0;
                 case Double d -> d != 0.0;
                 case Boolean b -> b;
-                default -> throw new IllegalArgumentException("scalar_cast: " + v);
+                default -> throw new KilnException("scalar_cast: " + v);
             };
-            default -> throw new IllegalArgumentException("scalar_cast: unknown target '" + to + "'");
+            default -> throw new KilnException("scalar_cast: unknown target '" + to + "'");
         };
     }
 
@@ -104,7 +105,7 @@ public final class ScalarOpsEval {
                 a.setFlat(0, b ? 1 : 0);
                 yield a;
             }
-            default -> throw new IllegalArgumentException("tensor_from_scalar: " + v);
+            default -> throw new KilnException("tensor_from_scalar: " + v);
         };
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -49,7 +50,7 @@ public final class Scratch implements AutoCloseable {
     /** {@code bytes} of zero-filled memory (at least one byte), aligned to 64 bytes, valid until {@link #close}. */
     public MemorySegment allocate(long bytes) {
         if (closed) throw new IllegalStateException("Scratch.allocate: this scratch is closed");
-        if (bytes < 0) throw new IllegalArgumentException("Scratch.allocate: negative size " + bytes);
+        if (bytes < 0) throw new KilnException("Scratch.allocate: negative size " + bytes);
         long size = Math.max(1, bytes);
         if (region != null) {
             long start = (region.top + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;

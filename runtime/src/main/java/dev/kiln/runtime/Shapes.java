@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeRules;
 
@@ -18,11 +19,11 @@ public final class Shapes {
     public static long numel(long[] shape) {
         long n = 1;
         for (long d : shape) {
-            if (d < 0) throw new IllegalArgumentException("shape " + str(shape) + " has a negative dimension");
+            if (d < 0) throw new KilnException("shape " + str(shape) + " has a negative dimension");
             try {
                 n = Math.multiplyExact(n, d);
             } catch (ArithmeticException e) {
-                throw new IllegalArgumentException("shape " + str(shape) + " has too many elements");
+                throw new KilnException("shape " + str(shape) + " has too many elements");
             }
         }
         return n;
@@ -47,7 +48,7 @@ public final class Shapes {
     /** Maps a possibly negative axis into {@code [0, rank)}; throws naming {@code op} if it is out of range. */
     public static int axis(String op, int axis, int rank) {
         if (axis < -rank || axis >= rank) {
-            throw new IllegalArgumentException(op + ": axis " + axis + " is out of range for a tensor of rank " + rank
+            throw new KilnException(op + ": axis " + axis + " is out of range for a tensor of rank " + rank
                     + " (expected " + (rank == 0 ? "none" : -rank + " to " + (rank - 1)) + ")");
         }
         return axis < 0 ? axis + rank : axis;

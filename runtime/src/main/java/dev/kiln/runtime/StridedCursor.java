@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.ir.KilnException;
+
 /**
  * Walks a shape in row-major order while tracking the element offset of several strided operands at once
  * (an odometer). Kernels use it to visit tensors of any layout without materialising index arrays.
@@ -18,12 +20,12 @@ public final class StridedCursor {
      */
     public StridedCursor(long[] shape, long[] offsets, long[]... strides) {
         if (offsets.length != strides.length) {
-            throw new IllegalArgumentException("StridedCursor: " + offsets.length + " offsets but "
+            throw new KilnException("StridedCursor: " + offsets.length + " offsets but "
                     + strides.length + " stride arrays");
         }
         for (long[] s : strides) {
             if (s.length != shape.length) {
-                throw new IllegalArgumentException("StridedCursor: strides of rank " + s.length
+                throw new KilnException("StridedCursor: strides of rank " + s.length
                         + " for shape " + Shapes.str(shape));
             }
         }

@@ -37,7 +37,7 @@ public final class TensorLimits {
      * caller can restore it.
      */
     public static long setMaxTensorBytes(long bytes) {
-        if (bytes <= 0) throw new IllegalArgumentException("maxTensorBytes must be positive, got " + bytes);
+        if (bytes <= 0) throw new KilnException("maxTensorBytes must be positive, got " + bytes);
         long old = maxTensorBytes;
         maxTensorBytes = bytes;
         return old;

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.io;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.runtime.io.WriteTargetException.Reason;
 
 import java.io.IOException;
@@ -129,7 +130,7 @@ public final class SafeFiles {
             if (committed) throw new IllegalStateException("this batch was already committed");
             Target t = target(file, what);
             for (Staged s : staged) {
-                if (s.target.dir == t.dir && s.target.name.equals(t.name)) throw new IllegalArgumentException(what + " " + t.file + " is staged twice");
+                if (s.target.dir == t.dir && s.target.name.equals(t.name)) throw new KilnException(what + " " + t.file + " is staged twice");
             }
             checkTarget(t, overwrite);
             Staged s = createTemp(t, overwrite);
@@ -176,7 +177,7 @@ public final class SafeFiles {
             Path fileName = abs.getFileName();
             String name = fileName == null ? null : fileName.toString();
             if (dir == null || name == null || name.equals(".") || name.equals("..")) {
-                throw new IllegalArgumentException("cannot write the " + what + " " + file + ": it does not name a file");
+                throw new KilnException("cannot write the " + what + " " + file + ": it does not name a file");
             }
             Dir d = dirs.get(dir);
             if (d == null) {

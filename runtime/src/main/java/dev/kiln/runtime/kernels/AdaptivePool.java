@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -23,7 +24,7 @@ public final class AdaptivePool {
         int[] out = Checks.pair(op, "output_size", outputSize, 1, 0);
         long h = x.dim(2), w = x.dim(3);
         if (h == 0 || w == 0) {
-            throw new IllegalArgumentException(op + ": input " + Shapes.str(x.shape()) + " has an empty spatial dim");
+            throw new KilnException(op + ": input " + Shapes.str(x.shape()) + " has an empty spatial dim");
         }
         NDArray xc = x.contiguous();
         DType t = x.dtype();

@@ -1,5 +1,7 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
+
 /** Elementwise arithmetic on two operands. */
 enum BinaryOp {
     ADD("add"), SUB("sub"), MUL("mul"), DIV("div"),
@@ -45,10 +47,10 @@ enum BinaryOp {
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> {
-                if (b == 0) throw new IllegalArgumentException("div: integer division by zero");
+                if (b == 0) throw new KilnException("div: integer division by zero");
                 yield a / b;
             }
-            case POW -> throw new IllegalArgumentException("pow: not defined for integer tensors; convert to a floating-point dtype first");
+            case POW -> throw new KilnException("pow: not defined for integer tensors; convert to a floating-point dtype first");
             case REMAINDER -> MathFunctions.remainder(a, b);
             case MAXIMUM -> Math.max(a, b);
             case MINIMUM -> Math.min(a, b);
@@ -59,11 +61,11 @@ enum BinaryOp {
     long applyUnsigned(long a, long b) {
         return switch (this) {
             case DIV -> {
-                if (b == 0) throw new IllegalArgumentException("div: integer division by zero");
+                if (b == 0) throw new KilnException("div: integer division by zero");
                 yield Long.divideUnsigned(a, b);
             }
             case REMAINDER -> {
-                if (b == 0) throw new IllegalArgumentException("remainder: integer division by zero");
+                if (b == 0) throw new KilnException("remainder: integer division by zero");
                 yield Long.remainderUnsigned(a, b);
             }
             case MAXIMUM -> Long.compareUnsigned(a, b) >= 0 ? a : b;

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeRules;
 import dev.kiln.runtime.NDArray;
@@ -13,12 +14,12 @@ public final class Concat {
 
     /** The tensors joined along {@code axis}; all share a dtype and every dim but {@code axis}. */
     public static NDArray cat(List<NDArray> xs, int axis) {
-        if (xs.isEmpty()) throw new IllegalArgumentException("cat: needs at least one tensor");
+        if (xs.isEmpty()) throw new KilnException("cat: needs at least one tensor");
         List<Shape> shapes = new ArrayList<>(xs.size());
         for (int i = 0; i < xs.size(); i++) {
             NDArray x = xs.get(i);
             if (x.dtype() != xs.get(0).dtype()) {
-                throw new IllegalArgumentException("cat: tensors must share a dtype: " + xs.get(0).dtype()
+                throw new KilnException("cat: tensors must share a dtype: " + xs.get(0).dtype()
                         + " (position 0) and " + x.dtype() + " (position " + i + ")");
             }
             shapes.add(Shape.of(x.shape()));

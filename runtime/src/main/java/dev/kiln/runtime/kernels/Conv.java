@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.Shapes;
@@ -35,12 +36,12 @@ public final class Conv {
         if (biasOrNull != null) {
             Checks.sameDType(op, x, biasOrNull);
             if (biasOrNull.rank() != 1 || biasOrNull.dim(0) != outChannels) {
-                throw new IllegalArgumentException("conv2d: bias " + Shapes.str(biasOrNull.shape())
+                throw new KilnException("conv2d: bias " + Shapes.str(biasOrNull.shape())
                         + " must have shape [" + outChannels + "] to match weight " + Shapes.str(ws));
             }
         }
         if (ws[2] == 0 || ws[3] == 0) {
-            throw new IllegalArgumentException("conv2d: weight " + Shapes.str(ws) + " has an empty kernel");
+            throw new KilnException("conv2d: weight " + Shapes.str(ws) + " has an empty kernel");
         }
         long oh = outputSize(x, w, "height", xs[2], ws[2], s[0], p[0], d[0]);
         long ow = outputSize(x, w, "width", xs[3], ws[3], s[1], p[1], d[1]);
@@ -56,17 +57,17 @@ public final class Conv {
 
     private static void checkChannels(NDArray x, NDArray w, int groups, long channels, long outChannels) {
         String shapes = "input " + Shapes.str(x.shape()) + ", weight " + Shapes.str(w.shape());
-        if (groups < 1) throw new IllegalArgumentException("conv2d: groups must be >= 1, got " + groups);
+        if (groups < 1) throw new KilnException("conv2d: groups must be >= 1, got " + groups);
         if (channels % groups != 0) {
-            throw new IllegalArgumentException("conv2d: groups=" + groups + " does not divide the " + channels
+            throw new KilnException("conv2d: groups=" + groups + " does not divide the " + channels
                     + " input channels (" + shapes + ")");
         }
         if (outChannels % groups != 0) {
-            throw new IllegalArgumentException("conv2d: groups=" + groups + " does not divide the " + outChannels
+            throw new KilnException("conv2d: groups=" + groups + " does not divide the " + outChannels
                     + " output channels (" + shapes + ")");
         }
         if (w.dim(1) * groups != channels) {
-            throw new IllegalArgumentException("conv2d: weight expects " + w.dim(1) + " input channels per group x "
+            throw new KilnException("conv2d: weight expects " + w.dim(1) + " input channels per group x "
                     + groups + " groups = " + w.dim(1) * groups + " channels but the input has " + channels
                     + " (" + shapes + ")");
         }
@@ -76,7 +77,7 @@ public final class Conv {
         long padded = in + 2 * p;
         long span = d * (k - 1) + 1;
         if (padded < span) {
-            throw new IllegalArgumentException("conv2d: output size is not positive: input " + Shapes.str(x.shape())
+            throw new KilnException("conv2d: output size is not positive: input " + Shapes.str(x.shape())
                     + " has " + dimension + " " + padded + " after padding but weight " + Shapes.str(w.shape())
                     + " spans " + span + " with dilation " + d);
         }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.Shapes;
@@ -24,7 +25,7 @@ public final class ConvGrad {
         int[] size = Checks.pair(op, "input_size", inputSize, 1, 1);
         Im2col.Geometry g = geometry(op, w, groups, size[0], size[1], stride, padding, dilation, -1, -1);
         if (gradOut.dim(1) != w.dim(0) || gradOut.dim(2) != g.oh() || gradOut.dim(3) != g.ow()) {
-            throw new IllegalArgumentException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " does not match the conv2d"
+            throw new KilnException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " does not match the conv2d"
                     + " output [N, " + w.dim(0) + ", " + g.oh() + ", " + g.ow() + "] of input size " + Arrays.toString(size));
         }
         DType t = gradOut.dtype();
@@ -46,9 +47,9 @@ public final class ConvGrad {
         Checks.rank(op, "grad_out", gradOut, 4);
         Checks.floating(op, x);
         Checks.sameDType(op, x, gradOut);
-        if (groups < 1) throw new IllegalArgumentException(op + ": groups must be >= 1, got " + groups);
+        if (groups < 1) throw new KilnException(op + ": groups must be >= 1, got " + groups);
         if (x.dim(1) % groups != 0 || gradOut.dim(1) % groups != 0 || x.dim(0) != gradOut.dim(0)) {
-            throw new IllegalArgumentException(op + ": input " + Shapes.str(x.shape()) + " and grad_out "
+            throw new KilnException(op + ": input " + Shapes.str(x.shape()) + " and grad_out "
                     + Shapes.str(gradOut.shape()) + " need equal batch sizes and channel counts divisible by groups=" + groups);
         }
         int[] k = Checks.pair(op, "kernel_size", kernelSize, 1, 1);
@@ -57,7 +58,7 @@ public final class ConvGrad {
         int[] d = Checks.pair(op, "dilation", dilation, 1, 1);
         long[] natural = {natural(x.dim(2), k[0], s[0], p[0], d[0]), natural(x.dim(3), k[1], s[1], p[1], d[1])};
         if (gradOut.dim(2) > natural[0] || gradOut.dim(3) > natural[1]) {
-            throw new IllegalArgumentException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " has more positions than the"
+            throw new KilnException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " has more positions than the"
                     + " convolution of input " + Shapes.str(x.shape()) + " gives (" + Math.max(natural[0], 0) + " x "
                     + Math.max(natural[1], 0) + ")");
         }
@@ -76,13 +77,13 @@ public final class ConvGrad {
         Checks.rank(op, "weight", w, 4);
         Checks.floating(op, a);
         Checks.sameDType(op, a, w);
-        if (groups < 1) throw new IllegalArgumentException(op + ": groups must be >= 1, got " + groups);
+        if (groups < 1) throw new KilnException(op + ": groups must be >= 1, got " + groups);
         if (w.dim(0) % groups != 0) {
-            throw new IllegalArgumentException(op + ": groups=" + groups + " does not divide weight dim 0 of "
+            throw new KilnException(op + ": groups=" + groups + " does not divide weight dim 0 of "
                     + Shapes.str(w.shape()));
         }
         if (w.dim(2) == 0 || w.dim(3) == 0) {
-            throw new IllegalArgumentException(op + ": weight " + Shapes.str(w.shape()) + " has an empty kernel");
+            throw new KilnException(op + ": weight " + Shapes.str(w.shape()) + " has an empty kernel");
         }
     }
 
@@ -98,7 +99,7 @@ public final class ConvGrad {
         long kh = w.dim(2), kw = w.dim(3);
         long nh = natural(h, kh, s[0], p[0], d[0]), nw = natural(wd, kw, s[1], p[1], d[1]);
         if (nh < 1 || nw < 1) {
-            throw new IllegalArgumentException(op + ": input size " + h + " x " + wd + " is smaller than the kernel window"
+            throw new KilnException(op + ": input size " + h + " x " + wd + " is smaller than the kernel window"
                     + " of weight " + Shapes.str(w.shape()) + " with padding " + Arrays.toString(p) + " and dilation "
                     + Arrays.toString(d));
         }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.Shapes;
@@ -23,14 +24,14 @@ public final class ConvTranspose {
         String op = "conv_transpose2d";
         ConvGrad.checkPair(op, x, w, groups);
         if (x.dim(1) != w.dim(0)) {
-            throw new IllegalArgumentException(op + ": input " + Shapes.str(x.shape()) + " has " + x.dim(1)
+            throw new KilnException(op + ": input " + Shapes.str(x.shape()) + " has " + x.dim(1)
                     + " channels but weight " + Shapes.str(w.shape()) + " expects " + w.dim(0));
         }
         long outCh = w.dim(1) * groups;
         if (biasOrNull != null) {
             Checks.sameDType(op, x, biasOrNull);
             if (biasOrNull.rank() != 1 || biasOrNull.dim(0) != outCh) {
-                throw new IllegalArgumentException(op + ": bias " + Shapes.str(biasOrNull.shape()) + " must have shape ["
+                throw new KilnException(op + ": bias " + Shapes.str(biasOrNull.shape()) + " must have shape ["
                         + outCh + "] to match weight " + Shapes.str(w.shape()) + " with groups=" + groups);
             }
         }
@@ -40,7 +41,7 @@ public final class ConvTranspose {
         int[] op2 = Checks.pair(op, "output_padding", outputPadding, 0, 0);
         for (int i = 0; i < 2; i++) {
             if (op2[i] >= s[i] && op2[i] >= d[i]) {
-                throw new IllegalArgumentException(op + ": output_padding " + Arrays.toString(op2) + " must be smaller than"
+                throw new KilnException(op + ": output_padding " + Arrays.toString(op2) + " must be smaller than"
                         + " either stride " + Arrays.toString(s) + " or dilation " + Arrays.toString(d));
             }
         }
@@ -66,7 +67,7 @@ public final class ConvTranspose {
         ConvGrad.checkPair(op, gradOut, w, groups);
         int[] size = Checks.pair(op, "input_size", inputSize, 1, 1);
         if (gradOut.dim(1) != w.dim(1) * groups) {
-            throw new IllegalArgumentException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " has " + gradOut.dim(1)
+            throw new KilnException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " has " + gradOut.dim(1)
                     + " channels but weight " + Shapes.str(w.shape()) + " with groups=" + groups + " gives " + w.dim(1) * groups);
         }
         Im2col.Geometry g = ConvGrad.geometry(op, w, groups, gradOut.dim(2), gradOut.dim(3), stride, padding, dilation,
@@ -74,7 +75,7 @@ public final class ConvTranspose {
         long nh = ConvGrad.natural(g.h(), g.kh(), g.sh(), g.ph(), g.dh());
         long nw = ConvGrad.natural(g.w(), g.kw(), g.sw(), g.pw(), g.dw());
         if (size[0] > nh || size[1] > nw) {
-            throw new IllegalArgumentException(op + ": input size " + Arrays.toString(size) + " is larger than the"
+            throw new KilnException(op + ": input size " + Arrays.toString(size) + " is larger than the"
                     + " convolution of grad_out " + Shapes.str(gradOut.shape()) + " gives (" + nh + " x " + nw + ")");
         }
         DType t = gradOut.dtype();
@@ -88,7 +89,7 @@ public final class ConvTranspose {
         long in = x.dim(2 + axis), k = w.dim(2 + axis);
         long out = (in - 1) * s[axis] - 2L * p[axis] + d[axis] * (k - 1) + outputPadding[axis] + 1;
         if (in < 1 || out < 1) {
-            throw new IllegalArgumentException(op + ": input " + Shapes.str(x.shape()) + " with weight " + Shapes.str(w.shape())
+            throw new KilnException(op + ": input " + Shapes.str(x.shape()) + " with weight " + Shapes.str(w.shape())
                     + ", stride " + Arrays.toString(s) + ", padding " + Arrays.toString(p) + " gives a non-positive output size "
                     + out + " along " + (axis == 0 ? "height" : "width"));
         }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import java.lang.foreign.MemorySegment;
 
 import static dev.kiln.runtime.Elements.F32;
@@ -103,7 +104,7 @@ public final class DirectConv {
         check(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, MemorySegment.NULL, 4);
         long outBytes = 4L * c * mult * oh * ow, weightBytes = 4L * c * mult * kh * kw;
         if (mult < 1 || out.byteSize() < outBytes || weight.byteSize() < weightBytes) {
-            throw new IllegalArgumentException("depthwise conv: " + c + " channels x " + mult + " need an output of " + outBytes
+            throw new KilnException("depthwise conv: " + c + " channels x " + mult + " need an output of " + outBytes
                     + " bytes (segment has " + out.byteSize() + ") and weights of " + weightBytes + " (segment has " + weight.byteSize() + ")");
         }
         long plane = (long) h * w, outPlane = (long) oh * ow;
@@ -136,13 +137,13 @@ public final class DirectConv {
     private static void check(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
                               int dh, int dw, int oh, int ow, MemorySegment col, int bytes) {
         if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
-            throw new IllegalArgumentException("im2col: sizes and padding must be >= 0 and strides and dilations "
+            throw new KilnException("im2col: sizes and padding must be >= 0 and strides and dilations "
                     + ">= 1, got c=" + c + " h=" + h + " w=" + w + " kernel " + kh + "x" + kw + " stride " + sh + "x"
                     + sw + " padding " + ph + "x" + pw + " dilation " + dh + "x" + dw + " output " + oh + "x" + ow);
         }
         long xBytes = (long) c * h * w * bytes, colBytes = col == MemorySegment.NULL ? 0 : (long) c * kh * kw * oh * ow * bytes;
         if (x.byteSize() < xBytes || col.byteSize() < colBytes) {
-            throw new IllegalArgumentException("im2col: the image needs " + xBytes + " bytes (segment has "
+            throw new KilnException("im2col: the image needs " + xBytes + " bytes (segment has "
                     + x.byteSize() + ") and the column matrix " + colBytes + " (segment has " + col.byteSize() + ")");
         }
     }

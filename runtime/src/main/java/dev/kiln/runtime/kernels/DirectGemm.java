@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import java.lang.foreign.MemorySegment;
 
 import static dev.kiln.runtime.Elements.F32;
@@ -271,6 +272,6 @@ public final class DirectGemm {
     }
 
     private static void fail(String message) {
-        throw new IllegalArgumentException(message);
+        throw new KilnException(message);
     }
 }

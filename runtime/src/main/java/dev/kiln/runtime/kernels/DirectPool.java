@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import java.lang.foreign.MemorySegment;
 
 import static dev.kiln.runtime.Elements.F32;
@@ -123,14 +124,14 @@ public final class DirectPool {
     private static void check(String op, MemorySegment x, int planes, int h, int w, int kh, int kw, int sh, int sw,
                               int ph, int pw, int dh, int dw, int oh, int ow, MemorySegment out) {
         if ((planes | h | w | ph | pw | oh | ow) < 0 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
-            throw new IllegalArgumentException(op + ": sizes and padding must be >= 0 and kernel, strides and "
+            throw new KilnException(op + ": sizes and padding must be >= 0 and kernel, strides and "
                     + "dilations >= 1, got planes=" + planes + " h=" + h + " w=" + w + " kernel " + kh + "x" + kw
                     + " stride " + sh + "x" + sw + " padding " + ph + "x" + pw + " dilation " + dh + "x" + dw
                     + " output " + oh + "x" + ow);
         }
         long xBytes = (long) planes * h * w * 4, outBytes = (long) planes * oh * ow * 4;
         if (x.byteSize() < xBytes || out.byteSize() < outBytes) {
-            throw new IllegalArgumentException(op + ": the input needs " + xBytes + " bytes (segment has "
+            throw new KilnException(op + ": the input needs " + xBytes + " bytes (segment has "
                     + x.byteSize() + ") and the output " + outBytes + " (segment has " + out.byteSize() + ")");
         }
     }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -23,7 +24,7 @@ public final class Dropout {
     public static NDArray mask(NDArray x, double p) {
         String op = "dropout_mask";
         Checks.floating(op, x);
-        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException(op + ": p must be in [0, 1], got " + p);
+        if (!(p >= 0 && p <= 1)) throw new KilnException(op + ": p must be in [0, 1], got " + p);
         DType t = x.dtype();
         NDArray out = NDArray.zeros(t, x.shape());
         if (p == 1 || out.numel() == 0) return out;

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -45,7 +46,7 @@ public final class Embedding {
         long d = gradOut.rank() == 0 ? -1 : gradOut.dim(-1);
         expected[indices.rank()] = d;
         if (!java.util.Arrays.equals(gradOut.shape(), expected)) {
-            throw new IllegalArgumentException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " must be indices "
+            throw new KilnException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " must be indices "
                     + Shapes.str(indices.shape()) + " plus one trailing dim");
         }
         DType t = gradOut.dtype();
@@ -69,20 +70,20 @@ public final class Embedding {
 
     private static void checkPaddingIdx(String op, long paddingIdx, long v) {
         if (paddingIdx < -1 || paddingIdx >= v) {
-            throw new IllegalArgumentException(op + ": padding_idx must be -1 (none) or in [0, " + v + "), got " + paddingIdx);
+            throw new KilnException(op + ": padding_idx must be -1 (none) or in [0, " + v + "), got " + paddingIdx);
         }
     }
 
     /** The indices as longs, each checked against {@code [0, v)}. */
     private static long[] indices(String op, NDArray indices, long v) {
         if (indices.dtype() != DType.I64 && indices.dtype() != DType.I32) {
-            throw new IllegalArgumentException(op + ": indices must be i64 or i32, got " + indices.dtype() + " of shape "
+            throw new KilnException(op + ": indices must be i64 or i32, got " + indices.dtype() + " of shape "
                     + Shapes.str(indices.shape()));
         }
         long[] idx = indices.toLongArray();
         for (int i = 0; i < idx.length; i++) {
             if (idx[i] < 0 || idx[i] >= v) {
-                throw new IllegalArgumentException(op + ": index " + idx[i] + " (at flat position " + i + " of indices "
+                throw new KilnException(op + ": index " + idx[i] + " (at flat position " + i + " of indices "
                         + Shapes.str(indices.shape()) + ") is out of range for " + v + " embeddings");
             }
         }

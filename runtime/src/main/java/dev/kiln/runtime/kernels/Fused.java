@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -61,7 +62,7 @@ public final class Fused {
         long d = rowLength(op, x);
         Checks.sameDType(op, x, skip);
         if (!java.util.Arrays.equals(skip.shape(), x.shape())) {
-            throw new IllegalArgumentException(op + ": skip " + Shapes.str(skip.shape()) + " must have the shape of x " + Shapes.str(x.shape()));
+            throw new KilnException(op + ": skip " + Shapes.str(skip.shape()) + " must have the shape of x " + Shapes.str(x.shape()));
         }
         double[] g = lastDimVector(op, "gamma", gamma, x, d), be = lastDimVector(op, "beta", beta, x, d);
         double[] b = bias == null ? null : lastDimVector(op, "bias", bias, x, d);
@@ -102,7 +103,7 @@ public final class Fused {
         Checks.floating(op, y);
         Checks.sameDType(op, y, residual);
         if (!java.util.Arrays.equals(y.shape(), residual.shape())) {
-            throw new IllegalArgumentException(op + ": residual " + Shapes.str(residual.shape()) + " must have the result's shape "
+            throw new KilnException(op + ": residual " + Shapes.str(residual.shape()) + " must have the result's shape "
                     + Shapes.str(y.shape()) + " (it is not broadcast)");
         }
         if (!y.isContiguous()) throw new IllegalStateException(op + ": the convolution result to add the residual into is not contiguous");
@@ -136,14 +137,14 @@ public final class Fused {
 
     private static long rowLength(String op, NDArray x) {
         Checks.floating(op, x);
-        if (x.rank() < 1) throw new IllegalArgumentException(op + ": x must have at least one dim, got shape []");
+        if (x.rank() < 1) throw new KilnException(op + ": x must have at least one dim, got shape []");
         return Checks.toInt(op, "last dim", x.dim(-1));
     }
 
     private static double[] lastDimVector(String op, String name, NDArray v, NDArray x, long d) {
         Checks.sameDType(op, x, v);
         if (v.rank() != 1 || v.dim(0) != d) {
-            throw new IllegalArgumentException(op + ": " + name + " must have shape [" + d + "] (the last dim of x "
+            throw new KilnException(op + ": " + name + " must have shape [" + d + "] (the last dim of x "
                     + Shapes.str(x.shape()) + "), got " + Shapes.str(v.shape()));
         }
         return v.toDoubleArray();

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.Shapes;
@@ -24,7 +25,7 @@ public final class Gemm {
      * OpenBLAS on its own (the GEMM benchmark): Kiln's kernels take their threads from {@link Parallel}.
      */
     public static void setThreads(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("Gemm.setThreads: thread count must be >= 1, got " + threads);
+        if (threads < 1) throw new KilnException("Gemm.setThreads: thread count must be >= 1, got " + threads);
         try {
             OpenBlas.get().setThreads().invokeExact(threads);
         } catch (Throwable t) {
@@ -99,7 +100,7 @@ public final class Gemm {
      */
     public static NDArray matmul(NDArray a, NDArray b) {
         if (a.rank() == 0 || b.rank() == 0) {
-            throw new IllegalArgumentException("matmul: both operands need at least 1 dimension, got shapes "
+            throw new KilnException("matmul: both operands need at least 1 dimension, got shapes "
                     + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()));
         }
         Checks.sameDType("matmul", a, b);
@@ -108,7 +109,7 @@ public final class Gemm {
         NDArray b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
         long m = a2.dim(-2), k = a2.dim(-1), n = b2.dim(-1);
         if (k != b2.dim(-2)) {
-            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(a.shape()) + " and "
+            throw new KilnException("matmul: shapes " + Shapes.str(a.shape()) + " and "
                     + Shapes.str(b.shape()) + " are incompatible: inner dimensions " + k + " and " + b2.dim(-2)
                     + " differ");
         }
@@ -134,7 +135,7 @@ public final class Gemm {
         try {
             return Shapes.broadcast("matmul", ba, bb);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(a.shape()) + " and "
+            throw new KilnException("matmul: shapes " + Shapes.str(a.shape()) + " and "
                     + Shapes.str(b.shape()) + " are incompatible: batch dimensions " + Shapes.str(ba) + " and "
                     + Shapes.str(bb) + " cannot be broadcast");
         }
@@ -150,17 +151,17 @@ public final class Gemm {
         Checks.sameDType(op, x, weight);
         Checks.rank(op, "weight", weight, 2);
         if (x.rank() == 0) {
-            throw new IllegalArgumentException("linear: input must have at least 1 dimension, got shape []");
+            throw new KilnException("linear: input must have at least 1 dimension, got shape []");
         }
         long in = weight.dim(1), outFeatures = weight.dim(0);
         if (x.dim(-1) != in) {
-            throw new IllegalArgumentException("linear: input " + Shapes.str(x.shape()) + " has " + x.dim(-1)
+            throw new KilnException("linear: input " + Shapes.str(x.shape()) + " has " + x.dim(-1)
                     + " features in its last dimension but weight " + Shapes.str(weight.shape()) + " expects " + in);
         }
         if (biasOrNull != null) {
             Checks.sameDType(op, x, biasOrNull);
             if (biasOrNull.rank() != 1 || biasOrNull.dim(0) != outFeatures) {
-                throw new IllegalArgumentException("linear: bias " + Shapes.str(biasOrNull.shape())
+                throw new KilnException("linear: bias " + Shapes.str(biasOrNull.shape())
                         + " must have shape [" + outFeatures + "] to match weight " + Shapes.str(weight.shape()));
             }
         }
@@ -180,7 +181,7 @@ public final class Gemm {
                                   MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                                   MemorySegment c, long cOff, int ldc, int bytes) {
         if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException(op + ": sizes must be non-negative, got m=" + m + ", n=" + n
+            throw new KilnException(op + ": sizes must be non-negative, got m=" + m + ", n=" + n
                     + ", k=" + k);
         }
         checkMatrix(op, "A", a, aOff, transA ? k : m, transA ? m : k, lda, bytes);
@@ -190,20 +191,20 @@ public final class Gemm {
 
     private static void checkMatrix(String op, String name, MemorySegment seg, long offset, int rows, int cols,
                                     int ld, int bytes) {
-        if (offset < 0) throw new IllegalArgumentException(op + ": offset of " + name + " is negative: " + offset);
+        if (offset < 0) throw new KilnException(op + ": offset of " + name + " is negative: " + offset);
         if (ld < Math.max(1, cols)) {
-            throw new IllegalArgumentException(op + ": ld" + name.toLowerCase() + "=" + ld + " is smaller than the "
+            throw new KilnException(op + ": ld" + name.toLowerCase() + "=" + ld + " is smaller than the "
                     + cols + " columns " + name + " stores per row");
         }
         if (!seg.isNative()) {
-            throw new IllegalArgumentException(op + ": " + name + " must be an off-heap (native) MemorySegment;"
+            throw new KilnException(op + ": " + name + " must be an off-heap (native) MemorySegment;"
                     + " heap segments cannot be handed to OpenBLAS");
         }
         if (rows > 0 && cols > 0) {
             long needed = offset + (rows - 1L) * ld + cols;
             long capacity = seg.byteSize() / bytes;
             if (needed > capacity) {
-                throw new IllegalArgumentException(op + ": " + name + " (" + rows + " x " + cols + ", ld " + ld
+                throw new KilnException(op + ": " + name + " (" + rows + " x " + cols + ", ld " + ld
                         + ", offset " + offset + ") needs " + needed + " elements but its segment holds " + capacity);
             }
         }

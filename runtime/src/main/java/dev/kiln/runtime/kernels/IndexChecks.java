@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -13,7 +14,7 @@ final class IndexChecks {
     /** Requires an i64 index (or i32 where {@code allowI32}). */
     static void dtype(String op, NDArray index, boolean allowI32) {
         if (index.dtype() != DType.I64 && !(allowI32 && index.dtype() == DType.I32)) {
-            throw new IllegalArgumentException(op + ": index must be " + (allowI32 ? "i64 or i32" : "i64") + ", got "
+            throw new KilnException(op + ": index must be " + (allowI32 ? "i64 or i32" : "i64") + ", got "
                     + index.dtype() + " of shape " + Shapes.str(index.shape()));
         }
     }
@@ -25,7 +26,7 @@ final class IndexChecks {
         for (long i = 0, n = index.numel(); i < n; i++, c.advance()) {
             long v = Elements.getLong(index.segment(), index.dtype(), c.position(0));
             if (v < 0 || v >= size) {
-                throw new IllegalArgumentException(op + ": index " + v + " is out of range for axis " + axis
+                throw new KilnException(op + ": index " + v + " is out of range for axis " + axis
                         + " with size " + size + " (at index position " + Shapes.str(unflatten(i, shape)) + ")");
             }
         }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -79,7 +80,7 @@ public final class Logic {
 
     private static void requireBool(String op, NDArray x) {
         if (x.dtype() != DType.BOOL) {
-            throw new IllegalArgumentException(op + ": expects a bool tensor, got " + x.dtype() + " of shape "
+            throw new KilnException(op + ": expects a bool tensor, got " + x.dtype() + " of shape "
                     + Shapes.str(x.shape()) + "; convert with to(bool) first");
         }
     }

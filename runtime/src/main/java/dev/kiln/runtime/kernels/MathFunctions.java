@@ -1,5 +1,7 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
+
 /**
  * Scalar functions the JDK lacks or defines differently from C (which PyTorch follows): erf, C's pow,
  * Python's remainder and torch's sign; and gelu, shared by the gelu and bias_gelu kernels.
@@ -89,7 +91,7 @@ public final class MathFunctions {
 
     /** Integer remainder with the divisor's sign; a zero divisor is an error, as in PyTorch. */
     static long remainder(long a, long b) {
-        if (b == 0) throw new IllegalArgumentException("remainder: integer remainder by zero");
+        if (b == 0) throw new KilnException("remainder: integer remainder by zero");
         long r = a % b;
         if (r != 0 && (r < 0) != (b < 0)) r += b;
         return r;

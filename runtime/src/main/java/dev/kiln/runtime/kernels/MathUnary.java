@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -119,7 +120,7 @@ public final class MathUnary {
         boolean u64 = x.dtype() == DType.U64;
         if (Double.isInfinite(v)) return v > 0 ? (u64 ? -1L : Long.MAX_VALUE) : (u64 ? 0 : Long.MIN_VALUE);
         if (v != Math.rint(v)) {
-            throw new IllegalArgumentException("clamp: " + name + " = " + v + " is not a whole number, so it cannot clamp an "
+            throw new KilnException("clamp: " + name + " = " + v + " is not a whole number, so it cannot clamp an "
                     + x.dtype() + " tensor; convert the tensor to a floating-point dtype first");
         }
         long lo = switch (x.dtype()) {
@@ -139,11 +140,11 @@ public final class MathUnary {
             default -> Long.MAX_VALUE;
         };
         if (u64) {
-            if (v < 0 || v >= 0x1p64) throw new IllegalArgumentException("clamp: " + name + " = " + v + " does not fit in u64");
+            if (v < 0 || v >= 0x1p64) throw new KilnException("clamp: " + name + " = " + v + " does not fit in u64");
             return DType.doubleToU64(v);
         }
         if (v < lo || v > hi) {
-            throw new IllegalArgumentException("clamp: " + name + " = " + v + " does not fit in " + x.dtype());
+            throw new KilnException("clamp: " + name + " = " + v + " does not fit in " + x.dtype());
         }
         return (long) v;
     }

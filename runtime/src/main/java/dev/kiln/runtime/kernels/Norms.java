@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -168,14 +169,14 @@ public final class Norms {
     private static void checkInput(String op, NDArray x) {
         Checks.floating(op, x);
         if (x.rank() < 2) {
-            throw new IllegalArgumentException(op + ": input must be [N, C, ...] with rank >= 2, got shape " + Shapes.str(x.shape()));
+            throw new KilnException(op + ": input must be [N, C, ...] with rank >= 2, got shape " + Shapes.str(x.shape()));
         }
     }
 
     private static long layerBlock(String op, NDArray x, int dims) {
         Checks.floating(op, x);
         if (dims < 1 || dims > x.rank()) {
-            throw new IllegalArgumentException(op + ": normalized_dims must be in [1, " + x.rank() + "] for input "
+            throw new KilnException(op + ": normalized_dims must be in [1, " + x.rank() + "] for input "
                     + Shapes.str(x.shape()) + ", got " + dims);
         }
         long d = Shapes.numel(Arrays.copyOfRange(x.shape(), x.rank() - dims, x.rank()));
@@ -187,7 +188,7 @@ public final class Norms {
         checkInput(op, x);
         long c = x.dim(1);
         if (groups < 1 || c % groups != 0) {
-            throw new IllegalArgumentException(op + ": " + c + " channels of input " + Shapes.str(x.shape())
+            throw new KilnException(op + ": " + c + " channels of input " + Shapes.str(x.shape())
                     + " are not divisible by groups " + groups);
         }
         long block = x.dim(0) == 0 ? 0 : x.numel() / x.dim(0) / groups;
@@ -198,7 +199,7 @@ public final class Norms {
     private static double[] param(String op, String name, NDArray p, NDArray x, long c) {
         Checks.sameDType(op, x, p);
         if (p.rank() != 1 || p.dim(0) != c) {
-            throw new IllegalArgumentException(op + ": " + name + " must have shape [" + c + "] for input "
+            throw new KilnException(op + ": " + name + " must have shape [" + c + "] for input "
                     + Shapes.str(x.shape()) + ", got " + Shapes.str(p.shape()));
         }
         return p.toDoubleArray();
@@ -209,7 +210,7 @@ public final class Norms {
         Checks.sameDType(op, x, p);
         long[] expected = Arrays.copyOfRange(x.shape(), x.rank() - dims, x.rank());
         if (!Arrays.equals(p.shape(), expected)) {
-            throw new IllegalArgumentException(op + ": " + name + " must have the normalized shape " + Shapes.str(expected)
+            throw new KilnException(op + ": " + name + " must have the normalized shape " + Shapes.str(expected)
                     + ", got " + Shapes.str(p.shape()));
         }
         return p.toDoubleArray();
@@ -218,7 +219,7 @@ public final class Norms {
     private static void checkGradOut(String op, NDArray gradOut, NDArray x) {
         Checks.sameDType(op, gradOut, x);
         if (!Arrays.equals(gradOut.shape(), x.shape())) {
-            throw new IllegalArgumentException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " must have the shape of x "
+            throw new KilnException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " must have the shape of x "
                     + Shapes.str(x.shape()));
         }
     }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -34,7 +35,7 @@ public final class PackedB {
      * pack into one Java array.
      */
     public static PackedB pack(MemorySegment b, int k, int n, int ldb, boolean transB) {
-        if (k < 0 || n < 0) throw new IllegalArgumentException("PackedB.pack: sizes must be non-negative, got k=" + k + ", n=" + n);
+        if (k < 0 || n < 0) throw new KilnException("PackedB.pack: sizes must be non-negative, got k=" + k + ", n=" + n);
         DirectGemm.checkMatrix("PackedB.pack", "B", b, transB ? n : k, transB ? k : n, ldb, 4);
         int nr = PackedGemm.NR;
         float[] data = new float[PackedGemm.packedBSize("PackedB.pack", k, n)];

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -213,7 +214,7 @@ public final class PackedGemm {
     static int packedBSize(String op, int k, int n) {
         long size = (long) k * PackedB.ceilDiv(n, NR) * NR;
         if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException(op + ": op(B) of " + k + " x " + n + " is too large to pack ("
+            throw new KilnException(op + ": op(B) of " + k + " x " + n + " is too large to pack ("
                     + size + " floats after padding to panels of " + NR + " columns; at most " + (Integer.MAX_VALUE - 16) + ")");
         }
         return (int) size;

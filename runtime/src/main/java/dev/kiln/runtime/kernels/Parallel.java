@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -52,7 +53,7 @@ public final class Parallel {
      * finish the rest of their ranges themselves.
      */
     public static synchronized void setThreads(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("Parallel.setThreads: thread count must be >= 1, got " + threads);
+        if (threads < 1) throw new KilnException("Parallel.setThreads: thread count must be >= 1, got " + threads);
         Pool old = current;
         if (old.threads() == threads) return;
         current = Pool.of(threads);

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -112,20 +113,20 @@ public final class Pool {
     static Window window(String op, long h, long w, String what, int[] kernel, int[] stride, int[] padding,
                          int[] dilation, boolean ceilMode) {
         if (kernel == null || kernel.length == 0) {
-            throw new IllegalArgumentException(op + ": kernel size is required");
+            throw new KilnException(op + ": kernel size is required");
         }
         int[] k = Checks.pair(op, "kernel", kernel, 1, 1);
         int[] s = Checks.pair(op, "stride", stride == null || stride.length == 0 ? k : stride, 1, 1);
         int[] p = Checks.pair(op, "padding", padding, 0, 0);
         int[] d = Checks.pair(op, "dilation", dilation, 1, 1);
         if (p[0] > k[0] / 2 || p[1] > k[1] / 2) {
-            throw new IllegalArgumentException(op + ": padding " + Arrays.toString(p)
+            throw new KilnException(op + ": padding " + Arrays.toString(p)
                     + " must be at most half the kernel size " + Arrays.toString(k));
         }
         long oh = outputSize(h, k[0], s[0], p[0], d[0], ceilMode);
         long ow = outputSize(w, k[1], s[1], p[1], d[1], ceilMode);
         if (oh < 1 || ow < 1) {
-            throw new IllegalArgumentException(op + ": output size " + oh + " x " + ow + " is not positive for "
+            throw new KilnException(op + ": output size " + oh + " x " + ow + " is not positive for "
                     + what + " with kernel " + Arrays.toString(k) + ", stride " + Arrays.toString(s)
                     + ", padding " + Arrays.toString(p) + ", dilation " + Arrays.toString(d));
         }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -96,7 +97,7 @@ public final class PoolGrad {
         Checks.rank(op, "grad_out", gradOut, 4);
         long[] expected = {n, c, win.oh(), win.ow()};
         if (!Arrays.equals(gradOut.shape(), expected)) {
-            throw new IllegalArgumentException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " does not match the pooled"
+            throw new KilnException(op + ": grad_out " + Shapes.str(gradOut.shape()) + " does not match the pooled"
                     + " shape " + Shapes.str(expected));
         }
     }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.Shapes;
 import dev.kiln.runtime.StridedCursor;
@@ -36,7 +37,7 @@ final class ReduceLayout {
             for (int a : axes) {
                 int axis = Shapes.axis(op, a, rank);
                 if (reduced[axis]) {
-                    throw new IllegalArgumentException(op + ": axis " + a + " appears twice in " + Arrays.toString(axes));
+                    throw new KilnException(op + ": axis " + a + " appears twice in " + Arrays.toString(axes));
                 }
                 reduced[axis] = true;
             }
@@ -66,7 +67,7 @@ final class ReduceLayout {
     /** Rejects reducing a zero-size dim for ops without an identity (amax, amin, argmax, argmin). */
     void requireNonEmpty(String op) {
         if (count == 0) {
-            throw new IllegalArgumentException(op + ": cannot reduce over a zero-size dimension of shape "
+            throw new KilnException(op + ": cannot reduce over a zero-size dimension of shape "
                     + Shapes.str(x.shape()) + " (the op has no identity)");
         }
     }

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.runtime.Elements;
 import dev.kiln.runtime.NDArray;
@@ -150,7 +151,7 @@ public final class Reductions {
         for (int a : axes) {
             int axis = Shapes.axis(op, a, x.rank());
             if (reduced[axis]) {
-                throw new IllegalArgumentException(op + ": axis " + a + " appears twice in " + Arrays.toString(axes));
+                throw new KilnException(op + ": axis " + a + " appears twice in " + Arrays.toString(axes));
             }
             reduced[axis] = true;
         }

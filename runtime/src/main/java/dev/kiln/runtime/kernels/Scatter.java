@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeRules;
@@ -70,7 +71,7 @@ public final class Scatter {
 
     private static void checkSrc(String op, NDArray x, NDArray src, boolean add) {
         if (src.dtype() != x.dtype()) {
-            throw new IllegalArgumentException(op + ": src dtype " + src.dtype() + " differs from x's " + x.dtype()
+            throw new KilnException(op + ": src dtype " + src.dtype() + " differs from x's " + x.dtype()
                     + " (shapes " + Shapes.str(src.shape()) + " and " + Shapes.str(x.shape()) + ")");
         }
         if (add) Checks.notBool(op, x);

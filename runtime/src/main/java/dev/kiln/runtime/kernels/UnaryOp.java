@@ -1,5 +1,7 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
+
 /** Elementwise functions of one operand, without attributes. */
 enum UnaryOp {
     NEG("neg", true), RELU("relu", true), SIGMOID("sigmoid", false), TANH("tanh", false),
@@ -50,7 +52,7 @@ enum UnaryOp {
             case ABS -> Math.abs(x);
             case SIGN -> Long.signum(x);
             case FLOOR, CEIL, ROUND -> x;
-            default -> throw new IllegalArgumentException(opName + ": not defined for integers");
+            default -> throw new KilnException(opName + ": not defined for integers");
         };
     }
 

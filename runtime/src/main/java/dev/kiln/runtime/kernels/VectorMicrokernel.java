@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import dev.kiln.ir.KilnException;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -34,7 +35,7 @@ final class VectorMicrokernel implements Microkernel {
     private static int chooseMr() {
         int mr = Integer.getInteger("kiln.gemm.mr", W >= 16 ? 6 : 4);
         if (mr != 4 && mr != 6 && mr != 8) {
-            throw new IllegalArgumentException("kiln.gemm.mr must be 4, 6 or 8, got " + mr);
+            throw new KilnException("kiln.gemm.mr must be 4, 6 or 8, got " + mr);
         }
         return mr;
     }

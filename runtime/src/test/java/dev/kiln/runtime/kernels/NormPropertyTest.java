@@ -56,7 +56,7 @@ class NormPropertyTest {
         Function<double[], double[]> ref = v -> blocks(v, d, (blk, off) -> off, w, bias, 1e-5);
         Tensors.assertCloseRel(ref.apply(x.toDoubleArray()), Norms.layerNorm(x, w, bias, dims, 1e-5), 1e-12, "layer_norm");
         NDArray g = Tensors.random(r, DType.F64, shape);
-        Tensors.assertClose(numericGradient(ref, x.toDoubleArray(), g.toDoubleArray()),
+        Tensors.assertCloseRel(numericGradient(ref, x.toDoubleArray(), g.toDoubleArray()),
                 Norms.layerNormGrad(g, x, w, dims, 1e-5), 1e-6, "layer_norm grad");
         NDArray y32 = Norms.layerNorm(x.to(DType.F32), w == null ? null : w.to(DType.F32), bias == null ? null : bias.to(DType.F32), dims, 1e-5);
         assertEquals(DType.F32, y32.dtype());
@@ -77,7 +77,8 @@ class NormPropertyTest {
         Function<double[], double[]> ref = v -> blocks(v, block, (blk, off) -> (blk % groups) * perGroup + off / spatial, w, b, 1e-5);
         Tensors.assertCloseRel(ref.apply(x.toDoubleArray()), Norms.groupNorm(x, w, b, groups, 1e-5), 1e-12, "group_norm");
         NDArray g = Tensors.random(r, DType.F64, n, c, spatial);
-        Tensors.assertClose(numericGradient(ref, x.toDoubleArray(), g.toDoubleArray()),
+        // central differences err in proportion to the gradient, which a near-constant group makes large
+        Tensors.assertCloseRel(numericGradient(ref, x.toDoubleArray(), g.toDoubleArray()),
                 Norms.groupNormGrad(g, x, w, groups, 1e-5), 1e-6, "group_norm grad");
     }
 

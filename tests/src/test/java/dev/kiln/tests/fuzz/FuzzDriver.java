@@ -107,6 +107,13 @@ public final class FuzzDriver {
      * {@link #MAX_HANGS} hangs; saves at most {@code savePerSignature} bad cases per distinct bug under
      * {@code saveDir/<format>/} (none when {@code saveDir} is null).
      */
+    /**
+     * The largest tensor a case may make (the {@code kiln.maxTensorBytes} budget, set per case): large enough for
+     * every seed model, small enough that a case that asks for the most it may have is done in well under the
+     * hang limit rather than zeroing gigabytes.
+     */
+    static final long CASE_MAX_TENSOR_BYTES = 256L << 20;
+
     public static Report run(FuzzTarget target, long cases, long seed, Duration timeLimit, Path saveDir, int savePerSignature) {
         return run(target, cases, seed, timeLimit, saveDir, savePerSignature, HANG_LIMIT);
     }
@@ -287,11 +294,15 @@ public final class FuzzDriver {
         }
 
         private static Result execute(Request req, Path work) {
+            // the budget a server taking models from strangers would set: no tensor may claim more than this
+            long before = dev.kiln.runtime.TensorLimits.setMaxTensorBytes(CASE_MAX_TENSOR_BYTES);
             try {
                 req.target().execute(req.input(), work);
                 return new Result(Outcome.OK, null, null);
             } catch (Throwable t) {
                 return new Result(Outcome.of(t), t, null);
+            } finally {
+                dev.kiln.runtime.TensorLimits.setMaxTensorBytes(before);
             }
         }
     }
