@@ -194,13 +194,13 @@ final class VectorF32Windows implements F32Windows {
         if (rows <= 0 || (sw != 1 && sw != 2)) return ox;
         for (; ox + perChunk <= to && lastRow + (long) sw * ox + reach <= elements; ox += perChunk) {
             // lane l: the window starting at element sw*ox + l of each row, folded in row-major order
+            // the first tap starts the fold (a vector merged with null would not stay in registers)
             long at = first + (long) sw * ox;
-            FloatVector m = null;
-            for (int i = 0; i < rows; i++, at += rowStep) {
-                for (int j = 0; j < kw; j++) {
-                    FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
-                    m = m == null ? v : step(m, v);
-                }
+            FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
+            for (int j = 1; j < kw; j++) m = step(m, FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER));
+            for (int i = 1; i < rows; i++) {
+                at += rowStep;
+                for (int j = 0; j < kw; j++) m = step(m, FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER));
             }
             if (sw == 1) m.intoMemorySegment(out, (o + ox) * 4, ORDER);
             else m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);

@@ -111,6 +111,18 @@ class DirectKernelsAllocationTest {
                     DirectPool.maxPool2dF32(x, 6, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14, out);
                 }
             });
+            // rows wide enough for whole vectors of outputs: ResNet's 3x3/s2/p1 and a stride-1 window
+            MemorySegment wide = random(arena, r, 2 * 40 * 40), wideOut = arena.allocate(4L * 2 * 40 * 40);
+            assertNoAllocation("maxPool2dF32 wide rows (vector)", reps -> {
+                for (int i = 0; i < reps; i++) {
+                    DirectPool.maxPool2dF32(wide, 2, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 20, 20, wideOut);
+                    DirectPool.maxPool2dF32(wide, 2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 40, 40, wideOut);
+                }
+            });
+            MemorySegment dwWeight = random(arena, r, 4 * 9), dwOut = arena.allocate(4L * 4 * 40 * 40);
+            assertNoAllocation("depthwiseF32", reps -> {
+                for (int i = 0; i < reps; i++) DirectConv.depthwiseF32(wide, 2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 2, 40, 40, dwWeight, dwOut);
+            });
             assertNoAllocation("avgPool2dF32", reps -> {
                 for (int i = 0; i < reps; i++) {
                     DirectPool.avgPool2dF32(x, 6, 14, 14, 3, 3, 2, 2, 1, 1, 7, 7, true, out);
