@@ -35,7 +35,7 @@ public final class Builder {
         }
         check(schema, operands, attributes);
         List<Type> types = schema.inference().infer(
-                new InferenceContext(schema, operands.stream().map(Value::type).toList(), attributes, List.of()));
+                new InferenceContext(schema, Value.typesOf(operands), attributes, List.of()));
         return insert(new Op(schema, operands, types, attributes, 0));
     }
 
@@ -76,7 +76,7 @@ public final class Builder {
     public Op ret(Value... values) { return create("return", List.of(values), Map.of()); }
 
     private static void check(OpSchema schema, List<Value> operands, Map<String, Attribute> attributes) {
-        schema.checkOperands(operands.stream().map(Value::type).toList());
+        schema.checkOperands(Value.typesOf(operands));
         schema.checkAttributes(attributes);
     }
 

@@ -39,13 +39,15 @@ public record OpSchema(
 
     /** Fewest operands the op accepts. */
     public int minOperands() {
-        return (int) operands.stream().filter(o -> o.arity() == OperandSpec.Arity.ONE).count();
+        int n = 0;
+        for (OperandSpec o : operands) if (o.arity() == OperandSpec.Arity.ONE) n++;   // no stream: called per op
+        return n;
     }
 
     /** Most operands the op accepts, or {@code Integer.MAX_VALUE} when the last is variadic. */
     public int maxOperands() {
-        boolean variadic = operands.stream().anyMatch(o -> o.arity() == OperandSpec.Arity.VARIADIC);
-        return variadic ? Integer.MAX_VALUE : operands.size();
+        for (OperandSpec o : operands) if (o.arity() == OperandSpec.Arity.VARIADIC) return Integer.MAX_VALUE;
+        return operands.size();
     }
 
     /** The spec that operand position {@code i} falls under (a variadic spec covers the tail). */

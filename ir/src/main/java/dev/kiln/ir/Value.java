@@ -97,4 +97,11 @@ public final class Value {
         String label = name != null ? name : (kind == Kind.OP_RESULT ? definingOp.name() + "#" + index : "arg" + index);
         return (kind == Kind.WEIGHT ? "@" : "%") + label + ": " + type;
     }
+
+    /** The types of {@code values}, in order (a plain loop: the IR builder and verifier call it once per op). */
+    static List<Type> typesOf(List<Value> values) {
+        Type[] types = new Type[values.size()];
+        for (int i = 0; i < types.length; i++) types[i] = values.get(i).type();
+        return List.of(types);
+    }
 }

@@ -21,13 +21,26 @@ public final class Verifier {
     /** Printed names for messages, computed on the first failure only (naming every value costs as much as checking it). */
     private ValueNames names;
     /** The block each value of this graph is defined in (weights excluded). */
-    private final Map<Value, Block> defBlock = new IdentityHashMap<>();
-    private final List<Value> defined = new ArrayList<>();
-    private final Set<Op> ops = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final List<Op> opOrder = new ArrayList<>();
+    private final Map<Value, Block> defBlock;
+    private final List<Value> defined;
+    private final Set<Op> ops;
+    private final List<Op> opOrder;
+    /** Ops in the graph (nested ones included), counted first so that the tables above are sized once. */
+    private final int opCount;
 
     private Verifier(Graph graph) {
         this.graph = graph;
+        this.opCount = count(graph.body());
+        this.defBlock = new IdentityHashMap<>(opCount + graph.inputs().size());
+        this.defined = new ArrayList<>(opCount + graph.inputs().size());
+        this.ops = Collections.newSetFromMap(new IdentityHashMap<>(opCount));
+        this.opOrder = new ArrayList<>(opCount);
+    }
+
+    private static int count(Block block) {
+        int n = block.ops().size();
+        for (Op op : block.ops()) for (Block region : op.regions()) n += count(region);
+        return n;
     }
 
     private ValueNames names() {
@@ -43,7 +56,7 @@ public final class Verifier {
     private void run() {
         if (graph.body().parentOp() != null) fail(null, "the graph body must not belong to an op");
         index(graph.body());
-        Set<Value> visible = identitySet();
+        Set<Value> visible = Collections.newSetFromMap(new IdentityHashMap<>(defined.size() + graph.weights().size()));
         visible.addAll(graph.inputs());
         graph.weights().forEach((name, w) -> {
             if (w.kind() != Value.Kind.WEIGHT || !name.equals(w.name())) {
@@ -333,9 +346,8 @@ public final class Verifier {
         return message.startsWith(prefix) ? message.substring(prefix.length()) : message;
     }
 
-    private static List<Type> types(List<Value> values) { return values.stream().map(Value::type).toList(); }
+    private static List<Type> types(List<Value> values) { return Value.typesOf(values); }
 
-    private static Set<Value> identitySet() { return Collections.newSetFromMap(new IdentityHashMap<>()); }
 
     private void fail(Op op, String message) {
         throw new VerificationException("graph @" + graph.name() + ": " + message, op);
