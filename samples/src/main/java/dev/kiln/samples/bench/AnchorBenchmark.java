@@ -172,9 +172,16 @@ public final class AnchorBenchmark {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             stop = true;
-            for (Thread t : threads) t.join();
+            for (Thread t : threads) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
@@ -300,7 +307,6 @@ public final class AnchorBenchmark {
         }
     }
 
-    /** Java heap bytes allocated on this thread by one warm run (the least of five). */
     /**
      * Java heap bytes allocated on this thread per warm run: the least over five rounds of {@code runs} runs (a JIT
      * compilation landing in one round is not a steady-state allocation), less what reading the counter allocates.

@@ -103,16 +103,17 @@ public final class FuzzDriver {
     }
 
     /**
-     * Runs {@code cases} cases of {@code target} from {@code seed}, stopping early at {@code timeLimit} or after
-     * {@link #MAX_HANGS} hangs; saves at most {@code savePerSignature} bad cases per distinct bug under
-     * {@code saveDir/<format>/} (none when {@code saveDir} is null).
-     */
-    /**
      * The largest tensor a case may make (the {@code kiln.maxTensorBytes} budget, set per case): large enough for
      * every seed model, small enough that a case that asks for the most it may have is done in well under the
      * hang limit rather than zeroing gigabytes.
      */
     static final long CASE_MAX_TENSOR_BYTES = 256L << 20;
+
+    /**
+     * Runs {@code cases} cases of {@code target} from {@code seed}, stopping early at {@code timeLimit} or after
+     * {@link #MAX_HANGS} hangs; saves at most {@code savePerSignature} bad cases per distinct bug under
+     * {@code saveDir/<format>/} (none when {@code saveDir} is null).
+     */
 
     public static Report run(FuzzTarget target, long cases, long seed, Duration timeLimit, Path saveDir, int savePerSignature) {
         return run(target, cases, seed, timeLimit, saveDir, savePerSignature, HANG_LIMIT);
