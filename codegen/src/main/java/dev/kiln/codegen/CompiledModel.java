@@ -93,9 +93,10 @@ public final class CompiledModel {
         if (e == null) {
             long t0 = System.nanoTime();
             Graph g = optimized.graph();
+            ConcreteShapes sizes = ConcreteShapes.of(g, bindings);   // also checks every op at these sizes
             MemoryPlan plan;
             try {
-                plan = MemoryPlanner.plan(g, bindings, true, ConcreteShapes.of(g, bindings)::shape);
+                plan = MemoryPlanner.plan(g, bindings, true, sizes::shape);
             } catch (IllegalArgumentException unplannable) {
                 throw new UncompilableGraphException("codegen: graph " + source.name() + " cannot be compiled for sizes " + bindings
                         + ": " + unplannable.getMessage() + ". Compiled code needs every tensor size known from the input sizes;"

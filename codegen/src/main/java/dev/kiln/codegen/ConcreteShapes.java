@@ -48,11 +48,10 @@ final class ConcreteShapes {
             inferRegions(op);
             return;
         }
-        boolean unknown = false;
-        for (Value r : op.results()) {
-            if (r.type() instanceof TensorType t && t.shape().dims().stream().anyMatch(d -> d instanceof Dim.Unknown)) unknown = true;
-        }
-        if (!unknown) {
+        boolean unknownResult = op.results().stream().anyMatch(r -> r.type() instanceof TensorType t
+                && t.shape().dims().stream().anyMatch(d -> d instanceof Dim.Unknown));
+        if (!op.regions().isEmpty() && !unknownResult) {
+            // a fused group's region is typed with the symbolic sizes: its own ops were checked when it was built
             for (Value r : op.results()) if (r.type() instanceof TensorType t) shapes.put(r, known(t, r));
             return;
         }
@@ -61,9 +60,25 @@ final class ConcreteShapes {
             long[] s = shapes.get(v);
             operandTypes.add(s != null && v.type() instanceof TensorType t ? new TensorType(t.dtype(), Shape.of(s)) : v.type());
         }
-        List<Type> inferred = op.schema().inference().infer(new InferenceContext(op.schema(), operandTypes, resolved(op), op.regions()));
+        // The op's own type inference on the concrete sizes: it finds the sizes the declared type leaves unknown,
+        // and it checks the op at these sizes (a symbolic dim bound to a size the op cannot take, say a channel
+        // count that does not match the weight), which compiled code, trusting every size, would not.
+        List<Type> inferred;
+        try {
+            inferred = op.schema().inference().infer(new InferenceContext(op.schema(), operandTypes, resolved(op), op.regions()));
+        } catch (KilnException e) {
+            throw new KilnException(graphName + " at sizes " + bindings + ": " + op.name() + " (" + op.results() + "): " + e.getMessage(), e);
+        }
         for (int i = 0; i < op.results().size(); i++) {
-            if (inferred.get(i) instanceof TensorType t) shapes.put(op.results().get(i), known(t, op.results().get(i)));
+            Value r = op.results().get(i);
+            if (!(r.type() instanceof TensorType declared)) continue;
+            boolean unknown = declared.shape().dims().stream().anyMatch(d -> d instanceof Dim.Unknown);
+            long[] size = unknown ? known((TensorType) inferred.get(i), r) : known(declared, r);
+            if (!unknown && inferred.get(i) instanceof TensorType t && t.shape().isStatic() && !java.util.Arrays.equals(t.shape().toArray(), size)) {
+                throw new KilnException(graphName + " at sizes " + bindings + ": " + op.name() + " (" + r + ") is declared "
+                        + java.util.Arrays.toString(size) + " but computes " + java.util.Arrays.toString(t.shape().toArray()) + " from its operands");
+            }
+            shapes.put(r, size);
         }
     }
 

@@ -188,22 +188,48 @@ final class VectorF32Windows implements F32Windows {
     @Override
     public int maxRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, int dw, MemorySegment out, long o,
                       int from, int to) {
-        int perChunk = sw == 1 ? L : HALF;
+        if (rows <= 0 || (sw != 1 && sw != 2)) return from;
         long elements = x.byteSize() / 4, lastRow = first + (rows - 1L) * rowStep, reach = (kw - 1L) * dw + L;
+        return sw == 1 ? maxRowUnitStride(x, first, rowStep, rows, kw, dw, out, o, from, to, elements - lastRow - reach)
+                : maxRowStride2(x, first, rowStep, rows, kw, dw, out, o, from, to, elements - lastRow - reach);
+    }
+
+    /**
+     * Stride 1: lane l of a vector starting at output {@code ox} is output {@code ox + l}. {@code limit}: the last
+     * {@code sw*ox} whose vectors stay inside the segment. The fold is written out in place (no helper taking
+     * vectors), so that C2 keeps every vector in registers whatever else it has compiled.
+     */
+    private static int maxRowUnitStride(MemorySegment x, long first, long rowStep, int rows, int kw, int dw, MemorySegment out,
+                                        long o, int from, int to, long limit) {
         int ox = from;
-        if (rows <= 0 || (sw != 1 && sw != 2)) return ox;
-        for (; ox + perChunk <= to && lastRow + (long) sw * ox + reach <= elements; ox += perChunk) {
-            // lane l: the window starting at element sw*ox + l of each row, folded in row-major order
-            // the first tap starts the fold (a vector merged with null would not stay in registers)
-            long at = first + (long) sw * ox;
+        for (; ox + L <= to && ox <= limit; ox += L) {
+            long at = first + ox;
             FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
-            for (int j = 1; j < kw; j++) m = step(m, FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER));
-            for (int i = 1; i < rows; i++) {
-                at += rowStep;
-                for (int j = 0; j < kw; j++) m = step(m, FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER));
+            for (int i = 0; i < rows; i++, at += rowStep) {
+                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                    FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
+                    m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN)));
+                }
             }
-            if (sw == 1) m.intoMemorySegment(out, (o + ox) * 4, ORDER);
-            else m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);
+            m.intoMemorySegment(out, (o + ox) * 4, ORDER);
+        }
+        return ox;
+    }
+
+    /** Stride 2: even lanes hold whole windows, packed into a half-width vector of outputs; as above otherwise. */
+    private static int maxRowStride2(MemorySegment x, long first, long rowStep, int rows, int kw, int dw, MemorySegment out,
+                                     long o, int from, int to, long limit) {
+        int ox = from;
+        for (; ox + HALF <= to && 2L * ox <= limit; ox += HALF) {
+            long at = first + 2L * ox;
+            FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
+            for (int i = 0; i < rows; i++, at += rowStep) {
+                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                    FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
+                    m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN)));
+                }
+            }
+            m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);
         }
         return ox;
     }
