@@ -51,8 +51,8 @@ final class ConcreteShapes {
         boolean unknownResult = op.results().stream().anyMatch(r -> r.type() instanceof TensorType t
                 && t.shape().dims().stream().anyMatch(d -> d instanceof Dim.Unknown));
         if (!op.regions().isEmpty() && !unknownResult) {
-            // a fused group's region is typed with the symbolic sizes: its own ops were checked when it was built
             for (Value r : op.results()) if (r.type() instanceof TensorType t) shapes.put(r, known(t, r));
+            if (op.name().equals("fused_elementwise")) checkFusedGroup(op);
             return;
         }
         List<Type> operandTypes = new ArrayList<>();
@@ -79,6 +79,28 @@ final class ConcreteShapes {
                         + java.util.Arrays.toString(size) + " but computes " + java.util.Arrays.toString(t.shape().toArray()) + " from its operands");
             }
             shapes.put(r, size);
+        }
+    }
+
+    /**
+     * A fused group's region is typed with the symbolic sizes, so its ops are checked here at the concrete ones
+     * (operands that do not broadcast at these sizes, say), and what it yields must have the group's size.
+     */
+    private void checkFusedGroup(Op op) {
+        dev.kiln.ir.Block body = op.regions().get(0);
+        if (body.arguments().size() != op.operandCount()) return;
+        for (int i = 0; i < op.operandCount(); i++) {
+            long[] s = shapes.get(op.operand(i));
+            if (s != null) shapes.put(body.argument(i), s);
+        }
+        for (Op inner : body.ops()) if (!inner.name().equals("yield")) infer(inner);
+        List<Value> ys = body.terminator().operands();
+        for (int i = 0; i < ys.size() && i < op.results().size(); i++) {
+            long[] yielded = shapes.get(ys.get(i)), result = shapes.get(op.results().get(i));
+            if (yielded != null && result != null && !java.util.Arrays.equals(yielded, result)) {
+                throw new KilnException(graphName + " at sizes " + bindings + ": fused_elementwise (" + op.results().get(i)
+                        + ") is declared " + java.util.Arrays.toString(result) + " but computes " + java.util.Arrays.toString(yielded));
+            }
         }
     }
 

@@ -29,6 +29,7 @@ public final class VecKernels {
             for (; i < upper; i += S.length()) vmax = vmax.max(FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER));
             float max = vmax.reduceLanes(VectorOperators.MAX);
             for (; i < cols; i++) max = Math.max(max, x.get(F32, base + i * 4L));
+            if (Float.isInfinite(max)) max = 0;   // as the reference kernel: an infinite max is not subtracted
             FloatVector vsum = FloatVector.zero(S);
             FloatVector vm = FloatVector.broadcast(S, max);
             for (i = 0; i < upper; i += S.length()) {
