@@ -185,25 +185,22 @@ final class VectorF32Windows implements F32Windows {
      * One step of the max fold, {@code later > earlier || later is NaN ? later : earlier}, lanewise: associative
      * when earlier parts stay on the left, so pairing the taps changes no bits.
      */
+    /**
+     * Whole vectors of outputs: with stride 1, lane l of a vector starting at output {@code ox} is output
+     * {@code ox + l}; with stride 2, the even lanes hold whole windows and are packed into a half-width vector of
+     * outputs. The fold is written out in place (no helper taking vectors, no vector merged with null), so that
+     * C2 keeps every vector in registers whatever else it has compiled.
+     */
     @Override
     public int maxRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, int dw, MemorySegment out, long o,
                       int from, int to) {
         if (rows <= 0 || (sw != 1 && sw != 2)) return from;
-        long elements = x.byteSize() / 4, lastRow = first + (rows - 1L) * rowStep, reach = (kw - 1L) * dw + L;
-        return sw == 1 ? maxRowUnitStride(x, first, rowStep, rows, kw, dw, out, o, from, to, elements - lastRow - reach)
-                : maxRowStride2(x, first, rowStep, rows, kw, dw, out, o, from, to, elements - lastRow - reach);
-    }
-
-    /**
-     * Stride 1: lane l of a vector starting at output {@code ox} is output {@code ox + l}. {@code limit}: the last
-     * {@code sw*ox} whose vectors stay inside the segment. The fold is written out in place (no helper taking
-     * vectors), so that C2 keeps every vector in registers whatever else it has compiled.
-     */
-    private static int maxRowUnitStride(MemorySegment x, long first, long rowStep, int rows, int kw, int dw, MemorySegment out,
-                                        long o, int from, int to, long limit) {
+        int perChunk = sw == 1 ? L : HALF;
+        // the last sw*ox whose vectors stay inside the segment
+        long limit = x.byteSize() / 4 - (first + (rows - 1L) * rowStep) - ((kw - 1L) * dw + L);
         int ox = from;
-        for (; ox + L <= to && ox <= limit; ox += L) {
-            long at = first + ox;
+        for (; ox + perChunk <= to && (long) sw * ox <= limit; ox += perChunk) {
+            long at = first + (long) sw * ox;
             FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
             for (int i = 0; i < rows; i++, at += rowStep) {
                 for (int j = i == 0 ? 1 : 0; j < kw; j++) {
@@ -211,25 +208,8 @@ final class VectorF32Windows implements F32Windows {
                     m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN)));
                 }
             }
-            m.intoMemorySegment(out, (o + ox) * 4, ORDER);
-        }
-        return ox;
-    }
-
-    /** Stride 2: even lanes hold whole windows, packed into a half-width vector of outputs; as above otherwise. */
-    private static int maxRowStride2(MemorySegment x, long first, long rowStep, int rows, int kw, int dw, MemorySegment out,
-                                     long o, int from, int to, long limit) {
-        int ox = from;
-        for (; ox + HALF <= to && 2L * ox <= limit; ox += HALF) {
-            long at = first + 2L * ox;
-            FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
-            for (int i = 0; i < rows; i++, at += rowStep) {
-                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
-                    FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
-                    m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN)));
-                }
-            }
-            m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);
+            if (sw == 1) m.intoMemorySegment(out, (o + ox) * 4, ORDER);
+            else m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);
         }
         return ox;
     }
