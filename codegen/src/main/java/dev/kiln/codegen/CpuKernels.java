@@ -1,8 +1,10 @@
 package dev.kiln.codegen;
 
+import dev.kiln.runtime.kernels.ConvPanels;
 import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.DirectPool;
+import dev.kiln.runtime.kernels.PackedA;
 import dev.kiln.runtime.kernels.PackedB;
 import dev.kiln.runtime.kernels.RowEpilogue;
 
@@ -28,6 +30,12 @@ public final class CpuKernels {
     public static void sgemmPacked(int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c, int ldc,
                                    RowEpilogue epilogue) {
         DirectGemm.sgemm(m, n, k, a, lda, b, c, ldc, epilogue);
+    }
+
+    /** One image and group of an f32 convolution with packed filters, then its epilogue per block of channels. */
+    public static void convPackedF32(PackedA filters, ConvPanels.Geometry geometry, MemorySegment image, MemorySegment out,
+                                     RowEpilogue epilogue, long epilogueRows) {
+        DirectConv.packedF32(filters, geometry, image, out, epilogue, epilogueRows);
     }
 
     /** im2col of one f32 image {@code x[c,h,w]} into {@code col[c*kh*kw, oh*ow]}. */

@@ -6,7 +6,10 @@ import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.ConvPanels;
+import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
+import dev.kiln.runtime.kernels.PackedA;
 import dev.kiln.runtime.kernels.PackedB;
 import dev.kiln.runtime.kernels.RowEpilogue;
 
@@ -257,6 +260,14 @@ final class DirectOps {
         if (batch * (depthwise ? 1 : groups) > l.maxUnrolledCalls() || !fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         TensorRef o = TensorRef.of(out);
+        if (!depthwise && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p) && fitsInt(h, wd, oh, ow, cg * h * wd, p + 64)) {
+            ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
+                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
+            l.bind(op.result(), o);
+            packedConv(l, op, geometry, (int) batch, (int) groups, (int) mg, x, w, o,
+                    epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
+            return true;
+        }
         MemorySegment col = pointwise || depthwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
@@ -299,6 +310,38 @@ final class DirectOps {
                 : (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
         l.direct(op.result() + " = " + op.name() + " -> " + how + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
         return true;
+    }
+
+    /**
+     * A convolution with constant filters: each group's filters packed once now ({@link PackedA}), then per image
+     * and group one packed GEMM that unfolds the image straight into its panels ({@link DirectConv#packedF32}) and
+     * runs the epilogue (the generated loop object) per block of finished channels, on the thread that computed them.
+     */
+    private static void packedConv(Lowering l, Op op, ConvPanels.Geometry geometry, int batch, int groups, int mg,
+                                   TensorRef x, TensorRef w, TensorRef o, LoopSpec epilogue) {
+        int kk = geometry.k(), p = geometry.n(), cout = mg * groups;
+        MemorySegment weight = w.fixed().segment().asSlice(w.fixed().offset() * 4, w.bytes());
+        PackedA[] filters = new PackedA[groups];
+        for (int grp = 0; grp < groups; grp++) filters[grp] = PackedA.pack(weight.asSlice((long) grp * mg * kk * 4, (long) mg * kk * 4), mg, kk, kk);
+        String loop = epilogue != null ? l.loopMethod(epilogue) : null;
+        Gen g = l.gen();
+        long imageIn = (long) groups * geometry.imageBytes(), imageOut = (long) cout * p * 4, groupOut = (long) mg * p * 4;
+        for (long img = 0; img < batch; img++) {
+            for (int grp = 0; grp < groups; grp++) {
+                g.constant(filters[grp], PackedA.class);
+                g.constant(geometry, ConvPanels.Geometry.class);
+                l.pushSegment(x, img * imageIn + grp * geometry.imageBytes(), geometry.imageBytes());
+                l.pushSegment(o, img * imageOut + grp * groupOut, groupOut);
+                if (loop != null) l.pushRowLoop(loop);
+                else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+                g.pushLong(img * cout + (long) grp * mg);
+                g.callStatic(CpuKernels.class, "convPackedF32", PackedA.class, ConvPanels.Geometry.class, MemorySegment.class,
+                        MemorySegment.class, RowEpilogue.class, long.class);
+            }
+        }
+        l.direct(op.result() + " = " + op.name() + " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + (long) batch * groups
+                + " (filters packed at compile time, patches unfolded into panels)"
+                + (loop != null ? " + epilogue " + loop + " per row block [" + epilogue.describe() + "]" : ""));
     }
 
     private static boolean pool(Lowering l, Op op) {

@@ -405,8 +405,11 @@ final class Lowering implements Opcodes {
 
     /** Pushes loop method {@code name} as a {@link RowLoop} object (made once, when the program is defined). */
     void pushRowLoop(String name) {
-        int index = loopObjects.size();
-        loopObjects.add(name);
+        int index = loopObjects.indexOf(name);   // one object per loop method, however many calls pass it
+        if (index < 0) {
+            index = loopObjects.size();
+            loopObjects.add(name);
+        }
         g.constant(rowLoops, RowLoop[].class);
         g.pushInt(index);
         g.mv.visitInsn(AALOAD);

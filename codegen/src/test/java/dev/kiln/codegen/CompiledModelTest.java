@@ -175,4 +175,46 @@ class CompiledModelTest {
         assertTrue(model.explain().contains("depthwise 4 channels x 1, 3x3 taps over 17x19 x 1")
                 && model.explain().contains("depthwise 4 channels x 2, 3x3 taps over 9x10 x 1"), model.explain());
     }
+
+    /**
+     * ResNet-style convolutions with constant filters take the packed path (filters packed at compile time, patches
+     * unfolded into panels): "same" 3x3 (the vector path), strided 3x3 and 1x1, grouped, with bias, residual and relu
+     * epilogues run per block of channels, at two batch sizes.
+     */
+    @Test
+    void packedConvolutionsMatchTheInterpreter() {
+        String ir = """
+                graph @res(%x: f32[N, 6, 13, 11]) weights(@w1: f32[24, 6, 3, 3], @b1: f32[24], @w2: f32[24, 12, 3, 3], @w3: f32[32, 24, 1, 1], @w4: f32[32, 24, 3, 3], @b4: f32[32]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [1, 1]} : f32[N, 24, 13, 11]
+                  %1 = relu(%0) : f32[N, 24, 13, 11]
+                  %2 = conv2d(%1, @w2) {padding = [1, 1], groups = 2} : f32[N, 24, 13, 11]
+                  %3 = add(%2, %1) : f32[N, 24, 13, 11]
+                  %4 = relu(%3) : f32[N, 24, 13, 11]
+                  %5 = conv2d(%4, @w3) {stride = [2, 2]} : f32[N, 32, 7, 6]
+                  %6 = conv2d(%4, @w4, @b4) {stride = [2, 2], padding = [1, 1]} : f32[N, 32, 7, 6]
+                  %7 = add(%5, %6) : f32[N, 32, 7, 6]
+                  return(%7)
+                }
+                """;
+        Graph g = IrParser.parse(ir);
+        for (long n : new long[] {1, 3}) {
+            Random random = new Random(90 + n);
+            List<Object> inputs = GraphTesting.randomInputs(g, n, random);
+            Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
+            CompiledModel model = CompiledModel.compile(g, weights);
+            NDArray expected = (NDArray) Interpreter.run(g, inputs, weights).get(0);
+            NDArray got = model.run(inputs.stream().map(o -> (NDArray) o).toList()).get(0);
+            // outputs are sums of ~400 terms of either sign: the f32 error bound scales with the terms, not the result
+            double scale = 0;
+            for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
+            for (long i = 0; i < expected.numel(); i++) {
+                assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "element " + i + " at batch " + n);
+            }
+            if (dev.kiln.runtime.kernels.DirectGemm.usesVectorApi()) {
+                String explain = model.explain();
+                assertTrue(explain.contains("packed conv gemm 24x143x54 x " + n) && explain.contains("packed conv gemm 32x42x24 x " + n)
+                        && explain.contains("packed conv gemm 32x42x216 x " + n), explain);
+            }
+        }
+    }
 }

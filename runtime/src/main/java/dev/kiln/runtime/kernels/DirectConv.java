@@ -92,6 +92,60 @@ public final class DirectConv {
     }
 
     /**
+     * One image (one group) of a convolution as one packed GEMM, {@code out[m, oh*ow] = filters * patches(image)},
+     * with the filters packed ahead of time ({@link PackedA}: {@code m x c*kh*kw}, the weight layout) and the
+     * patches unfolded straight into the GEMM's packed panels ({@link ConvPanels}; a pointwise convolution packs the
+     * image itself), then {@code epilogue} (may be null) on each block of finished output rows (channels),
+     * numbered from {@code epilogueRows} (this image's and group's first channel in the whole output). The image is
+     * {@code c x h x w} and the output {@code m x oh*ow}, contiguous f32 from byte 0 of their segments.
+     */
+    public static void packedF32(PackedA filters, ConvPanels.Geometry g, MemorySegment image, MemorySegment out,
+                                 RowEpilogue epilogue, long epilogueRows) {
+        checkPacked(filters.m(), filters.k(), g, image, out);
+        packed(filters.m(), null, filters, g, image, out, epilogue, epilogueRows);
+    }
+
+    /**
+     * {@link #packedF32(PackedA, ConvPanels.Geometry, MemorySegment, MemorySegment, RowEpilogue, long)} with the
+     * filters ({@code m x c*kh*kw}, contiguous) packed on this call (eager mode, where weights may change).
+     */
+    public static void packedF32(int m, MemorySegment filters, ConvPanels.Geometry g, MemorySegment image,
+                                 MemorySegment out, RowEpilogue epilogue, long epilogueRows) {
+        checkPacked(m, g.k(), g, image, out);
+        DirectGemm.checkMatrix("conv", "filters", filters, m, g.k(), Math.max(1, g.k()), 4);
+        packed(m, filters, null, g, image, out, epilogue, epilogueRows);
+    }
+
+    /**
+     * Whether {@link #packedF32} is the faster way for this output ({@code m} channels of {@code pixels}): the
+     * packed GEMM's condition ({@link DirectGemm#prefersPackedB}).
+     */
+    public static boolean prefersPacked(long m, long pixels) {
+        return m <= Integer.MAX_VALUE && pixels <= Integer.MAX_VALUE && DirectGemm.prefersPackedB((int) m, (int) pixels);
+    }
+
+    private static void packed(int m, MemorySegment a, PackedA pa, ConvPanels.Geometry g, MemorySegment image,
+                               MemorySegment out, RowEpilogue epilogue, long epilogueRows) {
+        int n = g.n(), k = g.k();
+        if (n == 0 || k == 0) {
+            out.asSlice(0, 4L * m * n).fill((byte) 0);
+            if (epilogue != null && m > 0) epilogue.rows(epilogueRows, epilogueRows + m);
+            return;
+        }
+        boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
+        PackedGemm.convolve(m, n, k, a, pa, image, pointwise ? null : g, out, n, epilogue, epilogueRows);
+    }
+
+    private static void checkPacked(int m, int k, ConvPanels.Geometry g, MemorySegment image, MemorySegment out) {
+        if (k != g.k()) throw new KilnException("conv: filters have " + k + " columns, the geometry needs c*kh*kw = " + g.k());
+        long outBytes = 4L * m * g.n();
+        if (image.byteSize() < g.imageBytes() || out.byteSize() < outBytes || !image.isNative() || !out.isNative()) {
+            throw new KilnException("conv: the image needs " + g.imageBytes() + " native bytes (segment has " + image.byteSize()
+                    + ") and the output " + outBytes + " (segment has " + out.byteSize() + ")");
+        }
+    }
+
+    /**
      * Depthwise convolution of one image {@code x[c,h,w]} (contiguous f32): {@code mult} output channels per input
      * channel, {@code out[c*mult, oh, ow]}, output channel {@code oc} reading input channel {@code oc / mult} with
      * filter {@code weight[oc, 1, kh, kw]}; no bias (the caller's epilogue adds it). Each output row accumulates

@@ -19,6 +19,18 @@ interface F32Windows {
                           MemorySegment col);
 
     /**
+     * {@link ConvPanels#packPanel} for a geometry whose patch rows are the image shifted by a constant
+     * ({@link ConvPanels.Geometry#same()}): each panel row is filled a vector at a time, the padding lanes zeroed.
+     */
+    void convPanelSame(ConvPanels.Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to);
+
+    /**
+     * {@code dst[to + k] = x[src + 2k]} for {@code k} from 0 towards {@code n}, whole half-vectors only, as long as
+     * the reads stay inside {@code x}: a stride-2 convolution's patch row. Returns the first {@code k} not done.
+     */
+    int everySecond(MemorySegment x, long src, float[] dst, int to, int n);
+
+    /**
      * Output elements {@code [o, o+n)} of a 2x2 stride-2 max pool row whose windows lie inside the input: output
      * {@code k} is the max, in {@link DirectPool#maxPool2dF32}'s visiting order and semantics, of elements
      * {@code first+2k}, {@code first+2k+1}, {@code first+w+2k}, {@code first+w+2k+1} of {@code x}.

@@ -46,6 +46,9 @@ public final class PackedGemm {
     private static final class Scratch {
         final float[] a = new float[MC_MAX * KC];
         float[] b = new float[0];
+        /** One B panel of a convolution ({@link #convolve}), and A packed whole when it was not packed ahead of time. */
+        final float[] panel = new float[KC * NR];
+        float[] whole = new float[0];
         final MemorySegment edge = Arena.ofAuto().allocate((long) MR * NR * 4, 64);
         boolean busy;
     }
@@ -97,6 +100,90 @@ public final class PackedGemm {
         }
     }
 
+    /** Rows of A a convolution keeps in L2 at once (its block of {@code rows x KC} floats): 512 KB. */
+    private static final int CONV_ROWS = 512;
+
+    /**
+     * {@code C = A * B} for a convolution, B the patch matrix of an image ({@code g}: implicit im2col,
+     * {@link ConvPanels}) or, when {@code g} is null, the image itself ({@code k x n} row-major, a pointwise
+     * convolution). A ({@code m x k}, contiguous) is packed whole up front unless packed ahead of time ({@code pa}).
+     * B is never materialised: each {@code KC x NR} panel is unfolded right before the microkernel sweeps every row
+     * panel of A over it, so it is written and read in L1, and the A block ({@code m x KC}, up to
+     * {@link #CONV_ROWS} rows) stays in L2 across panels. Columns are split over the pool; the epilogue (row numbers
+     * offset by {@code epilogueRows}) runs per block of finished rows. Sizes positive, arguments checked.
+     */
+    static void convolve(int m, int n, int k, MemorySegment a, PackedA pa, MemorySegment image, ConvPanels.Geometry g,
+                         MemorySegment c, int ldc, RowEpilogue epilogue, long epilogueRows) {
+        Scratch s = acquire();
+        try {
+            float[] ap;
+            int mPadded;
+            if (pa != null) {
+                ap = pa.data;
+                mPadded = pa.mPadded;
+            } else {
+                mPadded = PackedB.ceilDiv(m, MR) * MR;
+                long size = (long) mPadded * k;
+                if (size > Integer.MAX_VALUE - 16) throw new KilnException("conv: filters of " + m + " x " + k + " are too large to pack");
+                if (s.whole.length < size) s.whole = new float[(int) size];
+                ap = s.whole;
+                for (int pc = 0; pc < k; pc += KC) packA(a, k, 0, m, pc, Math.min(KC, k - pc), ap, pc * mPadded);
+            }
+            int panels = PackedB.ceilDiv(n, NR);
+            int blocks = PackedB.ceilDiv(m, CONV_ROWS), rowBlock = PackedB.ceilDiv(PackedB.ceilDiv(m, blocks), MR) * MR;
+            if (!(parallel(m, n, k) && panels > 1 && shared(pa == null ? a : null, image, c))) {
+                convColumns(0, panels, m, n, k, ap, mPadded, rowBlock, image, g, c, ldc, epilogue, epilogueRows, s);
+                return;
+            }
+            long minPanels = Math.max(1, CHUNK_MACS / ((long) m * k * NR));
+            Parallel.forRange(panels, minPanels, (p0, p1) -> {
+                Scratch t = acquire();
+                try {
+                    convColumns((int) p0, (int) p1, m, n, k, ap, mPadded, rowBlock, image, g, c, ldc, null, 0, t);
+                } finally {
+                    t.busy = false;
+                }
+            });
+            if (epilogue != null) {
+                Parallel.forRange(m, Math.max(1, Parallel.PARALLEL_THRESHOLD / n),
+                        (r0, r1) -> epilogue.rows(epilogueRows + r0, epilogueRows + r1));
+            }
+        } finally {
+            s.busy = false;
+        }
+    }
+
+    /** Columns of panels {@code [p0, p1)} of a convolution, every row, block by block of rows; see {@link #convolve}. */
+    private static void convColumns(int p0, int p1, int m, int n, int k, float[] ap, int mPadded, int rowBlock,
+                                    MemorySegment image, ConvPanels.Geometry g, MemorySegment c, int ldc,
+                                    RowEpilogue epilogue, long epilogueRows, Scratch s) {
+        float[] panel = s.panel;
+        long ldcBytes = ldc * 4L;
+        for (int ic = 0; ic < m; ic += rowBlock) {
+            int mc = Math.min(rowBlock, m - ic);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean accumulate = pc > 0;
+                for (int jp = p0; jp < p1; jp++) {
+                    int j = jp * NR, nr = Math.min(NR, n - j);
+                    if (g != null) ConvPanels.packPanel(g, image, pc, kc, jp, panel, 0);
+                    else KERNEL.packPanel(image, ((long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int mr = Math.min(MR, mc - ir);
+                        long co = ((long) (ic + ir) * ldc + j) * 4L;
+                        int ao = pc * mPadded + (ic + ir) * kc;
+                        if (mr == MR && nr == NR) {
+                            KERNEL.tile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate);
+                        } else {
+                            edgeTile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate, mr, nr, s.edge);
+                        }
+                    }
+                }
+            }
+            if (epilogue != null) epilogue.rows(epilogueRows + ic, epilogueRows + ic + mc);
+        }
+    }
+
     /** The unchecked body of the PackedB {@code sgemm}, with row blocks of {@code mc} (a multiple of MR). */
     static void compute(int m, int n, int k, MemorySegment a, int lda, PackedB b, MemorySegment c, int ldc,
                         RowEpilogue epilogue, int mc) {
@@ -125,7 +212,7 @@ public final class PackedGemm {
 
     /** Segments confined to the calling thread keep the whole call there. */
     private static boolean shared(MemorySegment a, MemorySegment b, MemorySegment c) {
-        return a.isAccessibleBy(OTHER_THREAD) && (b == null || b.isAccessibleBy(OTHER_THREAD))
+        return (a == null || a.isAccessibleBy(OTHER_THREAD)) && (b == null || b.isAccessibleBy(OTHER_THREAD))
                 && c.isAccessibleBy(OTHER_THREAD);
     }
 
@@ -160,7 +247,7 @@ public final class PackedGemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean accumulate = pc > 0;
-                packA(a, lda, ic, mc, pc, kc, ap);
+                packA(a, lda, ic, mc, pc, kc, ap, 0);
                 for (int jp = 0; jp < panels; jp++) {
                     int j = jp * NR;
                     int bo = pc * nPadded + jp * kc * NR;
@@ -194,11 +281,11 @@ public final class PackedGemm {
 
     /**
      * Packs rows {@code [ic, ic + mc)} and columns {@code [pc, pc + kc)} of A into panels of MR rows, k-major
-     * ({@code ap[panel * kc * MR + p * MR + r]}), rows past the block zero.
+     * from {@code to} ({@code ap[to + panel * kc * MR + p * MR + r]}), rows past the block zero.
      */
-    static void packA(MemorySegment a, int lda, int ic, int mc, int pc, int kc, float[] ap) {
+    static void packA(MemorySegment a, int lda, int ic, int mc, int pc, int kc, float[] ap, int to) {
         for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc;
+            int base = to + ir * kc;
             for (int r = 0; r < MR; r++) {
                 if (ir + r < mc) {
                     long row = ((long) (ic + ir + r) * lda + pc) * 4L;

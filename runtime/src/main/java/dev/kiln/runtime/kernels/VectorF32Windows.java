@@ -1,6 +1,7 @@
 package dev.kiln.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -31,6 +32,8 @@ final class VectorF32Windows implements F32Windows {
     private static final VectorSpecies<Float> H = (VectorSpecies<Float>) VectorSpecies.of(float.class,
             VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final FloatVector ZERO = FloatVector.zero(S);
+    /** Ints as wide as {@link #S}: the bit masks of {@link #convPanelSame}. */
+    private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
 
     VectorF32Windows() {}
 
@@ -69,6 +72,67 @@ final class VectorF32Windows implements F32Windows {
                         zeroEvery(col, dst + xHi, ow, yHi - yLo, tail);
                     }
                     zero(col, row + (long) yHi * ow, (long) (oh - yHi) * ow);
+                }
+            }
+        }
+    }
+
+    /** Per thread: for each tap column, {@code -1} where a panel's pixel reads inside the image horizontally, else 0. */
+    private static final ThreadLocal<int[][]> COLUMN_MASKS = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    @Override
+    public void convPanelSame(ConvPanels.Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to) {
+        int nr = PackedGemm.NR, oh = g.oh(), ow = g.ow(), h = g.h(), w = g.w(), kh = g.kh(), kw = g.kw();
+        int plane = h * w, imageFloats = g.c() * plane;
+        int pix = jp * nr, dst = to;
+        // the horizontal padding of this panel's pixels, per tap column j: bits to keep (-1) or clear (0)
+        int[][] holder = COLUMN_MASKS.get();
+        if (holder[0].length < kw * nr) holder[0] = new int[kw * nr];
+        int[] keep = holder[0];
+        int paddedColumns = 0;
+        for (int j = 0; j < kw; j++) {
+            int shiftW = j - g.pw();
+            int xLo = Math.min(ow, Math.max(0, -shiftW)), xHi = Math.max(xLo, Math.min(ow, w - shiftW));
+            if (xLo > 0 || xHi < ow) paddedColumns |= 1 << Math.min(j, 30);
+            for (int col = 0, x = pix % ow; col < nr; col++, x = x + 1 == ow ? 0 : x + 1) {
+                keep[j * nr + col] = x >= xLo && x < xHi ? -1 : 0;
+            }
+        }
+        int ci = pc / (kh * kw), i = pc / kw % kh, j = pc % kw;
+        for (int p = 0; p < kc; p++, dst += nr) {
+            int shiftH = i - g.ph(), shiftW = j - g.pw();
+            // output rows [yLo, yHi) read inside the image; pixel q reads q + shift
+            int yLo = Math.min(oh, Math.max(0, -shiftH)), yHi = Math.max(yLo, Math.min(oh, h - shiftH));
+            int validFrom = yLo * ow, validTo = yHi * ow, shift = ci * plane + shiftH * w + shiftW;
+            boolean clearColumns = j >= 30 || (paddedColumns & (1 << j)) != 0;
+            // whole vectors inside the valid rows, a column's padding (which reads a neighbour) cleared by a bit mask;
+            // the vectors straddling the first or last valid row go element by element: a masked vector load
+            // (VectorMask from indexInRange) in this loop made C2 compile all of it 3x slower
+            for (int v = 0; v < nr; v += L) {
+                int q = pix + v, from = q + shift;
+                if (q >= validFrom && q + L <= validTo && from >= 0 && from + L <= imageFloats) {
+                    if (clearColumns) {
+                        FloatVector.fromMemorySegment(S, image, from * 4L, ORDER).reinterpretAsInts()
+                                .lanewise(VectorOperators.AND, IntVector.fromArray(IS, keep, j * nr + v))
+                                .reinterpretAsFloats().intoArray(bp, dst + v);
+                    } else {
+                        FloatVector.fromMemorySegment(S, image, from * 4L, ORDER).intoArray(bp, dst + v);
+                    }
+                } else if (q + L <= validFrom || q >= validTo) {
+                    FloatVector.zero(S).intoArray(bp, dst + v);
+                } else {
+                    for (int t = 0; t < L; t++) {
+                        boolean inside = q + t >= validFrom && q + t < validTo && from + t >= 0 && from + t < imageFloats
+                                && keep[j * nr + v + t] != 0;
+                        bp[dst + v + t] = inside ? image.getAtIndex(F32, from + t) : 0f;
+                    }
+                }
+            }
+            if (++j == kw) {
+                j = 0;
+                if (++i == kh) {
+                    i = 0;
+                    ci++;
                 }
             }
         }
@@ -136,6 +200,17 @@ final class VectorF32Windows implements F32Windows {
                 for (; k < n; k++) col.setAtIndex(F32, from + k, 0f);
             }
         }
+    }
+
+    @Override
+    public int everySecond(MemorySegment x, long src, float[] dst, int to, int n) {
+        long lastStart = x.byteSize() / 4 - L;
+        int k = 0;
+        for (; k + HALF <= n && src + 2L * k <= lastStart; k += HALF) {
+            ((FloatVector) FloatVector.fromMemorySegment(S, x, (src + 2L * k) * 4, ORDER).rearrange(PACK).reinterpretShape(H, 0))
+                    .intoArray(dst, to + k);
+        }
+        return k;
     }
 
     @Override

@@ -1,0 +1,126 @@
+package dev.kiln.runtime.kernels;
+
+import dev.kiln.ir.KilnException;
+import java.lang.foreign.MemorySegment;
+
+import static dev.kiln.runtime.Elements.F32;
+
+/**
+ * Implicit im2col: unfolds one f32 image straight into the packed B panels of {@link PackedGemm}, so that a
+ * convolution is one packed GEMM ({@code out[cout, oh*ow] = filters[cout, c*kh*kw] * patches}) with no column
+ * matrix written and read back ({@link PackedGemm#convolve} unfolds each panel right before the microkernel reads
+ * it). Row {@code (ci, i, j)} and column {@code (y, x)} of the patch matrix hold
+ * {@code image[ci, y*sh - ph + i*dh, x*sw - pw + j*dw]}, or 0 in the padding: the same matrix as
+ * {@link DirectConv#im2colF32}. A panel is {@link PackedGemm#NR} columns by up to {@link PackedGemm#KC} rows,
+ * k-major, columns past {@code oh*ow} zero (the layout of {@link PackedGemm#packB}).
+ *
+ * <p>For every tap the ranges of output rows and columns that read inside the image are found once; a panel row
+ * is then filled run by run (a run is the part of the panel in one output row; stride-2 runs a half-vector at a
+ * time), or, for stride 1 and dilation 1 with output rows as long as input rows ("same" convolutions, where a
+ * patch row is the image shifted by a constant), a vector at a time ({@link F32Windows#convPanelSame}).
+ */
+public final class ConvPanels {
+    private ConvPanels() {}
+
+    /**
+     * The geometry of one image's convolution (one group): {@code c} input channels of {@code h x w}, a
+     * {@code kh x kw} kernel with strides, padding and dilations, an {@code oh x ow} output.
+     */
+    public record Geometry(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
+                           int oh, int ow) {
+        public Geometry {
+            if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
+                throw new KilnException("conv: sizes and padding must be >= 0 and strides and dilations >= 1, got c=" + c
+                        + " h=" + h + " w=" + w + " kernel " + kh + "x" + kw + " stride " + sh + "x" + sw + " padding "
+                        + ph + "x" + pw + " dilation " + dh + "x" + dw + " output " + oh + "x" + ow);
+            }
+            if ((long) c * kh * kw > Integer.MAX_VALUE || (long) oh * ow > Integer.MAX_VALUE - PackedGemm.NR
+                    || (long) c * h * w > Integer.MAX_VALUE) {
+                throw new KilnException("conv: image " + c + "x" + h + "x" + w + " with kernel " + kh + "x" + kw
+                        + " and output " + oh + "x" + ow + " is too large for one GEMM");
+            }
+        }
+
+        /** Rows of the patch matrix: {@code c * kh * kw}. */
+        public int k() { return c * kh * kw; }
+
+        /** Columns of the patch matrix: {@code oh * ow}. */
+        public int n() { return oh * ow; }
+
+        /** Bytes of one image: {@code c * h * w} floats. */
+        public long imageBytes() { return 4L * c * h * w; }
+
+        /** Whether patch rows are the image shifted by a constant: stride 1, dilation 1, {@code w == ow}. */
+        boolean same() {
+            return sh == 1 && sw == 1 && dh == 1 && dw == 1 && w == ow;
+        }
+    }
+
+    /**
+     * Packs panel {@code jp} (columns {@code [jp*NR, jp*NR + NR)}) of rows {@code [pc, pc + kc)} of the patch matrix
+     * into {@code bp} from {@code to}, k-major ({@code kc x NR} floats), columns past {@code oh*ow} zero.
+     */
+    static void packPanel(Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to) {
+        F32Windows vector = F32Windows.VECTOR;
+        if (vector != null && g.same()) {
+            vector.convPanelSame(g, image, pc, kc, jp, bp, to);
+            return;
+        }
+        int nr = PackedGemm.NR, n = g.n(), ow = g.ow(), kh = g.kh(), kw = g.kw();
+        long plane = (long) g.h() * g.w();
+        int dst = to;
+        int ci = pc / (kh * kw), i = pc / kw % kh, j = pc % kw;
+        for (int p = 0; p < kc; p++, dst += nr) {
+            long shiftH = (long) i * g.dh() - g.ph(), shiftW = (long) j * g.dw() - g.pw();
+            // output rows [yLo, yHi) and columns [xLo, xHi) read inside the image
+            int yLo = (int) Math.min(g.oh(), Math.max(0, Math.ceilDiv(-shiftH, g.sh())));
+            int yHi = (int) Math.max(yLo, Math.min(g.oh(), Math.floorDiv(g.h() - 1 - shiftH, g.sh()) + 1));
+            int xLo = (int) Math.min(ow, Math.max(0, Math.ceilDiv(-shiftW, g.sw())));
+            int xHi = (int) Math.max(xLo, Math.min(ow, Math.floorDiv(g.w() - 1 - shiftW, g.sw()) + 1));
+            fillRow(image, ci * plane, shiftH, shiftW, g, n, jp * nr, yLo, yHi, xLo, xHi, bp, dst);
+            if (++j == kw) {
+                j = 0;
+                if (++i == kh) {
+                    i = 0;
+                    ci++;
+                }
+            }
+        }
+    }
+
+    /** One panel row: pixels {@code [pix, pix + NR)} of the patch row of a tap, run by run (one run per output row). */
+    private static void fillRow(MemorySegment image, long xPlane, long shiftH, long shiftW, Geometry g, int n, int pix,
+                                int yLo, int yHi, int xLo, int xHi, float[] bp, int dst) {
+        int nr = PackedGemm.NR, ow = g.ow(), sw = g.sw();
+        int y = pix / ow, x = pix - y * ow;
+        for (int col = 0; col < nr; ) {
+            int run = Math.min(nr - col, ow - x);
+            if (pix >= n) {
+                run = nr - col;
+                zero(bp, dst + col, run);
+            } else if (y < yLo || y >= yHi) {
+                zero(bp, dst + col, run);
+            } else {
+                int lo = Math.max(x, xLo), hi = Math.max(lo, Math.min(x + run, xHi));
+                int d = dst + col - x;   // pixel column xo goes to d + xo
+                zero(bp, d + x, lo - x);
+                long src = xPlane + (y * g.sh() + shiftH) * g.w() + shiftW;
+                int xo = lo;
+                if (sw == 2 && F32Windows.VECTOR != null) xo += F32Windows.VECTOR.everySecond(image, src + 2L * lo, bp, d + lo, hi - lo);
+                for (; xo < hi; xo++) bp[d + xo] = image.getAtIndex(F32, src + (long) xo * sw);
+                zero(bp, d + hi, x + run - hi);
+            }
+            col += run;
+            pix += run;
+            x += run;
+            if (x == ow) {
+                x = 0;
+                y++;
+            }
+        }
+    }
+
+    private static void zero(float[] a, int from, int n) {
+        for (int i = 0; i < n; i++) a[from + i] = 0f;
+    }
+}

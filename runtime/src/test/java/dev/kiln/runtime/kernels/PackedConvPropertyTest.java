@@ -1,0 +1,136 @@
+package dev.kiln.runtime.kernels;
+
+import net.jqwik.api.Assume;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static dev.kiln.runtime.Elements.F32;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The packed convolution ({@link ConvPanels}, {@link PackedA}, {@link DirectConv#packedF32}) against im2col: the
+ * panels unfolded from the image must equal the panels packed from {@link DirectConv#im2colF32}'s matrix bit for
+ * bit (every stride, padding, dilation, and the vector path of "same" convolutions), and the convolution must
+ * equal the packed GEMM of the filters and the im2col matrix bit for bit (prepacked filters add the same products
+ * in the same order), with 1 and 2 threads; the epilogue sees every output row once.
+ */
+class PackedConvPropertyTest {
+
+    @Property(tries = 300)
+    void panelsEqualPackedIm2col(@ForAll @IntRange(min = 1, max = 4) int c,
+                                 @ForAll @IntRange(min = 1, max = 40) int h, @ForAll @IntRange(min = 1, max = 40) int w,
+                                 @ForAll @IntRange(min = 1, max = 5) int kh, @ForAll @IntRange(min = 1, max = 5) int kw,
+                                 @ForAll @IntRange(min = 1, max = 3) int sh, @ForAll @IntRange(min = 1, max = 3) int sw,
+                                 @ForAll @IntRange(max = 3) int ph, @ForAll @IntRange(max = 3) int pw,
+                                 @ForAll @IntRange(min = 1, max = 2) int dh, @ForAll @IntRange(min = 1, max = 2) int dw,
+                                 @ForAll boolean unitStride, @ForAll long seed) {
+        if (unitStride) sh = sw = dh = dw = 1;   // half the cases take the vector path when "same"
+        Assume.that(h + 2 * ph >= dh * (kh - 1) + 1 && w + 2 * pw >= dw * (kw - 1) + 1);
+        ConvPanels.Geometry g = geometry(c, h, w, kh, kw, sh, sw, ph, pw, dh, dw);
+        int k = g.k(), n = g.n();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment image = image(arena, g, new Random(seed));
+            MemorySegment col = arena.allocate(4L * k * n);
+            DirectConv.im2colF32(image, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, g.oh(), g.ow(), col);
+            int size = PackedGemm.packedBSize("test", k, n), panels = PackedB.ceilDiv(n, PackedGemm.NR);
+            float[] expected = new float[size], got = new float[size];
+            java.util.Arrays.fill(got, Float.NaN);   // every element must be written
+            PackedGemm.packB(col, n, false, k, n, expected, 0, panels);
+            int nPadded = panels * PackedGemm.NR;
+            for (int pc = 0; pc < k; pc += PackedGemm.KC) {
+                int kc = Math.min(PackedGemm.KC, k - pc);
+                for (int jp = 0; jp < panels; jp++) ConvPanels.packPanel(g, image, pc, kc, jp, got, pc * nPadded + jp * kc * PackedGemm.NR);
+            }
+            for (int i = 0; i < size; i++) {
+                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(got[i])) {
+                    throw new AssertionError("panel float " + i + " of " + size + ": expected " + expected[i] + ", got "
+                            + got[i] + " for " + g);
+                }
+            }
+        }
+    }
+
+    @Property(tries = 60)
+    void convolutionEqualsGemmOfIm2col(@ForAll @IntRange(min = 1, max = 70) int m,
+                                       @ForAll @IntRange(min = 1, max = 40) int c,
+                                       @ForAll @IntRange(min = 1, max = 24) int h, @ForAll @IntRange(min = 1, max = 24) int w,
+                                       @ForAll @IntRange(min = 1, max = 3) int kernel,
+                                       @ForAll @IntRange(min = 1, max = 2) int stride, @ForAll @IntRange(max = 1) int pad,
+                                       @ForAll boolean prepacked, @ForAll @IntRange(min = 1, max = 2) int threads,
+                                       @ForAll long seed) {
+        Assume.that(h + 2 * pad >= kernel && w + 2 * pad >= kernel);
+        ConvPanels.Geometry g = geometry(c, h, w, kernel, kernel, stride, stride, pad, pad, 1, 1);
+        assertConvolutionEqualsGemm(m, g, prepacked, threads, seed);
+    }
+
+    @Example
+    void resNetShapes() {
+        // ResNet-18's stem, a "same" 3x3, a strided 3x3, a pointwise downsample and the last stage
+        assertConvolutionEqualsGemm(64, geometry(3, 56, 56, 7, 7, 2, 2, 3, 3, 1, 1), true, 1, 1);
+        assertConvolutionEqualsGemm(64, geometry(64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), true, 2, 2);
+        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1), false, 1, 3);
+        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 1, 1, 1, 1, 0, 0, 1, 1), true, 2, 4);
+        assertConvolutionEqualsGemm(40, geometry(300, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), true, 1, 5);
+    }
+
+    @Example
+    void mismatchedArgumentsAreRefused() {
+        ConvPanels.Geometry g = geometry(2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1);
+        try (Arena arena = Arena.ofConfined()) {
+            PackedA filters = PackedA.pack(arena.allocate(4L * 4 * 17), 4, 17, 17);
+            MemorySegment image = arena.allocate(g.imageBytes()), out = arena.allocate(4L * 4 * g.n());
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(filters, g, image, out, null, 0));
+            PackedA right = PackedA.pack(arena.allocate(4L * 4 * 18), 4, 18, 18);
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, image.asSlice(4), out, null, 0));
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, image, out.asSlice(4), null, 0));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new ConvPanels.Geometry(2, 5, 5, 3, 3, 0, 1, 1, 1, 1, 1, 5, 5));
+    }
+
+    private static void assertConvolutionEqualsGemm(int m, ConvPanels.Geometry g, boolean prepacked, int threads, long seed) {
+        int k = g.k(), n = g.n();
+        Random r = new Random(seed);
+        int before = Parallel.threads();
+        Parallel.setThreads(threads);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment image = image(arena, g, r);
+            MemorySegment filters = arena.allocate(4L * m * k);
+            for (long i = 0; i < (long) m * k; i++) filters.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
+            MemorySegment col = arena.allocate(4L * k * n);
+            DirectConv.im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
+                    g.oh(), g.ow(), col);
+            MemorySegment expected = arena.allocate(4L * m * n), got = arena.allocate(4L * m * n);
+            PackedGemm.compute(m, n, k, filters, k, col, n, false, expected, n, null);
+            got.fill((byte) 0x7f);
+            int firstRow = 5;   // as for the second image of a batch
+            AtomicIntegerArray seen = new AtomicIntegerArray(firstRow + m);
+            RowEpilogue epilogue = (r0, r1) -> { for (long i = r0; i < r1; i++) seen.incrementAndGet((int) i); };
+            if (prepacked) DirectConv.packedF32(PackedA.pack(filters, m, k, k), g, image, got, epilogue, firstRow);
+            else DirectConv.packedF32(m, filters, g, image, got, epilogue, firstRow);
+            assertEquals(-1L, expected.mismatch(got), "convolution differs from the GEMM of im2col for m=" + m + " " + g);
+            for (int i = 0; i < firstRow + m; i++) assertEquals(i < firstRow ? 0 : 1, seen.get(i), "epilogue calls for row " + i);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    private static ConvPanels.Geometry geometry(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
+        int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1, ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+        return new ConvPanels.Geometry(c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow);
+    }
+
+    private static MemorySegment image(Arena arena, ConvPanels.Geometry g, Random r) {
+        // sized exactly, so reads past the image fail
+        MemorySegment image = arena.allocate(g.imageBytes());
+        for (long i = 0; i < g.imageBytes() / 4; i++) image.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
+        return image;
+    }
+}
