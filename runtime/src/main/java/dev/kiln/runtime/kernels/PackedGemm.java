@@ -53,7 +53,7 @@ public final class PackedGemm {
         boolean busy;
     }
 
-    /** The vector species' tile: {@code "6x32 (Vector API)"} or {@code "4x8 (plain Java)"}. */
+    /** The vector species' tile: {@code "8x32 (Vector API)"} or {@code "4x8 (plain Java)"}. */
     public static String kernel() {
         return MR + "x" + NR + (KERNEL instanceof PlainMicrokernel ? " (plain Java)" : " (Vector API)");
     }

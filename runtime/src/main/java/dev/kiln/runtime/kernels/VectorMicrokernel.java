@@ -15,9 +15,12 @@ import static dev.kiln.runtime.Elements.F32;
  * {@code float[]}: measured in isolation (panels in L1, kc 256, best of 35 rounds, 2-core Zen 5 with AVX-512),
  * array loads reach 95-99% of the FMA peak where the same kernel over native segments reaches 50-85%, and C2
  * removes the array bounds checks from the k loop. {@code MR} is 4 for vectors of at most 8 floats (AVX2: 16
- * registers; 12 accumulators measured at half the speed of 8 under C2, from spills) and 6 for 16 floats (AVX-512:
- * 32 registers; 6 x 2 measured fastest of 4..12 x 2..4). System property {@code kiln.gemm.mr} (4, 6 or 8)
- * overrides it. Each tile method is straight-line vector code with no call taking a vector and no branch: a
+ * registers; 12 accumulators measured at half the speed of 8 under C2, from spills) and 8 for 16 floats (AVX-512:
+ * 32 registers). In isolation 6 x 2 measured fastest of 4..12 x 2..4, but in whole GEMMs of the anchor models'
+ * shapes 8 x 2 wins, since their row counts (a convolution's 64..512 channels, 128-row Transformer activations) are
+ * multiples of 8 and leave no partial row panel (GemmBenchmark, 1 thread, best GFLOP/s, 6 against 8: ResNet-18's
+ * convolutions 125-166 vs 142-166 for 64..256 channels and 71 vs 81 for 512 x 49 x 4608; 1024^3 125 vs 186).
+ * System property {@code kiln.gemm.mr} (4, 6 or 8) overrides it. Each tile method is straight-line vector code with no call taking a vector and no branch: a
  * helper taking vectors (a shared "store or add" method) was measured to cut a full GEMM to a fifth of the
  * kernel's speed, because once the first K block with accumulation deoptimised the kernel, C2's recompilation hit
  * its node-count inlining cutoff, left the helper out of line and boxed the vectors passed to it. Hence the
@@ -33,7 +36,7 @@ final class VectorMicrokernel implements Microkernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private static int chooseMr() {
-        int mr = Integer.getInteger("kiln.gemm.mr", W >= 16 ? 6 : 4);
+        int mr = Integer.getInteger("kiln.gemm.mr", W >= 16 ? 8 : 4);
         if (mr != 4 && mr != 6 && mr != 8) {
             throw new KilnException("kiln.gemm.mr must be 4, 6 or 8, got " + mr);
         }
