@@ -73,10 +73,10 @@ public final class ConvPanels {
         for (int p = 0; p < kc; p++, dst += nr) {
             long shiftH = (long) i * g.dh() - g.ph(), shiftW = (long) j * g.dw() - g.pw();
             // output rows [yLo, yHi) and columns [xLo, xHi) read inside the image
-            int yLo = (int) Math.min(g.oh(), Math.max(0, Math.ceilDiv(-shiftH, g.sh())));
-            int yHi = (int) Math.max(yLo, Math.min(g.oh(), Math.floorDiv(g.h() - 1 - shiftH, g.sh()) + 1));
-            int xLo = (int) Math.min(ow, Math.max(0, Math.ceilDiv(-shiftW, g.sw())));
-            int xHi = (int) Math.max(xLo, Math.min(ow, Math.floorDiv(g.w() - 1 - shiftW, g.sw()) + 1));
+            int yLo = (int) Math.min(g.oh(), Math.max(0, ceilDiv(-shiftH, g.sh())));
+            int yHi = (int) Math.max(yLo, Math.min(g.oh(), floorDiv(g.h() - 1 - shiftH, g.sh()) + 1));
+            int xLo = (int) Math.min(ow, Math.max(0, ceilDiv(-shiftW, g.sw())));
+            int xHi = (int) Math.max(xLo, Math.min(ow, floorDiv(g.w() - 1 - shiftW, g.sw()) + 1));
             fillRow(image, ci * plane, shiftH, shiftW, g, n, jp * nr, yLo, yHi, xLo, xHi, bp, dst);
             if (++j == kw) {
                 j = 0;
@@ -118,6 +118,16 @@ public final class ConvPanels {
                 y++;
             }
         }
+    }
+
+    /** {@code floor(a / b)} for {@code b > 0}; small enough for C2 to inline, unlike {@link Math#floorDiv} here. */
+    private static long floorDiv(long a, int b) {
+        return a >= 0 ? a / b : -((-a + b - 1) / b);
+    }
+
+    /** {@code ceil(a / b)} for {@code b > 0}. */
+    private static long ceilDiv(long a, int b) {
+        return -floorDiv(-a, b);
     }
 
     private static void zero(float[] a, int from, int n) {

@@ -153,34 +153,52 @@ public final class PackedGemm {
         }
     }
 
-    /** Columns of panels {@code [p0, p1)} of a convolution, every row, block by block of rows; see {@link #convolve}. */
+    /** Bytes of packed A small enough for L2 that a convolution finishes each column panel of C before the next. */
+    private static final long CONV_A_IN_L2 = 512 * 1024;
+
+    /**
+     * Columns of panels {@code [p0, p1)} of a convolution, every row; see {@link #convolve}. When all of A fits in
+     * L2 (a convolution with few channels and a large image, ResNet's first stages), panel by panel through every K
+     * block, so the panel's columns of C stay in L1 and the image is read once; otherwise K block by K block, so
+     * each block of A stays in L2 across all panels.
+     */
     private static void convColumns(int p0, int p1, int m, int n, int k, float[] ap, int mPadded, int rowBlock,
                                     MemorySegment image, ConvPanels.Geometry g, MemorySegment c, int ldc,
                                     RowEpilogue epilogue, long epilogueRows, Scratch s) {
-        float[] panel = s.panel;
-        long ldcBytes = ldc * 4L;
+        if ((long) mPadded * k * 4 <= CONV_A_IN_L2) {
+            for (int jp = p0; jp < p1; jp++) {
+                for (int pc = 0; pc < k; pc += KC) convPanel(jp, pc, 0, m, n, k, ap, mPadded, image, g, c, ldc, s);
+            }
+            if (epilogue != null) epilogue.rows(epilogueRows, epilogueRows + m);
+            return;
+        }
         for (int ic = 0; ic < m; ic += rowBlock) {
             int mc = Math.min(rowBlock, m - ic);
             for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                boolean accumulate = pc > 0;
-                for (int jp = p0; jp < p1; jp++) {
-                    int j = jp * NR, nr = Math.min(NR, n - j);
-                    if (g != null) ConvPanels.packPanel(g, image, pc, kc, jp, panel, 0);
-                    else KERNEL.packPanel(image, ((long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = Math.min(MR, mc - ir);
-                        long co = ((long) (ic + ir) * ldc + j) * 4L;
-                        int ao = pc * mPadded + (ic + ir) * kc;
-                        if (mr == MR && nr == NR) {
-                            KERNEL.tile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate);
-                        } else {
-                            edgeTile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate, mr, nr, s.edge);
-                        }
-                    }
-                }
+                for (int jp = p0; jp < p1; jp++) convPanel(jp, pc, ic, mc, n, k, ap, mPadded, image, g, c, ldc, s);
             }
             if (epilogue != null) epilogue.rows(epilogueRows + ic, epilogueRows + ic + mc);
+        }
+    }
+
+    /** Unfolds panel {@code jp} of the K block at {@code pc} and sweeps rows {@code [ic, ic + mc)} of A over it. */
+    private static void convPanel(int jp, int pc, int ic, int mc, int n, int k, float[] ap, int mPadded,
+                                  MemorySegment image, ConvPanels.Geometry g, MemorySegment c, int ldc, Scratch s) {
+        float[] panel = s.panel;
+        long ldcBytes = ldc * 4L;
+        int kc = Math.min(KC, k - pc), j = jp * NR, nr = Math.min(NR, n - j);
+        boolean accumulate = pc > 0;
+        if (g != null) ConvPanels.packPanel(g, image, pc, kc, jp, panel, 0);
+        else KERNEL.packPanel(image, ((long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            long co = ((long) (ic + ir) * ldc + j) * 4L;
+            int ao = pc * mPadded + (ic + ir) * kc;
+            if (mr == MR && nr == NR) {
+                KERNEL.tile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate);
+            } else {
+                edgeTile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate, mr, nr, s.edge);
+            }
         }
     }
 

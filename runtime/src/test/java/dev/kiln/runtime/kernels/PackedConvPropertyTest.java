@@ -79,6 +79,9 @@ class PackedConvPropertyTest {
         assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1), false, 1, 3);
         assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 1, 1, 1, 1, 0, 0, 1, 1), true, 2, 4);
         assertConvolutionEqualsGemm(40, geometry(300, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), true, 1, 5);
+        // packed A past L2's share (K block by K block instead of panel by panel), in one and in two row blocks
+        assertConvolutionEqualsGemm(300, geometry(64, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), true, 1, 6);
+        assertConvolutionEqualsGemm(600, geometry(64, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1), false, 2, 7);
     }
 
     @Example
