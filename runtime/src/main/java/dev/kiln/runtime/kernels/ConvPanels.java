@@ -24,11 +24,16 @@ public final class ConvPanels {
 
     /**
      * The geometry of one image's convolution (one group): {@code c} input channels of {@code h x w}, a
-     * {@code kh x kw} kernel with strides, padding and dilations, an {@code oh x ow} output.
+     * {@code kh x kw} kernel with strides, padding and dilations, an {@code oh x ow} output. Immutable; it keeps the
+     * per-tap tables of the vector path once computed, so generated code that holds one as a constant computes them
+     * once.
      */
-    public record Geometry(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw,
-                           int oh, int ow) {
-        public Geometry {
+    public static final class Geometry {
+        private final int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+        /** {@link Taps} of a {@link #same()} geometry, made on first use (racy but idempotent: Taps is immutable). */
+        private Taps taps;
+
+        public Geometry(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
             if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
                 throw new KilnException("conv: sizes and padding must be >= 0 and strides and dilations >= 1, got c=" + c
                         + " h=" + h + " w=" + w + " kernel " + kh + "x" + kw + " stride " + sh + "x" + sw + " padding "
@@ -39,7 +44,23 @@ public final class ConvPanels {
                 throw new KilnException("conv: image " + c + "x" + h + "x" + w + " with kernel " + kh + "x" + kw
                         + " and output " + oh + "x" + ow + " is too large for one GEMM");
             }
+            this.c = c; this.h = h; this.w = w; this.kh = kh; this.kw = kw; this.sh = sh; this.sw = sw;
+            this.ph = ph; this.pw = pw; this.dh = dh; this.dw = dw; this.oh = oh; this.ow = ow;
         }
+
+        public int c() { return c; }
+        public int h() { return h; }
+        public int w() { return w; }
+        public int kh() { return kh; }
+        public int kw() { return kw; }
+        public int sh() { return sh; }
+        public int sw() { return sw; }
+        public int ph() { return ph; }
+        public int pw() { return pw; }
+        public int dh() { return dh; }
+        public int dw() { return dw; }
+        public int oh() { return oh; }
+        public int ow() { return ow; }
 
         /** Rows of the patch matrix: {@code c * kh * kw}. */
         public int k() { return c * kh * kw; }
@@ -53,6 +74,55 @@ public final class ConvPanels {
         /** Whether patch rows are the image shifted by a constant: stride 1, dilation 1, {@code w == ow}. */
         boolean same() {
             return sh == 1 && sw == 1 && dh == 1 && dw == 1 && w == ow;
+        }
+
+        Taps taps() {
+            Taps t = taps;
+            if (t == null) taps = t = new Taps(this);
+            return t;
+        }
+
+        @Override
+        public String toString() {
+            return "conv " + c + "x" + h + "x" + w + " kernel " + kh + "x" + kw + " stride " + sh + "x" + sw + " padding "
+                    + ph + "x" + pw + " dilation " + dh + "x" + dw + " -> " + oh + "x" + ow;
+        }
+    }
+
+    /**
+     * Per patch row (tap) of a {@link Geometry#same()} geometry: pixel {@code q} reads image element
+     * {@code q + shift[row]}, inside the image vertically for {@code q} in {@code [rowsFrom[row], rowsTo[row])},
+     * and horizontally as tap column {@code column[row]} allows (see {@link F32Windows#convPanelSame}); plus the
+     * bounds over all rows, which tell a panel that needs no vertical checks at all.
+     */
+    static final class Taps {
+        final int[] shift, rowsFrom, rowsTo, column;
+        final int maxRowsFrom, minRowsTo, minShift, maxShift;
+
+        Taps(Geometry g) {
+            int k = g.k();
+            shift = new int[k];
+            rowsFrom = new int[k];
+            rowsTo = new int[k];
+            column = new int[k];
+            int plane = g.h * g.w, maxFrom = 0, minTo = Integer.MAX_VALUE, minS = Integer.MAX_VALUE, maxS = Integer.MIN_VALUE;
+            for (int row = 0; row < k; row++) {
+                int ci = row / (g.kh * g.kw), i = row / g.kw % g.kh, j = row % g.kw;
+                int shiftH = i - g.ph, shiftW = j - g.pw;
+                int yLo = Math.min(g.oh, Math.max(0, -shiftH)), yHi = Math.max(yLo, Math.min(g.oh, g.h - shiftH));
+                shift[row] = ci * plane + shiftH * g.w + shiftW;
+                rowsFrom[row] = yLo * g.ow;
+                rowsTo[row] = yHi * g.ow;
+                column[row] = j;
+                maxFrom = Math.max(maxFrom, rowsFrom[row]);
+                minTo = Math.min(minTo, rowsTo[row]);
+                minS = Math.min(minS, shift[row]);
+                maxS = Math.max(maxS, shift[row]);
+            }
+            maxRowsFrom = maxFrom;
+            minRowsTo = k == 0 ? 0 : minTo;
+            minShift = minS;
+            maxShift = maxS;
         }
     }
 

@@ -82,57 +82,55 @@ final class VectorF32Windows implements F32Windows {
 
     @Override
     public void convPanelSame(ConvPanels.Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to) {
-        int nr = PackedGemm.NR, oh = g.oh(), ow = g.ow(), h = g.h(), w = g.w(), kh = g.kh(), kw = g.kw();
-        int plane = h * w, imageFloats = g.c() * plane;
-        int pix = jp * nr, dst = to;
+        ConvPanels.Taps taps = g.taps();
+        int nr = PackedGemm.NR, ow = g.ow(), w = g.w(), kw = g.kw();
+        int imageFloats = g.c() * g.h() * w;
+        int pix = jp * nr;
         // the horizontal padding of this panel's pixels, per tap column j: bits to keep (-1) or clear (0)
         int[][] holder = COLUMN_MASKS.get();
         if (holder[0].length < kw * nr) holder[0] = new int[kw * nr];
         int[] keep = holder[0];
-        int paddedColumns = 0;
         for (int j = 0; j < kw; j++) {
             int shiftW = j - g.pw();
             int xLo = Math.min(ow, Math.max(0, -shiftW)), xHi = Math.max(xLo, Math.min(ow, w - shiftW));
-            if (xLo > 0 || xHi < ow) paddedColumns |= 1 << Math.min(j, 30);
             for (int col = 0, x = pix % ow; col < nr; col++, x = x + 1 == ow ? 0 : x + 1) {
                 keep[j * nr + col] = x >= xLo && x < xHi ? -1 : 0;
             }
         }
-        int ci = pc / (kh * kw), i = pc / kw % kh, j = pc % kw;
-        for (int p = 0; p < kc; p++, dst += nr) {
-            int shiftH = i - g.ph(), shiftW = j - g.pw();
-            // output rows [yLo, yHi) read inside the image; pixel q reads q + shift
-            int yLo = Math.min(oh, Math.max(0, -shiftH)), yHi = Math.max(yLo, Math.min(oh, h - shiftH));
-            int validFrom = yLo * ow, validTo = yHi * ow, shift = ci * plane + shiftH * w + shiftW;
-            boolean clearColumns = j >= 30 || (paddedColumns & (1 << j)) != 0;
-            // whole vectors inside the valid rows, a column's padding (which reads a neighbour) cleared by a bit mask;
-            // the vectors straddling the first or last valid row go element by element: a masked vector load
+        int[] shift = taps.shift, column = taps.column;
+        if (pix >= taps.maxRowsFrom && pix + nr <= taps.minRowsTo && pix + taps.minShift >= 0
+                && pix + nr + taps.maxShift <= imageFloats) {
+            // every tap reads this panel's pixels inside the image's rows: two loads, masks and stores per tap
+            for (int p = 0, dst = to; p < kc; p++, dst += nr) {
+                long from = (pix + shift[pc + p]) * 4L;
+                int mask = column[pc + p] * nr;
+                for (int v = 0; v < nr; v += L) {
+                    FloatVector.fromMemorySegment(S, image, from + v * 4L, ORDER).reinterpretAsInts()
+                            .lanewise(VectorOperators.AND, IntVector.fromArray(IS, keep, mask + v))
+                            .reinterpretAsFloats().intoArray(bp, dst + v);
+                }
+            }
+            return;
+        }
+        int[] rowsFrom = taps.rowsFrom, rowsTo = taps.rowsTo;
+        for (int p = 0, dst = to; p < kc; p++, dst += nr) {
+            int validFrom = rowsFrom[pc + p], validTo = rowsTo[pc + p], mask = column[pc + p] * nr, s = shift[pc + p];
+            // a vector straddling the first or last valid row goes element by element: a masked vector load
             // (VectorMask from indexInRange) in this loop made C2 compile all of it 3x slower
             for (int v = 0; v < nr; v += L) {
-                int q = pix + v, from = q + shift;
+                int q = pix + v, from = q + s;
                 if (q >= validFrom && q + L <= validTo && from >= 0 && from + L <= imageFloats) {
-                    if (clearColumns) {
-                        FloatVector.fromMemorySegment(S, image, from * 4L, ORDER).reinterpretAsInts()
-                                .lanewise(VectorOperators.AND, IntVector.fromArray(IS, keep, j * nr + v))
-                                .reinterpretAsFloats().intoArray(bp, dst + v);
-                    } else {
-                        FloatVector.fromMemorySegment(S, image, from * 4L, ORDER).intoArray(bp, dst + v);
-                    }
+                    FloatVector.fromMemorySegment(S, image, from * 4L, ORDER).reinterpretAsInts()
+                            .lanewise(VectorOperators.AND, IntVector.fromArray(IS, keep, mask + v))
+                            .reinterpretAsFloats().intoArray(bp, dst + v);
                 } else if (q + L <= validFrom || q >= validTo) {
                     FloatVector.zero(S).intoArray(bp, dst + v);
                 } else {
                     for (int t = 0; t < L; t++) {
                         boolean inside = q + t >= validFrom && q + t < validTo && from + t >= 0 && from + t < imageFloats
-                                && keep[j * nr + v + t] != 0;
+                                && keep[mask + v + t] != 0;
                         bp[dst + v + t] = inside ? image.getAtIndex(F32, from + t) : 0f;
                     }
-                }
-            }
-            if (++j == kw) {
-                j = 0;
-                if (++i == kh) {
-                    i = 0;
-                    ci++;
                 }
             }
         }
