@@ -32,10 +32,11 @@ public final class CpuKernels {
         DirectGemm.sgemm(m, n, k, a, lda, b, c, ldc, epilogue);
     }
 
-    /** One image and group of an f32 convolution with packed filters, then its epilogue per block of channels. */
-    public static void convPackedF32(PackedA filters, ConvPanels.Geometry geometry, MemorySegment image, MemorySegment out,
-                                     RowEpilogue epilogue, long epilogueRows) {
-        DirectConv.packedF32(filters, geometry, image, out, epilogue, epilogueRows);
+    /** One group of an f32 convolution over a batch of images with packed filters, then its epilogue per block of channels. */
+    public static void convPackedF32(PackedA filters, ConvPanels.Geometry geometry, int images, MemorySegment x, long imageStride,
+                                     MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
+                                     long epilogueImageRows) {
+        DirectConv.packedF32(filters, geometry, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
     }
 
     /** im2col of one f32 image {@code x[c,h,w]} into {@code col[c*kh*kw, oh*ow]}. */

@@ -257,10 +257,11 @@ final class DirectOps {
         long oh = out.shape()[2], ow = out.shape()[3];
         long mg = cout / groups, kk = cg * kh * kw, p = oh * ow;
         boolean depthwise = groups > 1 && cg == 1;
-        if (batch * (depthwise ? 1 : groups) > l.maxUnrolledCalls() || !fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
+        if (!fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         TensorRef o = TensorRef.of(out);
-        if (!depthwise && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p) && fitsInt(h, wd, oh, ow, cg * h * wd, p + 64)) {
+        if (!depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
+                && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64)) {
             ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
                     (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
             l.bind(op.result(), o);
@@ -268,6 +269,7 @@ final class DirectOps {
                     epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
             return true;
         }
+        if (batch * (depthwise ? 1 : groups) > l.maxUnrolledCalls()) return false;
         MemorySegment col = pointwise || depthwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
@@ -313,9 +315,9 @@ final class DirectOps {
     }
 
     /**
-     * A convolution with constant filters: each group's filters packed once now ({@link PackedA}), then per image
-     * and group one packed GEMM that unfolds the image straight into its panels ({@link DirectConv#packedF32}) and
-     * runs the epilogue (the generated loop object) per block of finished channels, on the thread that computed them.
+     * A convolution with constant filters: each group's filters packed once now ({@link PackedA}), then per group one
+     * packed GEMM over the whole batch that unfolds the images straight into its panels ({@link DirectConv#packedF32})
+     * and runs the epilogue (the generated loop object) per block of finished channels.
      */
     private static void packedConv(Lowering l, Op op, ConvPanels.Geometry geometry, int batch, int groups, int mg,
                                    TensorRef x, TensorRef w, TensorRef o, LoopSpec epilogue) {
@@ -325,21 +327,23 @@ final class DirectOps {
         for (int grp = 0; grp < groups; grp++) filters[grp] = PackedA.pack(weight.asSlice((long) grp * mg * kk * 4, (long) mg * kk * 4), mg, kk, kk);
         String loop = epilogue != null ? l.loopMethod(epilogue) : null;
         Gen g = l.gen();
-        long imageIn = (long) groups * geometry.imageBytes(), imageOut = (long) cout * p * 4, groupOut = (long) mg * p * 4;
-        for (long img = 0; img < batch; img++) {
-            for (int grp = 0; grp < groups; grp++) {
-                g.constant(filters[grp], PackedA.class);
-                g.constant(geometry, ConvPanels.Geometry.class);
-                l.pushSegment(x, img * imageIn + grp * geometry.imageBytes(), geometry.imageBytes());
-                l.pushSegment(o, img * imageOut + grp * groupOut, groupOut);
-                if (loop != null) l.pushRowLoop(loop);
-                else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
-                g.pushLong(img * cout + (long) grp * mg);
-                g.callStatic(CpuKernels.class, "convPackedF32", PackedA.class, ConvPanels.Geometry.class, MemorySegment.class,
-                        MemorySegment.class, RowEpilogue.class, long.class);
-            }
+        long imageIn = (long) groups * geometry.imageBytes() / 4, groupOut = (long) mg * p;
+        for (int grp = 0; grp < groups; grp++) {
+            g.constant(filters[grp], PackedA.class);
+            g.constant(geometry, ConvPanels.Geometry.class);
+            g.pushInt(batch);
+            l.pushSegment(x, grp * geometry.imageBytes(), x.bytes() - grp * geometry.imageBytes());
+            g.pushLong(imageIn);
+            l.pushSegment(o, grp * groupOut * 4, o.bytes() - grp * groupOut * 4);
+            g.pushLong((long) cout * p);
+            if (loop != null) l.pushRowLoop(loop);
+            else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+            g.pushLong((long) grp * mg);
+            g.pushLong(cout);
+            g.callStatic(CpuKernels.class, "convPackedF32", PackedA.class, ConvPanels.Geometry.class, int.class, MemorySegment.class,
+                    long.class, MemorySegment.class, long.class, RowEpilogue.class, long.class, long.class);
         }
-        l.direct(op.result() + " = " + op.name() + " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + (long) batch * groups
+        l.direct(op.result() + " = " + op.name() + " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + batch + " images x " + groups + " group(s)"
                 + " (filters packed at compile time, patches unfolded into panels)"
                 + (loop != null ? " + epilogue " + loop + " per row block [" + epilogue.describe() + "]" : ""));
     }

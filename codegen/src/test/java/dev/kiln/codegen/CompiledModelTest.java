@@ -212,8 +212,8 @@ class CompiledModelTest {
             }
             if (dev.kiln.runtime.kernels.DirectGemm.usesVectorApi()) {
                 String explain = model.explain();
-                assertTrue(explain.contains("packed conv gemm 24x143x54 x " + n) && explain.contains("packed conv gemm 32x42x24 x " + n)
-                        && explain.contains("packed conv gemm 32x42x216 x " + n), explain);
+                assertTrue(explain.contains("packed conv gemm 24x143x54 x " + n + " images x 1 group(s)")
+                        && explain.contains("packed conv gemm 32x42x24 x " + n + " images") && explain.contains("packed conv gemm 32x42x216 x " + n), explain);
             }
         }
     }

@@ -128,12 +128,13 @@ public final class ConvPanels {
 
     /**
      * Packs panel {@code jp} (columns {@code [jp*NR, jp*NR + NR)}) of rows {@code [pc, pc + kc)} of the patch matrix
-     * into {@code bp} from {@code to}, k-major ({@code kc x NR} floats), columns past {@code oh*ow} zero.
+     * of the image at element {@code base} of {@code image} into {@code bp} from {@code to}, k-major
+     * ({@code kc x NR} floats), columns past {@code oh*ow} zero.
      */
-    static void packPanel(Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to) {
+    static void packPanel(Geometry g, MemorySegment image, long base, int pc, int kc, int jp, float[] bp, int to) {
         F32Windows vector = F32Windows.VECTOR;
         if (vector != null && g.same()) {
-            vector.convPanelSame(g, image, pc, kc, jp, bp, to);
+            vector.convPanelSame(g, image, base, pc, kc, jp, bp, to);
             return;
         }
         int nr = PackedGemm.NR, n = g.n(), ow = g.ow(), kh = g.kh(), kw = g.kw();
@@ -147,7 +148,7 @@ public final class ConvPanels {
             int yHi = (int) Math.max(yLo, Math.min(g.oh(), floorDiv(g.h() - 1 - shiftH, g.sh()) + 1));
             int xLo = (int) Math.min(ow, Math.max(0, ceilDiv(-shiftW, g.sw())));
             int xHi = (int) Math.max(xLo, Math.min(ow, floorDiv(g.w() - 1 - shiftW, g.sw()) + 1));
-            fillRow(image, ci * plane, shiftH, shiftW, g, n, jp * nr, yLo, yHi, xLo, xHi, bp, dst);
+            fillRow(image, base + ci * plane, shiftH, shiftW, g, n, jp * nr, yLo, yHi, xLo, xHi, bp, dst);
             if (++j == kw) {
                 j = 0;
                 if (++i == kh) {

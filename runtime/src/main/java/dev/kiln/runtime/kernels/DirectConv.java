@@ -92,28 +92,33 @@ public final class DirectConv {
     }
 
     /**
-     * One image (one group) of a convolution as one packed GEMM, {@code out[m, oh*ow] = filters * patches(image)},
-     * with the filters packed ahead of time ({@link PackedA}: {@code m x c*kh*kw}, the weight layout) and the
-     * patches unfolded straight into the GEMM's packed panels ({@link ConvPanels}; a pointwise convolution packs the
-     * image itself), then {@code epilogue} (may be null) on each block of finished output rows (channels),
-     * numbered from {@code epilogueRows} (this image's and group's first channel in the whole output). The image is
-     * {@code c x h x w} and the output {@code m x oh*ow}, contiguous f32 from byte 0 of their segments.
+     * A convolution (one group) of {@code images} images as one packed GEMM,
+     * {@code out_i[m, oh*ow] = filters * patches(image_i)}, with the filters packed ahead of time ({@link PackedA}:
+     * {@code m x c*kh*kw}, the weight layout) and the patches unfolded straight into the GEMM's packed panels
+     * ({@link ConvPanels}; a pointwise convolution packs the image itself). Image {@code i} ({@code c x h x w}) starts
+     * at element {@code i * imageStride} of {@code x}, its output ({@code m x oh*ow}) at element
+     * {@code i * outStride} of {@code out}; f32, native segments. Then {@code epilogue} (may be null) runs on each
+     * block of finished output rows (channels), row {@code r} of image {@code i} numbered
+     * {@code epilogueRows + i * epilogueImageRows + r} (rows of the whole output when the images are a batch).
      */
-    public static void packedF32(PackedA filters, ConvPanels.Geometry g, MemorySegment image, MemorySegment out,
-                                 RowEpilogue epilogue, long epilogueRows) {
-        checkPacked(filters.m(), filters.k(), g, image, out);
-        packed(filters.m(), null, filters, g, image, out, epilogue, epilogueRows);
+    public static void packedF32(PackedA filters, ConvPanels.Geometry g, int images, MemorySegment x, long imageStride,
+                                 MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
+                                 long epilogueImageRows) {
+        checkPacked(filters.m(), filters.k(), g, images, x, imageStride, out, outStride);
+        packed(filters.m(), null, filters, g, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
     }
 
     /**
-     * {@link #packedF32(PackedA, ConvPanels.Geometry, MemorySegment, MemorySegment, RowEpilogue, long)} with the
-     * filters ({@code m x c*kh*kw}, contiguous) packed on this call (eager mode, where weights may change).
+     * {@link #packedF32(PackedA, ConvPanels.Geometry, int, MemorySegment, long, MemorySegment, long, RowEpilogue,
+     * long, long)} with the filters ({@code m x c*kh*kw}, contiguous) packed on this call (eager mode, where weights
+     * may change).
      */
-    public static void packedF32(int m, MemorySegment filters, ConvPanels.Geometry g, MemorySegment image,
-                                 MemorySegment out, RowEpilogue epilogue, long epilogueRows) {
-        checkPacked(m, g.k(), g, image, out);
+    public static void packedF32(int m, MemorySegment filters, ConvPanels.Geometry g, int images, MemorySegment x,
+                                 long imageStride, MemorySegment out, long outStride, RowEpilogue epilogue,
+                                 long epilogueRows, long epilogueImageRows) {
+        checkPacked(m, g.k(), g, images, x, imageStride, out, outStride);
         DirectGemm.checkMatrix("conv", "filters", filters, m, g.k(), Math.max(1, g.k()), 4);
-        packed(m, filters, null, g, image, out, epilogue, epilogueRows);
+        packed(m, filters, null, g, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
     }
 
     /**
@@ -124,24 +129,36 @@ public final class DirectConv {
         return m <= Integer.MAX_VALUE && pixels <= Integer.MAX_VALUE && DirectGemm.prefersPackedB((int) m, (int) pixels);
     }
 
-    private static void packed(int m, MemorySegment a, PackedA pa, ConvPanels.Geometry g, MemorySegment image,
-                               MemorySegment out, RowEpilogue epilogue, long epilogueRows) {
+    private static void packed(int m, MemorySegment a, PackedA pa, ConvPanels.Geometry g, int images, MemorySegment x,
+                               long imageStride, MemorySegment out, long outStride, RowEpilogue epilogue,
+                               long epilogueRows, long epilogueImageRows) {
         int n = g.n(), k = g.k();
+        if (m == 0 || images == 0) return;
         if (n == 0 || k == 0) {
-            out.asSlice(0, 4L * m * n).fill((byte) 0);
-            if (epilogue != null && m > 0) epilogue.rows(epilogueRows, epilogueRows + m);
+            for (long i = 0; i < images; i++) {
+                out.asSlice(4L * i * outStride, 4L * m * n).fill((byte) 0);
+                if (epilogue != null) epilogue.rows(epilogueRows + i * epilogueImageRows, epilogueRows + i * epilogueImageRows + m);
+            }
             return;
         }
         boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
-        PackedGemm.convolve(m, n, k, a, pa, image, pointwise ? null : g, out, n, epilogue, epilogueRows);
+        PackedGemm.convolve(m, n, k, a, pa, images, x, imageStride, pointwise ? null : g, out, outStride, epilogue,
+                epilogueRows, epilogueImageRows);
     }
 
-    private static void checkPacked(int m, int k, ConvPanels.Geometry g, MemorySegment image, MemorySegment out) {
+    private static void checkPacked(int m, int k, ConvPanels.Geometry g, int images, MemorySegment x, long imageStride,
+                                    MemorySegment out, long outStride) {
         if (k != g.k()) throw new KilnException("conv: filters have " + k + " columns, the geometry needs c*kh*kw = " + g.k());
-        long outBytes = 4L * m * g.n();
-        if (image.byteSize() < g.imageBytes() || out.byteSize() < outBytes || !image.isNative() || !out.isNative()) {
-            throw new KilnException("conv: the image needs " + g.imageBytes() + " native bytes (segment has " + image.byteSize()
-                    + ") and the output " + outBytes + " (segment has " + out.byteSize() + ")");
+        long outFloats = (long) m * g.n();
+        if (images < 0 || imageStride < 0 || outStride < outFloats) {
+            throw new KilnException("conv: " + images + " images with strides " + imageStride + " (input) and " + outStride
+                    + " (output) elements; the output stride must be at least " + outFloats);
+        }
+        long xBytes = images == 0 ? 0 : 4L * (images - 1) * imageStride + g.imageBytes();
+        long outBytes = images == 0 ? 0 : 4L * ((images - 1) * outStride + outFloats);
+        if (x.byteSize() < xBytes || out.byteSize() < outBytes || !x.isNative() || !out.isNative()) {
+            throw new KilnException("conv: " + images + " images need " + xBytes + " native bytes of input (segment has "
+                    + x.byteSize() + ") and " + outBytes + " of output (segment has " + out.byteSize() + ")");
         }
     }
 

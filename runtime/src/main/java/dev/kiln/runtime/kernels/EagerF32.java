@@ -23,7 +23,7 @@ public final class EagerF32 {
     private EagerF32() {}
 
     /**
-     * {@code conv2d} as one packed GEMM per image and group with the patches unfolded straight into its panels
+     * {@code conv2d} as one packed GEMM per group over the batch with the patches unfolded straight into its panels
      * ({@link DirectConv#packedF32}) where that kernel suits the shape, else through im2col (none for pointwise
      * convolutions) and {@link DirectGemm}, or the depthwise kernel when every group has one input channel; plus
      * bias.
@@ -39,13 +39,18 @@ public final class EagerF32 {
         if (out.numel() == 0) return out;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         boolean depthwise = groups > 1 && cg == 1;
-        boolean packed = !depthwise && DirectConv.prefersPacked(mg, p) && fitsInt(cg * h * wd, p + 64);
+        boolean packed = !depthwise && DirectConv.prefersPacked(mg, p) && fitsInt(cg * h * wd, p + 64, batch);
         ConvPanels.Geometry geometry = packed ? new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw,
                 (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow) : null;
         MemorySegment col = pointwise || depthwise || packed ? null : scratch(kk * p * 4);
         MemorySegment xs = whole(x), ws = whole(w), os = out.segment();
         long imageIn = cin * h * wd * 4, groupIn = cg * h * wd * 4, imageOut = cout * p * 4;
-        for (long img = 0; img < batch; img++) {
+        for (long grp = 0; packed && grp < groups; grp++) {
+            // the whole batch in one call per group; filters packed per call (eager weights may change between calls)
+            DirectConv.packedF32((int) mg, ws.asSlice(grp * mg * kk * 4, mg * kk * 4), geometry, (int) batch,
+                    xs.asSlice(grp * groupIn), cin * h * wd, os.asSlice(grp * mg * p * 4), cout * p, null, 0, 0);
+        }
+        for (long img = 0; img < (packed ? 0 : batch); img++) {
             if (depthwise) {
                 DirectConv.depthwiseF32(xs.asSlice(img * imageIn, imageIn), (int) cin, (int) h, (int) wd, (int) kh, (int) kw,
                         (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg,
@@ -53,12 +58,6 @@ public final class EagerF32 {
             }
             for (long grp = 0; grp < (depthwise ? 0 : groups); grp++) {
                 MemorySegment image = xs.asSlice(img * imageIn + grp * groupIn, groupIn), b = image;
-                if (packed) {
-                    // filters packed per call (eager weights may change between calls), patches unfolded into panels
-                    DirectConv.packedF32((int) mg, ws.asSlice(grp * mg * kk * 4, mg * kk * 4), geometry, image,
-                            os.asSlice(img * imageOut + grp * mg * p * 4, mg * p * 4), null, 0);
-                    continue;
-                }
                 if (col != null) {
                     DirectConv.im2colF32(image, (int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0], (int) stride[1],
                             (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow, col);

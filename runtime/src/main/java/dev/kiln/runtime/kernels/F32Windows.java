@@ -22,7 +22,7 @@ interface F32Windows {
      * {@link ConvPanels#packPanel} for a geometry whose patch rows are the image shifted by a constant
      * ({@link ConvPanels.Geometry#same()}): each panel row is filled a vector at a time, the padding lanes zeroed.
      */
-    void convPanelSame(ConvPanels.Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to);
+    void convPanelSame(ConvPanels.Geometry g, MemorySegment image, long base, int pc, int kc, int jp, float[] bp, int to);
 
     /**
      * {@code dst[to + k] = x[src + 2k]} for {@code k} from 0 towards {@code n}, whole half-vectors only, as long as

@@ -49,6 +49,7 @@ public final class PackedGemm {
         /** One B panel of a convolution ({@link #convolve}), and A packed whole when it was not packed ahead of time. */
         final float[] panel = new float[KC * NR];
         float[] whole = new float[0];
+        final ConvColumns conv = new ConvColumns();
         final MemorySegment edge = Arena.ofAuto().allocate((long) MR * NR * 4, 64);
         boolean busy;
     }
@@ -104,16 +105,20 @@ public final class PackedGemm {
     private static final int CONV_ROWS = 512;
 
     /**
-     * {@code C = A * B} for a convolution, B the patch matrix of an image ({@code g}: implicit im2col,
-     * {@link ConvPanels}) or, when {@code g} is null, the image itself ({@code k x n} row-major, a pointwise
-     * convolution). A ({@code m x k}, contiguous) is packed whole up front unless packed ahead of time ({@code pa}).
-     * B is never materialised: each {@code KC x NR} panel is unfolded right before the microkernel sweeps every row
-     * panel of A over it, so it is written and read in L1, and the A block ({@code m x KC}, up to
-     * {@link #CONV_ROWS} rows) stays in L2 across panels. Columns are split over the pool; the epilogue (row numbers
-     * offset by {@code epilogueRows}) runs per block of finished rows. Sizes positive, arguments checked.
+     * {@code C = A * B} for a convolution of {@code images} images, B each image's patch matrix ({@code g}: implicit
+     * im2col, {@link ConvPanels}) or, when {@code g} is null, the image itself ({@code k x n} row-major, a pointwise
+     * convolution). Image {@code i} starts at element {@code i * imageStride} of {@code image} and its output
+     * ({@code m x n}, row stride {@code n}) at element {@code i * outStride} of {@code c}. A ({@code m x k},
+     * contiguous) is packed whole up front unless packed ahead of time ({@code pa}). B is never materialised: each
+     * {@code KC x NR} panel is unfolded right before the microkernel sweeps every row panel of A over it, so it is
+     * written and read in L1; the images' panels are one sequence of columns, so a block of A (up to
+     * {@link #CONV_ROWS} rows) stays in L2 across all images' panels rather than being streamed again per image.
+     * Columns are split over the pool. The epilogue runs per block of finished rows, row {@code r} of image
+     * {@code i} numbered {@code epilogueRows + i * epilogueImageRows + r}. Sizes positive, arguments checked.
      */
-    static void convolve(int m, int n, int k, MemorySegment a, PackedA pa, MemorySegment image, ConvPanels.Geometry g,
-                         MemorySegment c, int ldc, RowEpilogue epilogue, long epilogueRows) {
+    static void convolve(int m, int n, int k, MemorySegment a, PackedA pa, int images, MemorySegment image,
+                         long imageStride, ConvPanels.Geometry g, MemorySegment c, long outStride,
+                         RowEpilogue epilogue, long epilogueRows, long epilogueImageRows) {
         Scratch s = acquire();
         try {
             float[] ap;
@@ -129,26 +134,35 @@ public final class PackedGemm {
                 ap = s.whole;
                 for (int pc = 0; pc < k; pc += KC) packA(a, k, 0, m, pc, Math.min(KC, k - pc), ap, pc * mPadded);
             }
-            int panels = PackedB.ceilDiv(n, NR);
-            int blocks = PackedB.ceilDiv(m, CONV_ROWS), rowBlock = PackedB.ceilDiv(PackedB.ceilDiv(m, blocks), MR) * MR;
-            if (!(parallel(m, n, k) && panels > 1 && shared(pa == null ? a : null, image, c))) {
-                convColumns(0, panels, m, n, k, ap, mPadded, rowBlock, image, g, c, ldc, epilogue, epilogueRows, s);
+            ConvColumns cols = s.conv.set(m, n, k, ap, mPadded, image, imageStride, g, c, outStride, epilogue,
+                    epilogueRows, epilogueImageRows);
+            long panels = (long) images * cols.panelsPerImage;
+            if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) n * images), k) && panels > 1
+                    && shared(pa == null ? a : null, image, c))) {
+                cols.run(0, panels, true, s);
                 return;
             }
             long minPanels = Math.max(1, CHUNK_MACS / ((long) m * k * NR));
             Parallel.forRange(panels, minPanels, (p0, p1) -> {
                 Scratch t = acquire();
                 try {
-                    convColumns((int) p0, (int) p1, m, n, k, ap, mPadded, rowBlock, image, g, c, ldc, null, 0, t);
+                    cols.run(p0, p1, false, t);
                 } finally {
                     t.busy = false;
                 }
             });
             if (epilogue != null) {
-                Parallel.forRange(m, Math.max(1, Parallel.PARALLEL_THRESHOLD / n),
-                        (r0, r1) -> epilogue.rows(epilogueRows + r0, epilogueRows + r1));
+                Parallel.forRange((long) images * m, Math.max(1, Parallel.PARALLEL_THRESHOLD / n), (r0, r1) -> {
+                    for (long r = r0; r < r1; ) {
+                        long img = r / m, end = Math.min(r1, (img + 1) * m);
+                        long first = epilogueRows + img * epilogueImageRows - img * m;
+                        epilogue.rows(first + r, first + end);
+                        r = end;
+                    }
+                });
             }
         } finally {
+            s.conv.clear();
             s.busy = false;
         }
     }
@@ -157,47 +171,100 @@ public final class PackedGemm {
     private static final long CONV_A_IN_L2 = 512 * 1024;
 
     /**
-     * Columns of panels {@code [p0, p1)} of a convolution, every row; see {@link #convolve}. When all of A fits in
-     * L2 (a convolution with few channels and a large image, ResNet's first stages), panel by panel through every K
-     * block, so the panel's columns of C stay in L1 and the image is read once; otherwise K block by K block, so
-     * each block of A stays in L2 across all panels.
+     * One {@link #convolve} call's operands, held by the calling thread's scratch and reset per call (so a warm call
+     * allocates nothing); {@link #run} computes a range of its column panels, all images in turn. Pool threads only
+     * read it, while the call that set it waits for them.
      */
-    private static void convColumns(int p0, int p1, int m, int n, int k, float[] ap, int mPadded, int rowBlock,
-                                    MemorySegment image, ConvPanels.Geometry g, MemorySegment c, int ldc,
-                                    RowEpilogue epilogue, long epilogueRows, Scratch s) {
-        if ((long) mPadded * k * 4 <= CONV_A_IN_L2) {
-            for (int jp = p0; jp < p1; jp++) {
-                for (int pc = 0; pc < k; pc += KC) convPanel(jp, pc, 0, m, n, k, ap, mPadded, image, g, c, ldc, s);
-            }
-            if (epilogue != null) epilogue.rows(epilogueRows, epilogueRows + m);
-            return;
-        }
-        for (int ic = 0; ic < m; ic += rowBlock) {
-            int mc = Math.min(rowBlock, m - ic);
-            for (int pc = 0; pc < k; pc += KC) {
-                for (int jp = p0; jp < p1; jp++) convPanel(jp, pc, ic, mc, n, k, ap, mPadded, image, g, c, ldc, s);
-            }
-            if (epilogue != null) epilogue.rows(epilogueRows + ic, epilogueRows + ic + mc);
-        }
-    }
+    private static final class ConvColumns {
+        private int m, n, k, mPadded, panelsPerImage, rowBlock;
+        private float[] ap;
+        private MemorySegment image, c;
+        private long imageStride, outStride, epilogueRows, epilogueImageRows;
+        private ConvPanels.Geometry g;
+        private RowEpilogue epilogue;
 
-    /** Unfolds panel {@code jp} of the K block at {@code pc} and sweeps rows {@code [ic, ic + mc)} of A over it. */
-    private static void convPanel(int jp, int pc, int ic, int mc, int n, int k, float[] ap, int mPadded,
-                                  MemorySegment image, ConvPanels.Geometry g, MemorySegment c, int ldc, Scratch s) {
-        float[] panel = s.panel;
-        long ldcBytes = ldc * 4L;
-        int kc = Math.min(KC, k - pc), j = jp * NR, nr = Math.min(NR, n - j);
-        boolean accumulate = pc > 0;
-        if (g != null) ConvPanels.packPanel(g, image, pc, kc, jp, panel, 0);
-        else KERNEL.packPanel(image, ((long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            long co = ((long) (ic + ir) * ldc + j) * 4L;
-            int ao = pc * mPadded + (ic + ir) * kc;
-            if (mr == MR && nr == NR) {
-                KERNEL.tile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate);
-            } else {
-                edgeTile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate, mr, nr, s.edge);
+        ConvColumns set(int m, int n, int k, float[] ap, int mPadded, MemorySegment image, long imageStride,
+                        ConvPanels.Geometry g, MemorySegment c, long outStride, RowEpilogue epilogue, long epilogueRows,
+                        long epilogueImageRows) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.ap = ap;
+            this.mPadded = mPadded;
+            this.image = image;
+            this.imageStride = imageStride;
+            this.g = g;
+            this.c = c;
+            this.outStride = outStride;
+            this.epilogue = epilogue;
+            this.epilogueRows = epilogueRows;
+            this.epilogueImageRows = epilogueImageRows;
+            this.panelsPerImage = PackedB.ceilDiv(n, NR);
+            int blocks = PackedB.ceilDiv(m, CONV_ROWS);
+            this.rowBlock = PackedB.ceilDiv(PackedB.ceilDiv(m, blocks), MR) * MR;
+            return this;
+        }
+
+        /** Drops the references to this call's operands. */
+        void clear() {
+            ap = null;
+            image = c = null;
+            g = null;
+            epilogue = null;
+        }
+
+        /**
+         * Global panels {@code [p0, p1)} (panel {@code p} is panel {@code p % panelsPerImage} of image
+         * {@code p / panelsPerImage}), every row. When all of A fits in L2 (few channels, ResNet's first stages), panel
+         * by panel through every K block, so the panel's columns of C stay in L1 and the image is read once;
+         * otherwise K block by K block, so each block of A stays in L2 across all panels. With {@code epilogue}, the
+         * range is all panels and the epilogue runs as rows finish.
+         */
+        void run(long p0, long p1, boolean withEpilogue, Scratch s) {
+            RowEpilogue e = withEpilogue ? epilogue : null;
+            if ((long) mPadded * k * 4 <= CONV_A_IN_L2) {
+                for (long p = p0; p < p1; p++) {
+                    for (int pc = 0; pc < k; pc += KC) panel(p, pc, 0, m, s);
+                }
+                if (e != null) finished(0, m, p0, p1, e);
+                return;
+            }
+            for (int ic = 0; ic < m; ic += rowBlock) {
+                int mc = Math.min(rowBlock, m - ic);
+                for (int pc = 0; pc < k; pc += KC) {
+                    for (long p = p0; p < p1; p++) panel(p, pc, ic, mc, s);
+                }
+                if (e != null) finished(ic, ic + mc, p0, p1, e);
+            }
+        }
+
+        /** The epilogue of rows {@code [r0, r1)} of every image with panels in {@code [p0, p1)}. */
+        private void finished(int r0, int r1, long p0, long p1, RowEpilogue e) {
+            for (long img = p0 / panelsPerImage; img <= (p1 - 1) / panelsPerImage; img++) {
+                long first = epilogueRows + img * epilogueImageRows;
+                e.rows(first + r0, first + r1);
+            }
+        }
+
+        /** Unfolds global panel {@code p} of the K block at {@code pc} and sweeps rows {@code [ic, ic + mc)} of A over it. */
+        private void panel(long p, int pc, int ic, int mc, Scratch s) {
+            long img = p / panelsPerImage;
+            int jp = (int) (p - img * panelsPerImage);
+            float[] panel = s.panel;
+            long ldcBytes = n * 4L, imageBase = img * imageStride, outBase = img * outStride;
+            int kc = Math.min(KC, k - pc), j = jp * NR, nr = Math.min(NR, n - j);
+            boolean accumulate = pc > 0;
+            if (g != null) ConvPanels.packPanel(g, image, imageBase, pc, kc, jp, panel, 0);
+            else KERNEL.packPanel(image, (imageBase + (long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                long co = (outBase + (long) (ic + ir) * n + j) * 4L;
+                int ao = pc * mPadded + (ic + ir) * kc;
+                if (mr == MR && nr == NR) {
+                    KERNEL.tile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate);
+                } else {
+                    edgeTile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate, mr, nr, s.edge);
+                }
             }
         }
     }

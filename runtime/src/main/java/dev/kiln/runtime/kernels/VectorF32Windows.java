@@ -81,7 +81,8 @@ final class VectorF32Windows implements F32Windows {
     private static final ThreadLocal<int[][]> COLUMN_MASKS = ThreadLocal.withInitial(() -> new int[1][0]);
 
     @Override
-    public void convPanelSame(ConvPanels.Geometry g, MemorySegment image, int pc, int kc, int jp, float[] bp, int to) {
+    public void convPanelSame(ConvPanels.Geometry g, MemorySegment image, long base, int pc, int kc, int jp, float[] bp,
+                              int to) {
         ConvPanels.Taps taps = g.taps();
         int nr = PackedGemm.NR, ow = g.ow(), w = g.w(), kw = g.kw();
         int imageFloats = g.c() * g.h() * w;
@@ -102,7 +103,7 @@ final class VectorF32Windows implements F32Windows {
                 && pix + nr + taps.maxShift <= imageFloats) {
             // every tap reads this panel's pixels inside the image's rows: two loads, masks and stores per tap
             for (int p = 0, dst = to; p < kc; p++, dst += nr) {
-                long from = (pix + shift[pc + p]) * 4L;
+                long from = (base + pix + shift[pc + p]) * 4L;
                 int mask = column[pc + p] * nr;
                 for (int v = 0; v < nr; v += L) {
                     FloatVector.fromMemorySegment(S, image, from + v * 4L, ORDER).reinterpretAsInts()
@@ -120,7 +121,7 @@ final class VectorF32Windows implements F32Windows {
             for (int v = 0; v < nr; v += L) {
                 int q = pix + v, from = q + s;
                 if (q >= validFrom && q + L <= validTo && from >= 0 && from + L <= imageFloats) {
-                    FloatVector.fromMemorySegment(S, image, from * 4L, ORDER).reinterpretAsInts()
+                    FloatVector.fromMemorySegment(S, image, (base + from) * 4L, ORDER).reinterpretAsInts()
                             .lanewise(VectorOperators.AND, IntVector.fromArray(IS, keep, mask + v))
                             .reinterpretAsFloats().intoArray(bp, dst + v);
                 } else if (q + L <= validFrom || q >= validTo) {
@@ -129,7 +130,7 @@ final class VectorF32Windows implements F32Windows {
                     for (int t = 0; t < L; t++) {
                         boolean inside = q + t >= validFrom && q + t < validTo && from + t >= 0 && from + t < imageFloats
                                 && keep[mask + v + t] != 0;
-                        bp[dst + v + t] = inside ? image.getAtIndex(F32, from + t) : 0f;
+                        bp[dst + v + t] = inside ? image.getAtIndex(F32, base + from + t) : 0f;
                     }
                 }
             }

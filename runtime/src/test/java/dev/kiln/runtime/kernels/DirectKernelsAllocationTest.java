@@ -123,6 +123,26 @@ class DirectKernelsAllocationTest {
             assertNoAllocation("depthwiseF32", reps -> {
                 for (int i = 0; i < reps; i++) DirectConv.depthwiseF32(wide, 2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 2, 40, 40, dwWeight, dwOut);
             });
+            // packed convolutions, one thread: "same" 3x3 over two images (vector unfolding), strided 3x3, pointwise
+            ConvPanels.Geometry same = new ConvPanels.Geometry(2, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
+            ConvPanels.Geometry strided = new ConvPanels.Geometry(2, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 7, 7);
+            ConvPanels.Geometry pointwise = new ConvPanels.Geometry(2, 14, 14, 1, 1, 1, 1, 0, 0, 1, 1, 14, 14);
+            MemorySegment filters = random(arena, r, 24 * 18), convOut = arena.allocate(4L * 24 * 14 * 14 * 2);
+            PackedA packed3x3 = PackedA.pack(filters, 24, 18, 18), packed1x1 = PackedA.pack(filters, 24, 2, 2);
+            int before = Parallel.threads();
+            Parallel.setThreads(1);
+            try {
+                assertNoAllocation("DirectConv.packedF32", reps -> {
+                    for (int i = 0; i < reps; i++) {
+                        DirectConv.packedF32(packed3x3, same, 2, x, 2 * 14 * 14, convOut, 24 * 14 * 14, null, 0, 0);
+                        DirectConv.packedF32(packed3x3, strided, 1, x, 0, convOut, 24 * 7 * 7, null, 0, 0);
+                        DirectConv.packedF32(packed1x1, pointwise, 1, x, 0, convOut, 24 * 14 * 14, null, 0, 0);
+                        DirectConv.packedF32(24, filters, same, 1, x, 0, convOut, 24 * 14 * 14, null, 0, 0);
+                    }
+                });
+            } finally {
+                Parallel.setThreads(before);
+            }
             assertNoAllocation("avgPool2dF32", reps -> {
                 for (int i = 0; i < reps; i++) {
                     DirectPool.avgPool2dF32(x, 6, 14, 14, 3, 3, 2, 2, 1, 1, 7, 7, true, out);

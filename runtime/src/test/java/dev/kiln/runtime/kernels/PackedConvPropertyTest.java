@@ -47,7 +47,7 @@ class PackedConvPropertyTest {
             int nPadded = panels * PackedGemm.NR;
             for (int pc = 0; pc < k; pc += PackedGemm.KC) {
                 int kc = Math.min(PackedGemm.KC, k - pc);
-                for (int jp = 0; jp < panels; jp++) ConvPanels.packPanel(g, image, pc, kc, jp, got, pc * nPadded + jp * kc * PackedGemm.NR);
+                for (int jp = 0; jp < panels; jp++) ConvPanels.packPanel(g, image, 0, pc, kc, jp, got, pc * nPadded + jp * kc * PackedGemm.NR);
             }
             for (int i = 0; i < size; i++) {
                 if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(got[i])) {
@@ -64,62 +64,85 @@ class PackedConvPropertyTest {
                                        @ForAll @IntRange(min = 1, max = 24) int h, @ForAll @IntRange(min = 1, max = 24) int w,
                                        @ForAll @IntRange(min = 1, max = 3) int kernel,
                                        @ForAll @IntRange(min = 1, max = 2) int stride, @ForAll @IntRange(max = 1) int pad,
-                                       @ForAll boolean prepacked, @ForAll @IntRange(min = 1, max = 2) int threads,
-                                       @ForAll long seed) {
+                                       @ForAll @IntRange(min = 1, max = 3) int images, @ForAll boolean prepacked,
+                                       @ForAll @IntRange(min = 1, max = 2) int threads, @ForAll long seed) {
         Assume.that(h + 2 * pad >= kernel && w + 2 * pad >= kernel);
         ConvPanels.Geometry g = geometry(c, h, w, kernel, kernel, stride, stride, pad, pad, 1, 1);
-        assertConvolutionEqualsGemm(m, g, prepacked, threads, seed);
+        assertConvolutionEqualsGemm(m, g, images, prepacked, threads, seed);
     }
 
     @Example
     void resNetShapes() {
         // ResNet-18's stem, a "same" 3x3, a strided 3x3, a pointwise downsample and the last stage
-        assertConvolutionEqualsGemm(64, geometry(3, 56, 56, 7, 7, 2, 2, 3, 3, 1, 1), true, 1, 1);
-        assertConvolutionEqualsGemm(64, geometry(64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), true, 2, 2);
-        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1), false, 1, 3);
-        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 1, 1, 1, 1, 0, 0, 1, 1), true, 2, 4);
-        assertConvolutionEqualsGemm(40, geometry(300, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), true, 1, 5);
+        assertConvolutionEqualsGemm(64, geometry(3, 56, 56, 7, 7, 2, 2, 3, 3, 1, 1), 1, true, 1, 1);
+        assertConvolutionEqualsGemm(64, geometry(64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), 2, true, 2, 2);
+        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1), 1, false, 1, 3);
+        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 1, 1, 1, 1, 0, 0, 1, 1), 2, true, 2, 4);
+        assertConvolutionEqualsGemm(40, geometry(300, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), 3, true, 1, 5);
         // packed A past L2's share (K block by K block instead of panel by panel), in one and in two row blocks
-        assertConvolutionEqualsGemm(300, geometry(64, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), true, 1, 6);
-        assertConvolutionEqualsGemm(600, geometry(64, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1), false, 2, 7);
+        assertConvolutionEqualsGemm(300, geometry(64, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 2, true, 1, 6);
+        assertConvolutionEqualsGemm(600, geometry(64, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1), 3, false, 2, 7);
     }
 
     @Example
     void mismatchedArgumentsAreRefused() {
         ConvPanels.Geometry g = geometry(2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1);
+        long image = g.imageBytes() / 4, out = 4L * g.n();
         try (Arena arena = Arena.ofConfined()) {
             PackedA filters = PackedA.pack(arena.allocate(4L * 4 * 17), 4, 17, 17);
-            MemorySegment image = arena.allocate(g.imageBytes()), out = arena.allocate(4L * 4 * g.n());
-            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(filters, g, image, out, null, 0));
+            MemorySegment x = arena.allocate(8 * image), y = arena.allocate(8 * out);
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(filters, g, 2, x, image, y, out, null, 0, 0));
             PackedA right = PackedA.pack(arena.allocate(4L * 4 * 18), 4, 18, 18);
-            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, image.asSlice(4), out, null, 0));
-            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, image, out.asSlice(4), null, 0));
+            DirectConv.packedF32(right, g, 2, x, image, y, out, null, 0, 0);
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, 2, x.asSlice(4), image, y, out, null, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, 2, x, image, y.asSlice(4), out, null, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, 2, x, image, y, out - 1, null, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> DirectConv.packedF32(right, g, 3, x, image, y, out, null, 0, 0));
         }
         assertThrows(IllegalArgumentException.class, () -> new ConvPanels.Geometry(2, 5, 5, 3, 3, 0, 1, 1, 1, 1, 1, 5, 5));
     }
 
-    private static void assertConvolutionEqualsGemm(int m, ConvPanels.Geometry g, boolean prepacked, int threads, long seed) {
+    /**
+     * {@code images} images with input and output strides past their sizes (gaps hold noise), against the packed GEMM
+     * of each image's im2col matrix; the epilogue's row numbers use a per-image stride of {@code m + 3}.
+     */
+    private static void assertConvolutionEqualsGemm(int m, ConvPanels.Geometry g, int images, boolean prepacked, int threads,
+                                                    long seed) {
         int k = g.k(), n = g.n();
+        long imageStride = g.imageBytes() / 4 + 5, outStride = (long) m * n + 7;
         Random r = new Random(seed);
         int before = Parallel.threads();
         Parallel.setThreads(threads);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment image = image(arena, g, r);
+            MemorySegment x = arena.allocate(4 * ((images - 1) * imageStride) + g.imageBytes());
+            for (long i = 0; i < x.byteSize() / 4; i++) x.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
             MemorySegment filters = arena.allocate(4L * m * k);
             for (long i = 0; i < (long) m * k; i++) filters.setAtIndex(F32, i, r.nextFloat() * 2 - 1);
-            MemorySegment col = arena.allocate(4L * k * n);
-            DirectConv.im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
-                    g.oh(), g.ow(), col);
-            MemorySegment expected = arena.allocate(4L * m * n), got = arena.allocate(4L * m * n);
-            PackedGemm.compute(m, n, k, filters, k, col, n, false, expected, n, null);
+            long outBytes = 4 * ((images - 1) * outStride + (long) m * n);
+            MemorySegment expected = arena.allocate(outBytes), got = arena.allocate(outBytes);
             got.fill((byte) 0x7f);
-            int firstRow = 5;   // as for the second image of a batch
-            AtomicIntegerArray seen = new AtomicIntegerArray(firstRow + m);
+            expected.fill((byte) 0x7f);   // the gaps between images stay untouched
+            MemorySegment col = arena.allocate(4L * k * n);
+            for (int i = 0; i < images; i++) {
+                MemorySegment image = x.asSlice(4 * i * imageStride, g.imageBytes());
+                DirectConv.im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
+                        g.oh(), g.ow(), col);
+                PackedGemm.compute(m, n, k, filters, k, col, n, false, expected.asSlice(4 * i * outStride, 4L * m * n), n, null);
+            }
+            int firstRow = 5, imageRows = m + 3;
+            AtomicIntegerArray seen = new AtomicIntegerArray(firstRow + images * imageRows);
             RowEpilogue epilogue = (r0, r1) -> { for (long i = r0; i < r1; i++) seen.incrementAndGet((int) i); };
-            if (prepacked) DirectConv.packedF32(PackedA.pack(filters, m, k, k), g, image, got, epilogue, firstRow);
-            else DirectConv.packedF32(m, filters, g, image, got, epilogue, firstRow);
-            assertEquals(-1L, expected.mismatch(got), "convolution differs from the GEMM of im2col for m=" + m + " " + g);
-            for (int i = 0; i < firstRow + m; i++) assertEquals(i < firstRow ? 0 : 1, seen.get(i), "epilogue calls for row " + i);
+            if (prepacked) {
+                DirectConv.packedF32(PackedA.pack(filters, m, k, k), g, images, x, imageStride, got, outStride, epilogue, firstRow, imageRows);
+            } else {
+                DirectConv.packedF32(m, filters, g, images, x, imageStride, got, outStride, epilogue, firstRow, imageRows);
+            }
+            assertEquals(-1L, expected.mismatch(got), "convolution differs from the GEMM of im2col for m=" + m + " " + g + " x " + images);
+            for (int i = 0; i < seen.length(); i++) {
+                int row = i - firstRow;
+                int expectedCalls = row >= 0 && row % imageRows < m ? 1 : 0;
+                assertEquals(expectedCalls, seen.get(i), "epilogue calls for row " + i);
+            }
         } finally {
             Parallel.setThreads(before);
         }
