@@ -127,10 +127,12 @@ final class VectorF32Windows implements F32Windows {
                 } else if (q + L <= validFrom || q >= validTo) {
                     FloatVector.zero(S).intoArray(bp, dst + v);
                 } else {
-                    for (int t = 0; t < L; t++) {
-                        boolean inside = q + t >= validFrom && q + t < validTo && from + t >= 0 && from + t < imageFloats
-                                && keep[mask + v + t] != 0;
-                        bp[dst + v + t] = inside ? image.getAtIndex(F32, base + from + t) : 0f;
+                    // lanes [lo, hi) are inside the valid rows and the image; no branch in the loops (a branch here
+                    // kept failing C2's profile-based loop predicates: a deoptimise-recompile cycle lasting seconds)
+                    int lo = Math.max(0, Math.max(validFrom - q, -from)), hi = Math.min(L, Math.min(validTo - q, imageFloats - from));
+                    for (int t = 0; t < L; t++) bp[dst + v + t] = 0f;
+                    for (int t = lo; t < hi; t++) {
+                        bp[dst + v + t] = Float.intBitsToFloat(Float.floatToRawIntBits(image.getAtIndex(F32, base + from + t)) & keep[mask + v + t]);
                     }
                 }
             }
