@@ -73,6 +73,46 @@ class CompiledModelTest {
         }
     }
 
+    /**
+     * The vector softmax rows agree with the reference kernel on rows holding +inf, -inf or NaN, in a vector lane and in
+     * the scalar tail (37 columns leave one for any vector width): as in PyTorch and ONNX, a +inf or a NaN makes the whole
+     * row NaN, a row of only -inf is NaN, and a -inf among finite values is exactly 0.
+     */
+    @Test
+    void vectorSoftmaxOfRowsWithInfinitiesOrNaNMatchesTheInterpreter() {
+        Graph g = IrParser.parse("""
+                graph @rows(%x: f32[8, 37]) {
+                  %0 = softmax(%x) {axis = -1} : f32[8, 37]
+                  return(%0)
+                }
+                """);
+        int cols = 37;
+        NDArray x = NDArray.zeros(dev.kiln.ir.DType.F32, 8, cols);
+        Random random = new Random(3);
+        for (long i = 0; i < x.numel(); i++) x.setFlat(i, random.nextGaussian());
+        double inf = Double.POSITIVE_INFINITY;
+        x.setFlat(3, inf);                                        // row 0: +inf in a vector lane
+        x.setFlat(cols + 36, inf);                                // row 1: +inf in the tail
+        x.setFlat(2 * cols + 3, -inf);                            // row 2: -inf in a lane and the tail
+        x.setFlat(2 * cols + 36, -inf);
+        for (int j = 0; j < cols; j++) x.setFlat(3 * cols + j, -inf);   // row 3: only -inf
+        x.setFlat(4 * cols + 5, Double.NaN);                      // row 4: NaN in a lane
+        x.setFlat(5 * cols + 36, Double.NaN);                     // row 5: NaN in the tail
+        x.setFlat(6 * cols, inf);                                 // row 6: +inf twice
+        x.setFlat(6 * cols + 1, inf);                             // row 7: finite
+        CompiledModel model = CompiledModel.compile(g, Map.of());
+        List<Object> compiled = new ArrayList<>(model.run(List.of(x)));
+        GraphTesting.assertClose(Interpreter.run(g, List.of(x), Map.of()), compiled);
+        if (VectorSupport.available()) assertTrue(model.explain().contains("vector softmax 8 rows of 37"), model.explain());
+        double[] out = ((NDArray) compiled.get(0)).toDoubleArray();
+        for (int row : new int[] {0, 1, 3, 4, 5, 6}) {
+            for (int j = 0; j < cols; j++) assertTrue(Double.isNaN(out[row * cols + j]), "row " + row + " column " + j + ": " + out[row * cols + j]);
+        }
+        assertEquals(0.0, out[2 * cols + 3]);
+        assertEquals(0.0, out[2 * cols + 36]);
+        assertEquals(1.0, java.util.Arrays.stream(out, 7 * cols, 8 * cols).sum(), 1e-5);
+    }
+
     /** O2's folded weights, constants and the generated code outlive the MemoryScope of the call that compiled them. */
     @Test
     void codeMadeInsideAScopeOutlivesIt() {
