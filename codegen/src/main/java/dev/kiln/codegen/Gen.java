@@ -79,6 +79,13 @@ final class Gen implements Opcodes {
         mv = null;
     }
 
+    /** Bytes of bytecode written so far in the method being written (a label placed here reports its offset). */
+    int codeSize() {
+        org.objectweb.asm.Label here = new org.objectweb.asm.Label();
+        mv.visitLabel(here);
+        return here.getOffset();
+    }
+
     /** A fresh name for a static helper method ({@code prefix} + number). */
     String methodName(String prefix) { return prefix + (methods++); }
 
