@@ -4,6 +4,7 @@ import dev.kiln.ir.KilnException;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -81,7 +82,7 @@ final class Gen implements Opcodes {
 
     /** Bytes of bytecode written so far in the method being written (a label placed here reports its offset). */
     int codeSize() {
-        org.objectweb.asm.Label here = new org.objectweb.asm.Label();
+        Label here = new Label();
         mv.visitLabel(here);
         return here.getOffset();
     }

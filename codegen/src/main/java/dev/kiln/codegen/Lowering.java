@@ -19,6 +19,7 @@ import dev.kiln.runtime.ResultStorage;
 import dev.kiln.runtime.ScalarOpsEval;
 import dev.kiln.runtime.kernels.Parallel;
 import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodTooLargeException;
 import org.objectweb.asm.Opcodes;
 
 import java.lang.foreign.Arena;
@@ -123,7 +124,7 @@ final class Lowering implements Opcodes {
         byte[] bytes;
         try {
             bytes = g.bytes();
-        } catch (org.objectweb.asm.MethodTooLargeException e) {
+        } catch (MethodTooLargeException e) {
             throw new UncompilableGraphException("codegen: graph " + graph.name() + " at sizes " + bindings + " needs "
                     + e.getCodeSize() + " bytes of bytecode in method " + e.getMethodName() + ", over the JVM's 64 KiB limit"
                     + " (ops between host-scalar values or loops cannot be split into several methods); run it on the"
