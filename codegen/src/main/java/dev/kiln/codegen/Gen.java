@@ -4,6 +4,7 @@ import dev.kiln.ir.KilnException;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
+import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
@@ -77,6 +78,13 @@ final class Gen implements Opcodes {
         mv.visitMaxs(0, 0);
         mv.visitEnd();
         mv = null;
+    }
+
+    /** Bytes of bytecode written so far in the method being written (a label placed here reports its offset). */
+    int codeSize() {
+        Label here = new Label();
+        mv.visitLabel(here);
+        return here.getOffset();
     }
 
     /** A fresh name for a static helper method ({@code prefix} + number). */

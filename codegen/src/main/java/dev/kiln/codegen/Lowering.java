@@ -19,6 +19,7 @@ import dev.kiln.runtime.ResultStorage;
 import dev.kiln.runtime.ScalarOpsEval;
 import dev.kiln.runtime.kernels.Parallel;
 import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodTooLargeException;
 import org.objectweb.asm.Opcodes;
 
 import java.lang.foreign.Arena;
@@ -37,11 +38,21 @@ import java.util.Map;
  * of static calls with constant segments and sizes: direct kernels (GEMM, im2col, pooling), generated loops for
  * elementwise groups and GEMM/convolution epilogues, and reference kernels for the rest ({@link RefStep}).
  * Host scalars and {@code if}/{@code loop} become generated control flow over JVM locals whose tensor ops call the
- * reference kernels.
+ * reference kernels. A long straight line continues in further methods ({@code part0}, {@code part1}, ...), each
+ * called at the end of the one before: see {@link #PART_BYTES}.
  */
 final class Lowering implements Opcodes {
 
     private static final long MAX_UNROLLED_CALLS = 256;
+
+    /**
+     * Once the method being written holds this many bytes of bytecode, the next top-level op starts a new method
+     * (where no host-scalar local is live; those stay in one method): a JVM method holds at most 64 KiB of code,
+     * which a large model at a large batch exceeds (convolutions are unrolled per image and group), and HotSpot
+     * compiles no method over 8000 bytes ({@code -XX:HugeMethodLimit}), so shorter parts also run compiled.
+     */
+    static final int PART_BYTES = 7000;
+    private static final String RUN_DESCRIPTOR = "(Ljava/util/List;Ljava/util/List;)V";
 
     private final Graph graph;
     private final Map<String, NDArray> weights;
@@ -86,7 +97,7 @@ final class Lowering implements Opcodes {
     /** Generates, defines and returns the program. */
     Program lower() {
         checkSignature();
-        g.beginMethod(ACC_PUBLIC, "run", "(Ljava/util/List;Ljava/util/List;)V", 3);
+        g.beginMethod(ACC_PUBLIC, "run", RUN_DESCRIPTOR, 3);
         for (int i = 0; i < graph.inputs().size(); i++) bindInput(i);
         List<Value> results = graph.body().terminator().operands();
         for (int i = 0; i < results.size(); i++) {
@@ -104,12 +115,21 @@ final class Lowering implements Opcodes {
                 ret = op;
                 break;
             }
+            if (locals.isEmpty() && g.codeSize() >= PART_BYTES) continueInNewMethod();
             lowerTopLevel(op);
         }
         if (ret == null) throw new IllegalStateException("graph " + graph.name() + " has no return");
         for (int i = 0; i < ret.operandCount(); i++) emitOutput(i, ret.operand(i));
         g.endMethod();
-        byte[] bytes = g.bytes();
+        byte[] bytes;
+        try {
+            bytes = g.bytes();
+        } catch (MethodTooLargeException e) {
+            throw new UncompilableGraphException("codegen: graph " + graph.name() + " at sizes " + bindings + " needs "
+                    + e.getCodeSize() + " bytes of bytecode in method " + e.getMethodName() + ", over the JVM's 64 KiB limit"
+                    + " (ops between host-scalar values or loops cannot be split into several methods); run it on the"
+                    + " reference interpreter (O0) or at smaller sizes", e);
+        }
         return new Program(graph, bindings, g.define(bytes), bytes, listing, kernels, arena, outputTypes(), rowLoops, loopObjects);
     }
 
@@ -153,6 +173,18 @@ final class Lowering implements Opcodes {
         boundBytes[i] = ref.bytes();
         refs.put(v, ref);
         listing.add("bind input " + i + " " + t.dtype().irName() + Arrays.toString(shape));
+    }
+
+    /** Ends the method being written with a call to a new one, {@code part<n>} with {@code run}'s parameters, and continues there. */
+    private void continueInNewMethod() {
+        String part = g.methodName("part");
+        g.mv.visitVarInsn(ALOAD, 0);
+        g.mv.visitVarInsn(ALOAD, 1);
+        g.mv.visitVarInsn(ALOAD, 2);
+        g.mv.visitMethodInsn(INVOKESPECIAL, g.internalName, part, RUN_DESCRIPTOR, false);
+        g.endMethod();
+        g.beginMethod(ACC_PRIVATE, part, RUN_DESCRIPTOR, 3);
+        listing.add("(continued in method " + part + ")");
     }
 
     /** Checks output buffer {@code i} at entry, before anything is written. */

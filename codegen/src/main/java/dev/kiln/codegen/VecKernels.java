@@ -19,7 +19,11 @@ public final class VecKernels {
 
     private VecKernels() {}
 
-    /** {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp and sum, scale. */
+    /**
+     * {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp and sum, scale. The max is
+     * subtracted whatever it is, as in the reference kernel ({@code dev.kiln.runtime.kernels.Softmax}): a row holding
+     * +inf or NaN is NaN throughout, a row of only -inf is NaN.
+     */
     public static void softmaxRows(MemorySegment x, MemorySegment out, int rows, int cols) {
         int upper = cols - cols % S.length();
         for (long r = 0; r < rows; r++) {
@@ -29,7 +33,6 @@ public final class VecKernels {
             for (; i < upper; i += S.length()) vmax = vmax.max(FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER));
             float max = vmax.reduceLanes(VectorOperators.MAX);
             for (; i < cols; i++) max = Math.max(max, x.get(F32, base + i * 4L));
-            if (Float.isInfinite(max)) max = 0;   // as the reference kernel: an infinite max is not subtracted
             FloatVector vsum = FloatVector.zero(S);
             FloatVector vm = FloatVector.broadcast(S, max);
             for (i = 0; i < upper; i += S.length()) {

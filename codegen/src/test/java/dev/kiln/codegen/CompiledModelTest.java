@@ -73,6 +73,90 @@ class CompiledModelTest {
         }
     }
 
+    /**
+     * The vector softmax rows agree with the reference kernel on rows holding +inf, -inf or NaN, in a vector lane and in
+     * the scalar tail (37 columns leave one for any vector width): as in PyTorch and ONNX, a +inf or a NaN makes the whole
+     * row NaN, a row of only -inf is NaN, and a -inf among finite values is exactly 0.
+     */
+    @Test
+    void vectorSoftmaxOfRowsWithInfinitiesOrNaNMatchesTheInterpreter() {
+        Graph g = IrParser.parse("""
+                graph @rows(%x: f32[8, 37]) {
+                  %0 = softmax(%x) {axis = -1} : f32[8, 37]
+                  return(%0)
+                }
+                """);
+        int cols = 37;
+        NDArray x = NDArray.zeros(dev.kiln.ir.DType.F32, 8, cols);
+        Random random = new Random(3);
+        for (long i = 0; i < x.numel(); i++) x.setFlat(i, random.nextGaussian());
+        double inf = Double.POSITIVE_INFINITY;
+        x.setFlat(3, inf);                                        // row 0: +inf in a vector lane
+        x.setFlat(cols + 36, inf);                                // row 1: +inf in the tail
+        x.setFlat(2 * cols + 3, -inf);                            // row 2: -inf in a lane and the tail
+        x.setFlat(2 * cols + 36, -inf);
+        for (int j = 0; j < cols; j++) x.setFlat(3 * cols + j, -inf);   // row 3: only -inf
+        x.setFlat(4 * cols + 5, Double.NaN);                      // row 4: NaN in a lane
+        x.setFlat(5 * cols + 36, Double.NaN);                     // row 5: NaN in the tail
+        x.setFlat(6 * cols, inf);                                 // row 6: +inf twice
+        x.setFlat(6 * cols + 1, inf);                             // row 7: finite
+        CompiledModel model = CompiledModel.compile(g, Map.of());
+        List<Object> compiled = new ArrayList<>(model.run(List.of(x)));
+        GraphTesting.assertClose(Interpreter.run(g, List.of(x), Map.of()), compiled);
+        if (VectorSupport.available()) assertTrue(model.explain().contains("vector softmax 8 rows of 37"), model.explain());
+        double[] out = ((NDArray) compiled.get(0)).toDoubleArray();
+        for (int row : new int[] {0, 1, 3, 4, 5, 6}) {
+            for (int j = 0; j < cols; j++) assertTrue(Double.isNaN(out[row * cols + j]), "row " + row + " column " + j + ": " + out[row * cols + j]);
+        }
+        assertEquals(0.0, out[2 * cols + 3]);
+        assertEquals(0.0, out[2 * cols + 36]);
+        assertEquals(1.0, java.util.Arrays.stream(out, 7 * cols, 8 * cols).sum(), 1e-5);
+    }
+
+    /**
+     * A straight line of calls longer than one JVM method may hold (64 KiB of bytecode; here 40 grouped convolutions,
+     * each unrolled over 32 images and 3 groups) continues in further methods of at most about
+     * {@link Lowering#PART_BYTES} and matches the interpreter. Where a host scalar stays live across the whole graph
+     * the line cannot be split, and compiling it is an {@link UncompilableGraphException} saying so.
+     */
+    @Test
+    void longStraightLinesContinueInFurtherMethods() {
+        String layers = groupedConvolutions(40, "%x");
+        String ir = "graph @deep(%x: f32[N, 6, 4, 4]) weights(" + weightList(40) + ") {\n" + layers + "  return(%c39)\n}\n";
+        check(ir, 32, 9);
+        Graph g = IrParser.parse(ir);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(2)));
+        List<String> listing = ((Program) model.lowered(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 32, 6, 4, 4)))).listing();
+        assertTrue(listing.stream().filter(line -> line.startsWith("(continued in method part")).count() >= 10, String.join("\n", listing));
+
+        String pinned = "graph @pinned(%x: f32[N, 6, 4, 4]) weights(" + weightList(40) + ") {\n"
+                + "  %trip = constant() {value = 1} : int\n  %go = constant() {value = true} : bool\n" + layers
+                + "  %r = loop(%trip, %go, %c39) : f32[N, 6, 4, 4] {\n  ^(%i: int, %acc: f32[N, 6, 4, 4]):\n"
+                + "    %t = constant() {value = true} : bool\n    yield(%t, %acc)\n  }\n  return(%r)\n}\n";
+        Graph p = IrParser.parse(pinned);
+        CompiledModel pinnedModel = CompiledModel.compile(p, GraphTesting.randomWeights(p, 1, new Random(2)));
+        pinnedModel.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 1, 6, 4, 4)));   // small enough for one method
+        UncompilableGraphException e = org.junit.jupiter.api.Assertions.assertThrows(UncompilableGraphException.class,
+                () -> pinnedModel.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 32, 6, 4, 4))));
+        assertTrue(e.getMessage().contains("over the JVM's 64 KiB limit") && e.getMessage().contains("pinned"), e.getMessage());
+    }
+
+    /** {@code count} 1×1 convolutions with 3 groups over 6 channels, {@code %c0} to {@code %c<count-1>}, from {@code input}. */
+    private static String groupedConvolutions(int count, String input) {
+        StringBuilder ops = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            ops.append("  %c").append(i).append(" = conv2d(").append(i == 0 ? input : "%c" + (i - 1)).append(", @w").append(i)
+                    .append(") {groups = 3} : f32[N, 6, 4, 4]\n");
+        }
+        return ops.toString();
+    }
+
+    private static String weightList(int count) {
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < count; i++) list.append(i == 0 ? "" : ", ").append("@w").append(i).append(": f32[6, 2, 1, 1]");
+        return list.toString();
+    }
+
     /** O2's folded weights, constants and the generated code outlive the MemoryScope of the call that compiled them. */
     @Test
     void codeMadeInsideAScopeOutlivesIt() {

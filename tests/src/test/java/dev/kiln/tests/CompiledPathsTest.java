@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CompiledPathsTest {
 
-    private static void assertGeneratedCodeRan(Runnable call) {
+    static void assertGeneratedCodeRan(Runnable call) {
         long generated = CodegenStats.generatedRuns(), interpreted = Interpreter.runs();
         call.run();
         assertEquals(generated + 1, CodegenStats.generatedRuns(), "runs of generated code");
@@ -113,7 +113,8 @@ class CompiledPathsTest {
     }
 
 
-    private static void assertClose(String what, float[] want, float[] got) {
+    /** Equal within rtol 1e-4 of each element plus atol 1e-4 scaled by the largest |want| (at least 1). */
+    static void assertClose(String what, float[] want, float[] got) {
         assertEquals(want.length, got.length, what);
         double scale = 0;
         for (float v : want) scale = Math.max(scale, Math.abs(v));

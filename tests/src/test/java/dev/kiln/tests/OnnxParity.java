@@ -45,6 +45,17 @@ final class OnnxParity {
 
     private OnnxParity() {}
 
+    /** A traced function's weights as arrays, keyed like its graph's weights. */
+    static Map<String, NDArray> weights(dev.kiln.tracer.TracedFunction traced) {
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        traced.weightBuffers().forEach((k, buf) -> {
+            byte[] bytes = new byte[buf.remaining()];
+            buf.duplicate().get(bytes);
+            weights.put(k, Interpreter.fromBytes(traced.graph().weights().get(k).tensorType(), bytes));
+        });
+        return weights;
+    }
+
     /** Exports {@code g} with {@code weights} and checks it; the model is returned for further assertions. */
     static ModelProto exportChecked(Graph g, Map<String, NDArray> weights, ExportOptions options) {
         Map<String, ByteBuffer> buffers = new LinkedHashMap<>();

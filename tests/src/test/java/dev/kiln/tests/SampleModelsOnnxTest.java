@@ -17,7 +17,6 @@ import dev.kiln.tracer.TracedFunction;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -43,18 +42,10 @@ class SampleModelsOnnxTest {
             default -> new TransformerEncoderLayer(32, 4, 64, 0.1, true, 1e-5, true, false);
         };
         model.eval();
-        model.namedBuffers().forEach((k, b) -> {
-            if (k.endsWith("running_var")) b.data().assign(Tensor.uniform(new Generator(k.hashCode()), 0.5, 1.5, b.shape()).data());
-            if (k.endsWith("running_mean")) b.data().assign(Tensor.uniform(new Generator(k.hashCode()), -0.2, 0.2, b.shape()).data());
-        });
+        randomizeBatchNormStatistics(model);
         TracedFunction traced = Kiln.trace(model, TraceOptions.defaults().dynamic(0, 0, "N"), Tensor.zeros(shape(name, 2)));
         Graph g = traced.graph();
-        Map<String, NDArray> weights = new LinkedHashMap<>();
-        traced.weightBuffers().forEach((k, buf) -> {
-            byte[] bytes = new byte[buf.remaining()];
-            buf.duplicate().get(bytes);
-            weights.put(k, dev.kiln.runtime.Interpreter.fromBytes(g.weights().get(k).tensorType(), bytes));
-        });
+        Map<String, NDArray> weights = OnnxParity.weights(traced);
         ModelProto m = OnnxParity.exportChecked(g, weights, ExportOptions.defaults().withOpset(opset).toBuilder()
                 .inputNames("images").outputNames("scores").build());
         for (int batch : new int[] {1, 3}) {
@@ -67,6 +58,17 @@ class SampleModelsOnnxTest {
             for (int i = 0; i < e.length; i++) { e[i] = eager[i]; o[i] = ort[i]; }
             OnnxParity.assertClose(name + " ONNX Runtime vs eager at batch " + batch, e, o);
         }
+    }
+
+    /**
+     * Running statistics other than the fresh 0 and 1 (variance in [0.5, 1.5], mean in [-0.2, 0.2], seeded by
+     * buffer name), so that eval-mode batch norm does real work in the comparisons.
+     */
+    static void randomizeBatchNormStatistics(Module model) {
+        model.namedBuffers().forEach((k, b) -> {
+            if (k.endsWith("running_var")) b.data().assign(Tensor.uniform(new Generator(k.hashCode()), 0.5, 1.5, b.shape()).data());
+            if (k.endsWith("running_mean")) b.data().assign(Tensor.uniform(new Generator(k.hashCode()), -0.2, 0.2, b.shape()).data());
+        });
     }
 
     /** The input shape of sample model {@code name} at {@code batch}. */

@@ -11,6 +11,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * Softmax and log-softmax along one axis, computed in double after subtracting the row maximum so large
  * inputs neither overflow nor lose precision. Floating-point tensors only; the result keeps the input dtype.
+ * The maximum is subtracted whatever it is, as PyTorch and ONNX's definition ({@code exp(x - max) / sum}) do: a
+ * row holding +inf or NaN is NaN throughout ({@code inf - inf}), a row of only -inf is NaN, and a -inf among
+ * finite values gives exactly 0 (log-softmax -inf). (logsumexp, in {@code MathReductions}, does not subtract an
+ * infinite maximum: there PyTorch's result, +-inf, is the limit.)
  */
 public final class Softmax {
     private Softmax() {}
@@ -58,20 +62,19 @@ public final class Softmax {
         boolean rescaleInPlace = t == DType.F32 || t == DType.F64;
         double max = Double.NEGATIVE_INFINITY;
         for (long i = 0; i < length; i++) max = Math.max(max, Elements.getDouble(xs, t, xb + i * xStep));
-        double shift = Double.isInfinite(max) ? 0 : max;
         if (log) {
             double sum = 0;
-            for (long i = 0; i < length; i++) sum += Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - shift);
+            for (long i = 0; i < length; i++) sum += Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - max);
             double logSum = Math.log(sum);
             for (long i = 0; i < length; i++) {
-                double v = Elements.getDouble(xs, t, xb + i * xStep) - shift - logSum;
+                double v = Elements.getDouble(xs, t, xb + i * xStep) - max - logSum;
                 Elements.setDouble(os, t, ob + i * oStep, v);
             }
         } else if (rescaleInPlace) {
             // f32/f64 hold exp(x - max) exactly enough to store it and rescale: one exp per element.
             double sum = 0;
             for (long i = 0; i < length; i++) {
-                double e = Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - shift);
+                double e = Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - max);
                 Elements.setDouble(os, t, ob + i * oStep, e);
                 sum += e;
             }
@@ -82,9 +85,9 @@ public final class Softmax {
             }
         } else {
             double sum = 0;
-            for (long i = 0; i < length; i++) sum += Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - shift);
+            for (long i = 0; i < length; i++) sum += Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - max);
             for (long i = 0; i < length; i++) {
-                double e = Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - shift);
+                double e = Math.exp(Elements.getDouble(xs, t, xb + i * xStep) - max);
                 Elements.setDouble(os, t, ob + i * oStep, e / sum);
             }
         }

@@ -79,6 +79,45 @@ class PackedGemmPropertyTest {
         }
     }
 
+    /**
+     * Infinities and NaN in A or B reach exactly the outputs whose sums hold them, on every path (the kernel
+     * {@link DirectGemm} picks for the shape, the packed kernel, B packed ahead of time): zeros that pad a panel or
+     * an edge tile are never multiplied into a real output, where {@code 0 * inf} would be NaN. A real
+     * {@code 0 * inf} in the math is NaN in the f64 reference and must be in the kernels too.
+     */
+    @Property(tries = 30)
+    void nonFiniteEntriesReachOnlyTheOutputsTheyArePartOf(@ForAll("dims") int m, @ForAll("dims") int n, @ForAll("dims") int k,
+                                                         @ForAll boolean transB, @ForAll boolean inA, @ForAll long seed) {
+        Random r = new Random(seed);
+        float[] av = randomFloats(r, m * k), bv = randomFloats(r, n * k);
+        float[] target = inA ? av : bv;
+        float[] specials = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        for (int i = 0, count = 1 + r.nextInt(3); i < count; i++) target[r.nextInt(target.length)] = specials[r.nextInt(3)];
+        double[] ref = reference(av, bv, m, n, k, transB)[0];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = matrixF32(arena, av, m, k, k);
+            MemorySegment b = transB ? matrixF32(arena, bv, n, k, k) : matrixF32(arena, bv, k, n, n);
+            PackedB packed = PackedB.pack(b, k, n, transB ? k : n, transB);
+            for (String path : new String[] {"DirectGemm", "PackedGemm", "PackedB"}) {
+                MemorySegment c = matrixF32(arena, null, m, n, n);
+                switch (path) {
+                    case "DirectGemm" -> DirectGemm.sgemm(m, n, k, a, k, b, transB ? k : n, transB, c, n, null);
+                    case "PackedGemm" -> PackedGemm.sgemm(m, n, k, a, k, b, transB ? k : n, transB, c, n, null);
+                    default -> DirectGemm.sgemm(m, n, k, a, k, packed, c, n, null);
+                }
+                for (int i = 0; i < m * n; i++) {
+                    double want = ref[i];
+                    float got = c.getAtIndex(F32, i);
+                    String what = path + " m=" + m + " n=" + n + " k=" + k + " transB=" + transB + ": C[" + i / n + "," + i % n
+                            + "] = " + got + ", expected " + want;
+                    if (Double.isNaN(want)) assertTrue(Float.isNaN(got), what);
+                    else if (Double.isInfinite(want)) assertEquals((float) want, got, what);
+                    else assertTrue(Float.isFinite(got), what);
+                }
+            }
+        }
+    }
+
     /** Large enough to split over two threads: the row blocks' epilogues run where they were computed, each row once. */
     @Example
     void epilogueRunsPerRowBlockOnPoolThreads() {

@@ -119,6 +119,27 @@ class ReductionSoftmaxPropertyTest {
         assertEquals(Math.log(e0), log[0], 1e-5);
     }
 
+    /**
+     * Rows with infinities or NaN give PyTorch's results (pytorch/pytorch#6864, #25110), which are also ONNX's
+     * {@code exp(x - max) / sum}: the max is subtracted even when infinite, so a +inf or NaN makes the whole row NaN
+     * (not [NaN, 0]), a row of only -inf is NaN, and a -inf among finite values is exactly 0 (log-softmax -inf).
+     */
+    @Example
+    void softmaxOfRowsWithInfinitiesOrNaNIsTorchs() {
+        double inf = Double.POSITIVE_INFINITY, nan = Double.NaN;
+        double[][] rows = {{0, -inf}, {0, inf}, {-inf, 0, -inf}, {0, inf, 0}, {-inf, 0, inf}, {-inf, -inf}, {1, nan}, {inf, inf}};
+        double[][] softmax = {{1, 0}, {nan, nan}, {0, 1, 0}, {nan, nan, nan}, {nan, nan, nan}, {nan, nan}, {nan, nan}, {nan, nan}};
+        double[][] logSoftmax = {{0, -inf}, {nan, nan}, {-inf, 0, -inf}, {nan, nan, nan}, {nan, nan, nan}, {nan, nan}, {nan, nan}, {nan, nan}};
+        for (DType t : new DType[] {DType.F32, DType.F64, DType.F16, DType.BF16}) {
+            for (int k = 0; k < rows.length; k++) {
+                NDArray x = NDArray.of(rows[k], rows[k].length).to(t);
+                String row = t + " " + java.util.Arrays.toString(rows[k]);
+                assertArrayEquals(softmax[k], Softmax.softmax(x, 0).toDoubleArray(), "softmax " + row);
+                assertArrayEquals(logSoftmax[k], Softmax.logSoftmax(x, -1).toDoubleArray(), "logSoftmax " + row);
+            }
+        }
+    }
+
     @Example
     void largeFullReductionIsAccurate() {
         NDArray x = NDArray.full(DType.F32, 0.1, 1000, 1000);   // 0.1f repeated 1e6 times

@@ -12,9 +12,15 @@ import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.kernels.Gemm;
 import dev.kiln.runtime.kernels.Parallel;
 import dev.kiln.samples.cli.OrtSide;
+import dev.kiln.samples.models.DenseNet;
 import dev.kiln.samples.models.LeNet;
 import dev.kiln.samples.models.Mlp;
 import dev.kiln.samples.models.ResNet18;
+import dev.kiln.samples.models.ResNet50;
+import dev.kiln.samples.models.ShuffleNetV1;
+import dev.kiln.samples.models.ShuffleNetV2;
+import dev.kiln.samples.models.SqueezeNet;
+import dev.kiln.samples.models.Vgg11;
 import dev.kiln.tracer.Kiln;
 import dev.kiln.tracer.TraceOptions;
 import dev.kiln.tracer.TracedFunction;
@@ -27,12 +33,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The anchor models (the 784-512-10 MLP, LeNet-5, ResNet-18 at 3×224×224 and a Transformer encoder layer with
  * sequence 128, d_model 256, 4 heads, FFN 1024, batch first), each built in Kiln eager in eval mode, traced with
  * a dynamic batch dim and exported to ONNX, then timed at batch 1 and 32 with the engines' repetitions
- * interleaved (order rotating):
+ * interleaved (order rotating). On request ({@code --models}, not in the default list) the further CNNs at
+ * 3×224×224: {@code resnet50}, {@code shufflenet_v1} (3 groups), {@code shufflenet_v2} (1.0×), {@code squeezenet}
+ * (1.1), {@code vgg11} (with batch norm, torchvision's 4096-wide head) and {@code densenet121}; the three heavy
+ * ones (ResNet-50, VGG-11, DenseNet-121: 3 to 8 GFLOP an image) default to batches 1 and 8 instead of 1 and 32,
+ * so that one of them takes minutes, not tens of minutes, on one thread. Engines:
  * <ul>
  *   <li>{@code kiln}: {@code traced.call}, Kiln's default path for a traced function;</li>
  *   <li>{@code kiln-o0}: {@code traced.interpret}, the reference interpreter;</li>
@@ -46,43 +57,63 @@ import java.util.function.Supplier;
  * Then a fused three-op elementwise chain {@code relu(a * b + c)} over 16M f32 against a STREAM triad written
  * with the Vector API, both in GB/s. A benchmark, not a test: nothing here asserts on time.
  *
- * <p>Options (in {@code -Dkiln.args=...}): {@code --models mlp,lenet,transformer,resnet18,chain} (default all),
- * {@code --batches 1,32}, {@code --reps N} (every row; default per model, few for ResNet-18 at batch 32),
+ * <p>Options (in {@code -Dkiln.args=...}): {@code --models mlp,lenet,transformer,resnet18,chain,loaded} (the default;
+ * add or pick {@code resnet50,shufflenet_v1,shufflenet_v2,squeezenet,vgg11,densenet121}),
+ * {@code --batches 1,32} (every model; default per model as above), {@code --reps N} (every row; default per model,
+ * few for the large CNNs at their second batch),
  * {@code --warmup N}, {@code --threads N} (default {@code kiln.threads}, else the processor count),
  * {@code --chain-elements N} (default 16M). {@code loaded} is the loaded-machine row: the MLP and LeNet at batch 32,
  * kiln and ONNX Runtime measured quiet and then with two busy background threads, and each engine's slowdown.
  */
 public final class AnchorBenchmark {
 
-    static final List<String> MODELS = List.of("mlp", "lenet", "transformer", "resnet18", "chain", "loaded");
+    /** What runs without {@code --models}: the original anchors, the elementwise chain and the loaded-machine row. */
+    static final List<String> DEFAULT_MODELS = List.of("mlp", "lenet", "transformer", "resnet18", "chain", "loaded");
 
     /** A Transformer encoder layer as the anchor: relu FFN, post-norm, batch first, dropout off in eval mode. */
     static TransformerEncoderLayer transformer() {
         return new TransformerEncoderLayer(256, 4, 1024, 0.1, false, 1e-5, true, false);
     }
 
-    /** {@code defaultWarmup}: repetitions before timing, per batch size; enough for the JIT to compile the generated code. */
-    private record Anchor(String name, String description, Supplier<Module> factory, long[] sample, int[] defaultReps,
-                          int[] defaultWarmup) {}
+    /**
+     * {@code defaultBatches}: the batch sizes timed without {@code --batches}; {@code defaultReps} and
+     * {@code defaultWarmup}: timed and untimed repetitions at the first and at every later batch size (warm-up
+     * enough for the JIT to compile the generated code).
+     */
+    private record Anchor(String name, String description, Supplier<Module> factory, long[] sample, long[] defaultBatches,
+                          int[] defaultReps, int[] defaultWarmup) {}
+
+    private static final long[] ONE_AND_32 = {1, 32}, ONE_AND_8 = {1, 8};
+    private static final long[] IMAGE = {3, 224, 224};
 
     private static final List<Anchor> ANCHORS = List.of(
-            new Anchor("mlp", "784-512-512-10 MLP", Mlp::new, new long[] {784}, new int[] {200, 100}, new int[] {3000, 500}),
-            new Anchor("lenet", "LeNet-5", LeNet::new, new long[] {1, 28, 28}, new int[] {200, 50}, new int[] {3000, 300}),
+            new Anchor("mlp", "784-512-512-10 MLP", Mlp::new, new long[] {784}, ONE_AND_32, new int[] {200, 100}, new int[] {3000, 500}),
+            new Anchor("lenet", "LeNet-5", LeNet::new, new long[] {1, 28, 28}, ONE_AND_32, new int[] {200, 50}, new int[] {3000, 300}),
             new Anchor("transformer", "Transformer encoder layer (seq 128, d_model 256, 4 heads, FFN 1024)",
-                    AnchorBenchmark::transformer, new long[] {128, 256}, new int[] {20, 5}, new int[] {40, 5}),
-            new Anchor("resnet18", "ResNet-18", ResNet18::new, new long[] {3, 224, 224}, new int[] {10, 3}, new int[] {5, 2}));
+                    AnchorBenchmark::transformer, new long[] {128, 256}, ONE_AND_32, new int[] {20, 5}, new int[] {40, 5}),
+            new Anchor("resnet18", "ResNet-18", ResNet18::new, IMAGE, ONE_AND_32, new int[] {10, 3}, new int[] {5, 2}),
+            new Anchor("resnet50", "ResNet-50 (torchvision v1.5)", ResNet50::new, IMAGE, ONE_AND_8, new int[] {10, 3}, new int[] {5, 2}),
+            new Anchor("shufflenet_v1", "ShuffleNet v1 1.0x, 3 groups", ShuffleNetV1::new, IMAGE, ONE_AND_32, new int[] {40, 10}, new int[] {40, 5}),
+            new Anchor("shufflenet_v2", "ShuffleNet v2 1.0x (torchvision)", ShuffleNetV2::new, IMAGE, ONE_AND_32, new int[] {40, 10}, new int[] {40, 5}),
+            new Anchor("squeezenet", "SqueezeNet 1.1 (torchvision)", SqueezeNet::new, IMAGE, ONE_AND_32, new int[] {40, 10}, new int[] {40, 5}),
+            new Anchor("vgg11", "VGG-11 with batch norm (torchvision vgg11_bn)", Vgg11::new, IMAGE, ONE_AND_8, new int[] {10, 3}, new int[] {5, 2}),
+            new Anchor("densenet121", "DenseNet-121 (torchvision)", DenseNet::new, IMAGE, ONE_AND_8, new int[] {10, 3}, new int[] {5, 2}));
+
+    /** Every name {@code --models} accepts. */
+    static final List<String> MODELS = Stream.concat(ANCHORS.stream().map(Anchor::name),
+            Stream.of("chain", "loaded")).toList();
 
     private final Integer repsOverride;
     private final Integer warmupOverride;
     private final int threads;
-    private final long[] batches;
+    private final long[] batchesOverride;
     private final Path dir;
 
     private AnchorBenchmark(Integer reps, Integer warmup, int threads, long[] batches, Path dir) {
         this.repsOverride = reps;
         this.warmupOverride = warmup;
         this.threads = threads;
-        this.batches = batches;
+        this.batchesOverride = batches;
         this.dir = dir;
     }
 
@@ -91,11 +122,12 @@ public final class AnchorBenchmark {
         Integer reps = options.containsKey("reps") ? positive(options, "reps") : null;
         Integer warmup = options.containsKey("warmup") ? nonNegative(options, "warmup") : null;
         int threads = options.containsKey("threads") ? positive(options, "threads") : Parallel.threads();
-        List<String> models = List.of(options.getOrDefault("models", String.join(",", MODELS)).split(","));
+        List<String> models = List.of(options.getOrDefault("models", String.join(",", DEFAULT_MODELS)).split(","));
         for (String m : models) {
             if (!MODELS.contains(m)) throw new IllegalArgumentException("--models: unknown '" + m + "'; choose from " + MODELS);
         }
-        long[] batches = Arrays.stream(options.getOrDefault("batches", "1,32").split(",")).mapToLong(Long::parseLong).toArray();
+        long[] batches = options.containsKey("batches")
+                ? Arrays.stream(options.get("batches").split(",")).mapToLong(Long::parseLong).toArray() : null;
         long chainElements = Long.parseLong(options.getOrDefault("chain-elements", String.valueOf(16L << 20)));
 
         Parallel.setThreads(threads);
@@ -201,6 +233,7 @@ public final class AnchorBenchmark {
         System.out.printf("   %5s  %-12s %10s %10s%n", "batch", "engine", "min ms", "median ms");
         boolean first = true;
         String compileLine = null;
+        long[] batches = batchesOverride != null ? batchesOverride : anchor.defaultBatches();
         for (int bi = 0; bi < batches.length; bi++) {
             long batch = batches[bi];
             Tensor x = Tensor.randn(new Generator(100 + batch), prepend(batch, anchor.sample()));

@@ -57,7 +57,6 @@ public final class ResNet18 extends Module {
     }
 
     private static Conv2d conv(int in, int out, int kernel, int stride, int padding) {
-        return new Conv2d(in, out, new int[] {kernel, kernel}, new int[] {stride, stride}, new int[] {padding, padding},
-                new int[] {1, 1}, 1, false);
+        return Layers.conv(in, out, kernel, stride, padding, 1);
     }
 }
