@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.runtime.kernels.VectorExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,7 +20,7 @@ public final class VecKernels {
 
     private VecKernels() {}
 
-    /** {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp and sum, scale. */
+    /** {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp ({@link VectorExp}) and sum, scale. */
     public static void softmaxRows(MemorySegment x, MemorySegment out, int rows, int cols) {
         int upper = cols - cols % S.length();
         for (long r = 0; r < rows; r++) {
@@ -33,7 +34,7 @@ public final class VecKernels {
             FloatVector vsum = FloatVector.zero(S);
             FloatVector vm = FloatVector.broadcast(S, max);
             for (i = 0; i < upper; i += S.length()) {
-                FloatVector e = FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER).sub(vm).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER).sub(vm));
                 e.intoMemorySegment(out, base + i * 4L, ORDER);
                 vsum = vsum.add(e);
             }
