@@ -193,7 +193,7 @@ public final class FuseTransformerPatterns implements Pass {
         for (int i = 0; i < rank; i++) swap[i] = i;
         swap[rank - 2] = rank - 1;
         swap[rank - 1] = rank - 2;
-        Op kTPermute = kT.definingOp() != null && kT.definingOp().name().equals("permute") && kT.uses().size() == 1 ? kT.definingOp() : null;
+        Op kTPermute = kT.definingOp() != null && kT.definingOp().name().equals("permute") ? kT.definingOp() : null;
         Value k;
         if (kTPermute != null) {
             long[] p = kTPermute.intsAttr("perm"), composed = new long[rank];
@@ -213,7 +213,7 @@ public final class FuseTransformerPatterns implements Pass {
         pv.result().replaceAllUsesWith(attention.result());
         Block block = pv.parent();
         for (Op op : fusedOps) block.erase(op);
-        if (kTPermute != null && kT.uses().isEmpty()) block.erase(kTPermute);
+        if (kTPermute != null && kT.uses().isEmpty() && kTPermute.parent() == block) block.erase(kTPermute);
         fused.add("matmul + " + (fusedOps.size() > 3 ? "scale/mask + " : "") + "softmax + matmul -> attention");
         return true;
     }
