@@ -32,7 +32,7 @@ final class VectorAttention implements Attention.Kernel {
 
     /** Per-thread buffers, grown as needed. */
     private static final class Scratch {
-        float[] kt = new float[0], vp = new float[0], qt = new float[0], scores = new float[0], acc = new float[0];
+        float[] kt = new float[0], vp = new float[0], qt = new float[0], scores = new float[0], acc = new float[0], row = new float[0];
         final float[] max = new float[ROWS], sum = new float[ROWS];
         long packedBatch = -1;
         Attention.Geometry packedFor;
@@ -88,6 +88,7 @@ final class VectorAttention implements Attention.Kernel {
         sc.qt = sc.grow(sc.qt, d * ROWS);
         sc.scores = sc.grow(sc.scores, ROWS * Math.min(sPad, roundUp(Attention.KEY_BLOCK, W)));
         sc.acc = sc.grow(sc.acc, ROWS * dvPad);
+        sc.row = sc.grow(sc.row, Math.max(d, dv));
         for (long u = u0; u < u1; u++) {
             long b = u / blocksPerBatch;
             int r0 = (int) ((u % blocksPerBatch) * UNIT_ROWS), r1 = Math.min(g.l(), r0 + UNIT_ROWS);
@@ -106,9 +107,15 @@ final class VectorAttention implements Attention.Kernel {
         long kb = g.offset(ks, b), vb = g.offset(vs, b);
         long kRow = ks[rank - 2], kCol = ks[rank - 1], vRow = vs[rank - 2], vCol = vs[rank - 1];
         float[] kt = sc.kt, vp = sc.vp;
+        float[] row = sc.row;
         for (int j = 0; j < s; j++) {
             long base = (kb + j * kRow) * 4;
-            for (int dd = 0; dd < d; dd++) kt[dd * sPad + j] = k.get(F32, base + dd * kCol * 4);
+            if (kCol == 1) {
+                MemorySegment.copy(k, F32, base, row, 0, d);   // one bounds check per row, then array reads
+                for (int dd = 0; dd < d; dd++) kt[dd * sPad + j] = row[dd];
+            } else {
+                for (int dd = 0; dd < d; dd++) kt[dd * sPad + j] = k.get(F32, base + dd * kCol * 4);
+            }
         }
         for (int dd = 0; dd < d; dd++) java.util.Arrays.fill(kt, dd * sPad + s, dd * sPad + sPad, 0f);
         int upper = vCol == 1 ? dv - dv % W : 0;
@@ -128,9 +135,15 @@ final class VectorAttention implements Attention.Kernel {
         long[] qs = g.qStrides();
         long qb = g.offset(qs, b), qRow = qs[rank - 2], qCol = qs[rank - 1];
         float[] qt = sc.qt, acc = sc.acc, max = sc.max, sum = sc.sum;
+        float[] row = sc.row;
         for (int r = 0; r < ROWS; r++) {
             long base = (qb + (long) (i0 + Math.min(r, n - 1)) * qRow) * 4;
-            for (int dd = 0; dd < d; dd++) qt[dd * ROWS + r] = q.get(F32, base + dd * qCol * 4);
+            if (qCol == 1) {
+                MemorySegment.copy(q, F32, base, row, 0, d);
+                for (int dd = 0; dd < d; dd++) qt[dd * ROWS + r] = row[dd];
+            } else {
+                for (int dd = 0; dd < d; dd++) qt[dd * ROWS + r] = q.get(F32, base + dd * qCol * 4);
+            }
             max[r] = Float.NEGATIVE_INFINITY;
             sum[r] = 0f;
         }
@@ -208,15 +221,25 @@ final class VectorAttention implements Attention.Kernel {
         float[] scores = sc.scores;
         int s = g.s(), rowOff = r * block;
         FloatVector vscale = FloatVector.broadcast(SP, g.scale());
-        for (int j = 0; j < width; j += W) {
-            FloatVector.fromArray(SP, scores, rowOff + j).mul(vscale).intoArray(scores, rowOff + j);
-        }
         int valid = Math.min(width, s - j0);   // keys past S are padding
-        if (g.mask() != Attention.Mask.NONE) applyMask(g, mask, b, i, scores, rowOff, j0, valid);
         int allowed = g.causal() ? Math.max(0, Math.min(valid, i + 1 - j0)) : valid;
-        for (int j = allowed; j < width; j++) scores[rowOff + j] = Float.NEGATIVE_INFINITY;
         FloatVector vmax = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < width; j += W) vmax = vmax.max(FloatVector.fromArray(SP, scores, rowOff + j));
+        if (g.mask() == Attention.Mask.NONE) {   // scale and max in one pass; the masked tail set after
+            for (int j = 0; j < width; j += W) {
+                FloatVector x = FloatVector.fromArray(SP, scores, rowOff + j).mul(vscale);
+                x.intoArray(scores, rowOff + j);
+                if (j + W <= allowed) vmax = vmax.max(x);
+            }
+            for (int j = allowed; j < width; j++) scores[rowOff + j] = Float.NEGATIVE_INFINITY;
+            for (int j = allowed - allowed % W; j < allowed; j++) vmax = vmax.max(scores[rowOff + j]);
+        } else {
+            for (int j = 0; j < width; j += W) {
+                FloatVector.fromArray(SP, scores, rowOff + j).mul(vscale).intoArray(scores, rowOff + j);
+            }
+            applyMask(g, mask, b, i, scores, rowOff, j0, valid);
+            for (int j = allowed; j < width; j++) scores[rowOff + j] = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < width; j += W) vmax = vmax.max(FloatVector.fromArray(SP, scores, rowOff + j));
+        }
         float oldMax = sc.max[r], newMax = Math.max(oldMax, vmax.reduceLanes(VectorOperators.MAX));
         float oldShift = Float.isInfinite(oldMax) ? 0f : oldMax, shift = Float.isInfinite(newMax) ? 0f : newMax;
         sc.max[r] = newMax;
