@@ -160,6 +160,22 @@ public final class EagerF32 {
     }
 
     /**
+     * {@code layer_norm} over the last dim with a weight and a bias, on contiguous f32 rows, through the vector row
+     * kernel compiled code's {@code skip_layer_norm} uses ({@link VectorNorms}); null (run the reference kernel)
+     * otherwise or without the Vector API.
+     */
+    public static NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, int dims, double eps) {
+        if (!VectorApi.enabled() || dims != 1 || weight == null || bias == null || x.rank() < 1) return null;
+        if (!direct(x) || !direct(weight) || !direct(bias)) return null;
+        long cols = x.dim(x.rank() - 1), rows = cols == 0 ? 0 : x.numel() / cols;
+        if (rows == 0 || weight.numel() != cols || bias.numel() != cols || !fitsInt(rows, cols)) return null;
+        NDArray out = NDArray.zeros(DType.F32, x.shape());
+        VectorNorms.skipLayerNormRows(whole(x), MemorySegment.NULL, MemorySegment.NULL, whole(weight), whole(bias), whole(out),
+                MemorySegment.NULL, (int) rows, (int) cols, (float) eps);
+        return out;
+    }
+
+    /**
      * {@code attention(q, k, v, mask?)} through the one-pass kernel ({@link Attention}), reading every operand in
      * place through its strides; null (run the reference kernel) unless q, k, v are native f32, the mask (if any)
      * native bool or f32, and the Vector API present.

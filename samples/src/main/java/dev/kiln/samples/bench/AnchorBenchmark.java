@@ -69,7 +69,7 @@ public final class AnchorBenchmark {
             new Anchor("mlp", "784-512-512-10 MLP", Mlp::new, new long[] {784}, new int[] {200, 100}, new int[] {3000, 500}),
             new Anchor("lenet", "LeNet-5", LeNet::new, new long[] {1, 28, 28}, new int[] {200, 50}, new int[] {3000, 300}),
             new Anchor("transformer", "Transformer encoder layer (seq 128, d_model 256, 4 heads, FFN 1024)",
-                    AnchorBenchmark::transformer, new long[] {128, 256}, new int[] {20, 5}, new int[] {40, 5}),
+                    AnchorBenchmark::transformer, new long[] {128, 256}, new int[] {50, 5}, new int[] {300, 5}),
             new Anchor("resnet18", "ResNet-18", ResNet18::new, new long[] {3, 224, 224}, new int[] {10, 3}, new int[] {5, 2}));
 
     private final Integer repsOverride;
