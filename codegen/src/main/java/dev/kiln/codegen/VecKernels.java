@@ -39,7 +39,7 @@ public final class VecKernels {
                 e.intoMemorySegment(out, base + i * 4L, ORDER);
                 vsum = vsum.add(e);
             }
-            float sum = VectorExp.sumInOrder(vsum);
+            float sum = vsum.reduceLanes(VectorOperators.ADD);
             for (; i < cols; i++) {
                 float e = (float) Math.exp(x.get(F32, base + i * 4L) - max);
                 out.set(F32, base + i * 4L, e);

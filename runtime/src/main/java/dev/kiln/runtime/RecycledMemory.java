@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class RecycledMemory {
     /** Smaller tensors are not recycled. */
     static final long MIN_BYTES = 64 << 10;
-    /** Bytes of blocks (in use or free) past which a collection is requested; {@code kiln.recycledBytes}, default 256 MiB. */
-    static final long BUDGET = Long.getLong("kiln.recycledBytes", 256L << 20);
+    /** Bytes of blocks (in use or free) past which a collection is requested; {@code kiln.recycledBytes}, default 64 MiB. */
+    static final long BUDGET = Long.getLong("kiln.recycledBytes", 64L << 20);
     private static final long PAGE = 4096;
     private static final long ALIGNMENT = 64;
 

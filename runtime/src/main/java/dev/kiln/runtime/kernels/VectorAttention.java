@@ -33,7 +33,7 @@ final class VectorAttention implements Attention.Kernel {
     /** Per-thread buffers, grown as needed. */
     private static final class Scratch {
         float[] kt = new float[0], vp = new float[0], qt = new float[0], scores = new float[0], acc = new float[0], row = new float[0];
-        final float[] max = new float[ROWS], sum = new float[ROWS];
+        final float[] max = new float[ROWS], sum = new float[ROWS], lanes = new float[W];
         long packedBatch = -1;
         Attention.Geometry packedFor;
 
@@ -250,7 +250,9 @@ final class VectorAttention implements Attention.Kernel {
             e.intoArray(scores, rowOff + j);
             vsum = vsum.add(e);
         }
-        float blockSum = VectorExp.sumInOrder(vsum);
+        vsum.intoArray(sc.lanes, 0);   // lane order, the same in every JIT tier; no vector leaves this method (C2 boxes those)
+        float blockSum = 0f;
+        for (int l = 0; l < W; l++) blockSum += sc.lanes[l];
         if (oldShift != shift && j0 > 0) {
             float factor = (float) Math.exp((double) oldShift - shift);
             FloatVector vf = FloatVector.broadcast(SP, factor);

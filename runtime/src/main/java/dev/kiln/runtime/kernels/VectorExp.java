@@ -53,11 +53,4 @@ public final class VectorExp {
         FloatVector scale2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(scale1).mul(scale2);
     }
-
-    /** The lanes' sum added in lane order, the same in every JIT tier (unlike {@code reduceLanes(ADD)}). */
-    public static float sumInOrder(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
-        return s;
-    }
 }

@@ -44,7 +44,7 @@ public final class VectorNorms {
                 if (keepSum) v.intoMemorySegment(sum, base + i * 4L, ORDER);
                 vsum = vsum.add(v);
             }
-            float total = VectorExp.sumInOrder(vsum);
+            float total = vsum.reduceLanes(VectorOperators.ADD);
             for (; i < cols; i++) {
                 float v = x.get(F32, base + i * 4L);
                 if (hasBias) v += bias.get(F32, i * 4L);
@@ -59,7 +59,7 @@ public final class VectorNorms {
                 FloatVector d = FloatVector.fromMemorySegment(S, out, base + i * 4L, ORDER).sub(vm);
                 vsq = d.fma(d, vsq);
             }
-            float sq = VectorExp.sumInOrder(vsq);
+            float sq = vsq.reduceLanes(VectorOperators.ADD);
             for (; i < cols; i++) {
                 float d = out.get(F32, base + i * 4L) - mean;
                 sq += d * d;

@@ -80,14 +80,4 @@ class VectorExpTest {
         java.util.Arrays.fill(one, Float.NEGATIVE_INFINITY);
         assertEquals(0f, VectorExp.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, one, 0)).lane(0));
     }
-
-    @Test
-    void lanesSumInOrder() {
-        assumeTrue(VectorApi.enabled(), "needs the Vector API");
-        VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
-        float[] xs = new float[sp.length()];
-        float expected = 0;
-        for (int i = 0; i < xs.length; i++) expected += xs[i] = 1f / (i + 3);
-        assertEquals(expected, VectorExp.sumInOrder(FloatVector.fromArray(sp, xs, 0)));
-    }
 }
