@@ -6,6 +6,7 @@ import dev.kiln.ir.Op;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.Attention;
 import dev.kiln.runtime.kernels.ConvPanels;
 import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
@@ -21,7 +22,8 @@ import java.util.List;
  * The ops generated code runs through direct kernels on pre-sliced arena memory: f32 {@code linear}/{@code linear_act},
  * {@code matmul} and {@code conv2d}/{@code conv2d_act} as GEMM calls (convolutions through im2col unless pointwise),
  * each followed by its epilogue (bias, residual, activation) as a generated loop over the rows the call just wrote,
- * while they are in cache. Anything else, or another dtype or layout, returns false and runs through a reference
+ * while they are in cache; {@code attention} as one call of the fused kernel reading q, k, v and the mask in place
+ * through their strides. Anything else, or another dtype or layout, returns false and runs through a reference
  * kernel.
  */
 final class DirectOps {
@@ -39,6 +41,7 @@ final class DirectOps {
             case "softmax" -> softmax(l, op);
             case "adaptive_avg_pool2d" -> globalAveragePool(l, op);
             case "skip_layer_norm" -> skipLayerNorm(l, op);
+            case "attention" -> attention(l, op);
             default -> false;
         };
     }
@@ -213,6 +216,55 @@ final class DirectOps {
                 MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, int.class, int.class, float.class);
         l.direct(op.results() + " = skip_layer_norm -> vector skip_layer_norm " + rows + " rows of " + cols + (withSum ? " (with sum)" : ""));
         return true;
+    }
+
+    /**
+     * f32 {@code attention} as one call of the fused kernel ({@link Attention}): q, k, v and the mask (bool or f32,
+     * broadcast through zero strides) are passed as segments from their first element with their strides in a
+     * {@link Attention.Geometry} made now, so permuted heads and {@code k^T} views are read where they are.
+     */
+    private static boolean attention(Lowering l, Op op) {
+        if (!VectorSupport.available() || !Attention.available()) return false;
+        for (int i = 0; i < 3; i++) if (!(op.operand(i).type() instanceof TensorType t && t.dtype() == DType.F32)) return false;
+        boolean hasMask = op.operandCount() > 3;
+        if (hasMask && op.operand(3).tensorType().dtype() != DType.BOOL && op.operand(3).tensorType().dtype() != DType.F32) return false;
+        List<TensorRef> refs = new ArrayList<>();
+        for (Value v : op.operands()) {
+            TensorRef r = l.ref(v);
+            for (long st : r.strides()) if (st < 0) return false;
+            refs.add(r);
+        }
+        TensorRef q = refs.get(0), k = refs.get(1), v = refs.get(2), mask = hasMask ? refs.get(3) : null;
+        Attention.Geometry geometry = Attention.geometry(q.shape(), q.strides(), k.shape(), k.strides(), v.shape(), v.strides(),
+                hasMask ? mask.shape() : null, hasMask ? mask.strides() : null, hasMask && mask.dtype() == DType.BOOL,
+                op.floatAttr("scale"), op.boolAttr("causal"));
+        if (geometry == null) return false;
+        NDArray out = l.slotOf(op.result());
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        Gen g = l.gen();
+        g.constant(geometry, Attention.Geometry.class);
+        for (TensorRef r : List.of(q, k, v)) l.pushSegment(r, 0, span(r));
+        if (hasMask) l.pushSegment(mask, 0, span(mask));
+        else g.segment(MemorySegment.NULL);
+        l.pushSegment(o);
+        g.callStatic(Attention.class, "f32", Attention.Geometry.class, MemorySegment.class, MemorySegment.class, MemorySegment.class,
+                MemorySegment.class, MemorySegment.class);
+        long[] lead = geometry.lead();
+        l.direct(op.result() + " = attention -> fused attention " + java.util.Arrays.toString(lead) + " x (" + geometry.l() + " queries, "
+                + geometry.s() + " keys, head " + geometry.d() + (geometry.causal() ? ", causal" : "")
+                + (hasMask ? ", " + mask.dtype() + " mask" : "") + ")");
+        return true;
+    }
+
+    /** Bytes from a tensor's first element to the end of its last one (non-negative strides), 0 when it is empty. */
+    private static long span(TensorRef r) {
+        long last = 0;
+        for (int d = 0; d < r.shape().length; d++) {
+            if (r.shape()[d] == 0) return 0;
+            last += (r.shape()[d] - 1) * r.strides()[d];
+        }
+        return (last + 1) * r.dtype().byteSize();
     }
 
     private static boolean overlaps(NDArray a, NDArray b) {

@@ -447,9 +447,21 @@ final class Lowering implements Opcodes {
         g.mv.visitInsn(AALOAD);
     }
 
-    /** Whether {@code v} holds the same data in every run: a weight or a constant (not an input or arena slot). */
+    /**
+     * Whether {@code v} holds the same data in every run: a weight or a constant (not an input or arena slot), or a
+     * view of one that costs no code (a slice of a packed in-projection weight, say), so it can be packed once.
+     */
     boolean isConstant(Value v) {
-        return graph.weights().containsValue(v) || (v.definingOp() != null && v.definingOp().name().equals("constant"));
+        if (graph.weights().containsValue(v)) return true;
+        Op def = v.definingOp();
+        if (def == null) return false;
+        if (def.name().equals("constant")) return true;
+        boolean view = switch (def.name()) {
+            case "slice", "permute", "reshape", "flatten", "expand", "squeeze", "unsqueeze" -> true;
+            default -> false;
+        };
+        TensorRef r = refs.get(v);
+        return view && r != null && !r.isBound() && r.fixed() != null && isConstant(def.operand(0));
     }
 
     /** Emits the loop method for {@code spec} (while the run method is being written) and returns its name. */

@@ -1,5 +1,7 @@
 package dev.kiln.codegen;
 
+import dev.kiln.runtime.kernels.VectorExp;
+import dev.kiln.runtime.kernels.VectorNorms;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -20,9 +22,9 @@ public final class VecKernels {
     private VecKernels() {}
 
     /**
-     * {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp and sum, scale. The max is
-     * subtracted whatever it is, as in the reference kernel ({@code dev.kiln.runtime.kernels.Softmax}): a row holding
-     * +inf or NaN is NaN throughout, a row of only -inf is NaN.
+     * {@code out[r, :] = softmax(x[r, :])} over {@code rows} rows of {@code cols}: max, exp ({@link VectorExp}) and
+     * sum, scale. The max is subtracted whatever it is, as in the reference kernel
+     * ({@code dev.kiln.runtime.kernels.Softmax}): a row holding +inf or NaN is NaN throughout, a row of only -inf is NaN.
      */
     public static void softmaxRows(MemorySegment x, MemorySegment out, int rows, int cols) {
         int upper = cols - cols % S.length();
@@ -36,7 +38,7 @@ public final class VecKernels {
             FloatVector vsum = FloatVector.zero(S);
             FloatVector vm = FloatVector.broadcast(S, max);
             for (i = 0; i < upper; i += S.length()) {
-                FloatVector e = FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER).sub(vm).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER).sub(vm));
                 e.intoMemorySegment(out, base + i * 4L, ORDER);
                 vsum = vsum.add(e);
             }
@@ -54,60 +56,10 @@ public final class VecKernels {
         }
     }
 
-    /**
-     * ONNX Runtime's SkipLayerNormalization over rows of {@code cols}: {@code s = x + bias + skip} (each add rounded
-     * to f32, bias first, as the unfused adds), written to {@code sum} when it has bytes; then {@code out = (s - mean)
-     * / sqrt(var + eps) * gamma + beta} with the biased variance. {@code bias} and {@code sum} are empty segments when
-     * absent. Statistics are two-pass, accumulated in f32 vectors.
-     */
+    /** {@link VectorNorms#skipLayerNormRows}, which eager layer norm shares. */
     public static void skipLayerNormRows(MemorySegment x, MemorySegment skip, MemorySegment bias, MemorySegment gamma,
                                          MemorySegment beta, MemorySegment out, MemorySegment sum, int rows, int cols,
                                          float eps) {
-        boolean hasBias = bias.byteSize() > 0, keepSum = sum.byteSize() > 0;
-        int upper = cols - cols % S.length();
-        for (long r = 0; r < rows; r++) {
-            long base = r * cols * 4L;
-            FloatVector vsum = FloatVector.zero(S);
-            int i = 0;
-            for (; i < upper; i += S.length()) {
-                FloatVector v = FloatVector.fromMemorySegment(S, x, base + i * 4L, ORDER);
-                if (hasBias) v = v.add(FloatVector.fromMemorySegment(S, bias, i * 4L, ORDER));
-                v = v.add(FloatVector.fromMemorySegment(S, skip, base + i * 4L, ORDER));
-                v.intoMemorySegment(out, base + i * 4L, ORDER);
-                if (keepSum) v.intoMemorySegment(sum, base + i * 4L, ORDER);
-                vsum = vsum.add(v);
-            }
-            float total = vsum.reduceLanes(VectorOperators.ADD);
-            for (; i < cols; i++) {
-                float v = x.get(F32, base + i * 4L);
-                if (hasBias) v += bias.get(F32, i * 4L);
-                v += skip.get(F32, base + i * 4L);
-                out.set(F32, base + i * 4L, v);
-                if (keepSum) sum.set(F32, base + i * 4L, v);
-                total += v;
-            }
-            float mean = total / cols;
-            FloatVector vm = FloatVector.broadcast(S, mean), vsq = FloatVector.zero(S);
-            for (i = 0; i < upper; i += S.length()) {
-                FloatVector d = FloatVector.fromMemorySegment(S, out, base + i * 4L, ORDER).sub(vm);
-                vsq = d.fma(d, vsq);
-            }
-            float sq = vsq.reduceLanes(VectorOperators.ADD);
-            for (; i < cols; i++) {
-                float d = out.get(F32, base + i * 4L) - mean;
-                sq += d * d;
-            }
-            float rstd = (float) (1 / Math.sqrt(sq / cols + (double) eps));
-            FloatVector vr = FloatVector.broadcast(S, rstd);
-            for (i = 0; i < upper; i += S.length()) {
-                FloatVector d = FloatVector.fromMemorySegment(S, out, base + i * 4L, ORDER).sub(vm).mul(vr);
-                d = d.fma(FloatVector.fromMemorySegment(S, gamma, i * 4L, ORDER), FloatVector.fromMemorySegment(S, beta, i * 4L, ORDER));
-                d.intoMemorySegment(out, base + i * 4L, ORDER);
-            }
-            for (; i < cols; i++) {
-                float d = (out.get(F32, base + i * 4L) - mean) * rstd;
-                out.set(F32, base + i * 4L, d * gamma.get(F32, i * 4L) + beta.get(F32, i * 4L));
-            }
-        }
+        VectorNorms.skipLayerNormRows(x, skip, bias, gamma, beta, out, sum, rows, cols, eps);
     }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.codegen;
 
+import dev.kiln.runtime.kernels.VectorExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -49,12 +50,12 @@ public final class VecOps {
 
     public static FloatVector sigmoid(FloatVector x) {
         FloatVector one = FloatVector.broadcast(x.species(), 1f);
-        return one.div(x.neg().lanewise(VectorOperators.EXP).add(one));
+        return one.div(VectorExp.exp(x.neg()).add(one));
     }
 
     public static FloatVector tanh(FloatVector x) { return x.lanewise(VectorOperators.TANH); }
 
-    public static FloatVector exp(FloatVector x) { return x.lanewise(VectorOperators.EXP); }
+    public static FloatVector exp(FloatVector x) { return VectorExp.exp(x); }
 
     public static FloatVector log(FloatVector x) { return x.lanewise(VectorOperators.LOG); }
 
@@ -64,7 +65,7 @@ public final class VecOps {
 
     public static FloatVector reciprocal(FloatVector x) { return FloatVector.broadcast(x.species(), 1f).div(x); }
 
-    public static FloatVector silu(FloatVector x) { return x.div(x.neg().lanewise(VectorOperators.EXP).add(1f)); }
+    public static FloatVector silu(FloatVector x) { return x.div(VectorExp.exp(x.neg()).add(1f)); }
 
     /** PyTorch's tanh approximation: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
     public static FloatVector geluTanh(FloatVector x) {

@@ -1,6 +1,7 @@
 package dev.kiln.frontend;
 
 import dev.kiln.frontend.autograd.Autograd;
+import dev.kiln.ir.Attribute;
 import dev.kiln.ir.Builder;
 import dev.kiln.ir.DType;
 
@@ -116,10 +117,15 @@ public final class F {
     /**
      * Attention {@code softmax(q k^T / sqrt(d) + mask) v} over the last two dims. {@code mask} may be
      * null, a bool tensor (true = may attend) or a float tensor added to the scores; {@code causal}
-     * masks out later positions.
+     * masks out later positions. Where no gradient is needed and dropout is off, it is the one {@code attention} op
+     * (a single fused kernel on f32); otherwise the ops it is made of, which autograd differentiates.
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor mask, boolean causal, double dropoutP,
                                                    boolean training) {
+        if (fusedAttentionApplies(q, k, v, mask, dropoutP, training)) {
+            Map<String, Attribute> attrs = Builder.attrs("scale", 1 / Math.sqrt(q.dim(-1)), "causal", causal);
+            return mask == null ? Dispatch.call("attention", attrs, q, k, v) : Dispatch.call("attention", attrs, q, k, v, mask);
+        }
         long l = q.dim(-2), s = k.dim(-2);
         Tensor scores = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(q.dim(-1)));
         if (causal) {
@@ -132,6 +138,28 @@ public final class F {
                     : scores.add(mask);
         }
         return dropout(scores.softmax(-1), dropoutP, training).matmul(v);
+    }
+
+    /** No gradient to record, no dropout, and operands the {@code attention} op takes as they are (no broadcasting). */
+    private static boolean fusedAttentionApplies(Tensor q, Tensor k, Tensor v, Tensor mask, double dropoutP, boolean training) {
+        if (training && dropoutP > 0) return false;
+        boolean grad = q.requiresGrad() || k.requiresGrad() || v.requiresGrad() || (mask != null && mask.requiresGrad());
+        if (grad && Autograd.isGradEnabled()) return false;
+        int rank = q.rank();
+        if (rank < 2 || k.rank() != rank || v.rank() != rank || !q.dtype().isFloatingPoint() || k.dtype() != q.dtype() || v.dtype() != q.dtype()) return false;
+        for (int d = 0; d < rank - 2; d++) if (k.dim(d) != q.dim(d) || v.dim(d) != q.dim(d)) return false;
+        if (k.dim(-1) != q.dim(-1) || v.dim(-2) != k.dim(-2)) return false;
+        if (mask == null) return true;
+        if (mask.dtype() != DType.BOOL && mask.dtype() != q.dtype()) return false;
+        long[] scores = q.shape().clone();
+        scores[rank - 1] = k.dim(-2);
+        long[] m = mask.shape();
+        if (m.length > rank) return false;
+        for (int i = 0; i < m.length; i++) {
+            long target = scores[rank - m.length + i];
+            if (m[i] != target && m[i] != 1) return false;
+        }
+        return true;
     }
 
     // ---- losses ---------------------------------------------------------------------------------

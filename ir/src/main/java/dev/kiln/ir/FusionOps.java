@@ -40,6 +40,14 @@ import static dev.kiln.ir.Trait.REDUCTION;
  *       {@code beta} (ONNX Runtime's SkipLayerNormalization). {@code skip} has x's type; gamma, beta and bias are
  *       1-D over the last dim. With {@code with_sum = true} it has a second result, {@code s} itself: in a
  *       transformer's residual stream the sum feeds the next residual add as well as the norm.</li>
+ *   <li>{@code attention(%q, %k, %v, %mask?) {scale, causal}}: scaled dot-product attention
+ *       {@code softmax(q k^T * scale [masked]) v} over the last two dims, q {@code [..., L, D]}, k {@code [..., S, D]},
+ *       v {@code [..., S, Dv]} with equal leading dims, result {@code [..., L, Dv]}. {@code causal} hides key {@code j > i}
+ *       from query {@code i} ({@code where(tril(ones(L, S)), scores, -inf)}); a bool {@code mask} (true = may attend) is
+ *       {@code where(mask, scores, -inf)}, a float mask of q's dtype is added to the scores; either broadcasts to
+ *       {@code [..., L, S]}. A row with no key allowed is NaN, as the unfused softmax of all {@code -inf}.
+ *       (ONNX Runtime's com.microsoft Attention family; {@code F.scaledDotProductAttention} emits it where no gradient
+ *       is needed.)</li>
  * </ul>
  * {@code activation} is one of {@link #ACTIVATIONS}; {@code none} means no activation.
  */
@@ -56,7 +64,7 @@ public final class FusionOps {
     private FusionOps() {}
 
     static List<OpSchema> all() {
-        return List.of(linearAct(), conv2dAct(), fusedElementwise(), biasGelu(), skipLayerNorm());
+        return List.of(linearAct(), conv2dAct(), fusedElementwise(), biasGelu(), skipLayerNorm(), attention());
     }
 
     private static OpSchema linearAct() {
@@ -157,6 +165,39 @@ public final class FusionOps {
                     List<String> names = List.of("x", "skip", "gamma", "beta", "bias");
                     for (int i = 2; i < ctx.operandCount(); i++) lastDimVector(ctx, i, names.get(i), x);
                     return ctx.boolAttr("with_sum") ? List.of(x, x) : List.of(x);
+                }).build();
+    }
+
+    private static OpSchema attention() {
+        return OpSchema.define("attention")
+                .summary("softmax(q @ k^T * scale, masked) @ v over the last two dims: scaled dot-product attention as one op")
+                .tensor("q").tensor("k").tensor("v").optionalTensor("mask")
+                .attr("scale", FLOAT, Attribute.of(1.0)).attr("causal", BOOL, Attribute.of(false)).traits(PURE).infer(ctx -> {
+                    TensorType q = ctx.tensor(0), k = ctx.tensor(1), v = ctx.tensor(2);
+                    NnOps.requireFloat(ctx, q);
+                    ShapeRules.sameDType(ctx.opName(), q, k);
+                    ShapeRules.sameDType(ctx.opName(), q, v);
+                    int rank = q.rank();
+                    if (rank < 2 || k.rank() != rank || v.rank() != rank) {
+                        throw ctx.error("q, k and v must have the same rank, at least 2, got " + q + ", " + k + ", " + v);
+                    }
+                    for (int d = 0; d < rank - 2; d++) {
+                        NnOps.requireDim(ctx, "k dim " + d, k.shape().dim(d), q.shape().dim(d));
+                        NnOps.requireDim(ctx, "v dim " + d, v.shape().dim(d), q.shape().dim(d));
+                    }
+                    NnOps.requireDim(ctx, "k's last dim (the head size)", k.shape().dim(rank - 1), q.shape().dim(rank - 1));
+                    NnOps.requireDim(ctx, "v's key count (dim -2)", v.shape().dim(rank - 2), k.shape().dim(rank - 2));
+                    if (ctx.operandCount() > 3) {
+                        TensorType mask = ctx.tensor(3);
+                        if (mask.dtype() != DType.BOOL && mask.dtype() != q.dtype()) {
+                            throw ctx.error("mask must be bool (true = may attend) or " + q.dtype() + " (added to the scores), got " + mask);
+                        }
+                        Shape scores = q.shape().withDim(rank - 1, k.shape().dim(rank - 2));
+                        if (mask.rank() > rank || !ShapeRules.broadcast(ctx.opName(), scores, mask.shape()).equals(scores)) {
+                            throw ctx.error("mask " + mask + " must broadcast to the scores' shape " + scores);
+                        }
+                    }
+                    return List.of(new TensorType(q.dtype(), q.shape().withDim(rank - 1, v.shape().dim(rank - 1))));
                 }).build();
     }
 

@@ -194,4 +194,46 @@ class FusionOpsTest {
                 }
                 """, "a fourth operand is only allowed as the residual");
     }
+
+    @Test
+    void attentionTakesMatchingHeadsAndABroadcastableMask() {
+        verified("""
+                graph @g(%q: f32[N, 2, 3, 4], %k: f32[N, 2, 5, 4], %v: f32[N, 2, 5, 6], %m: bool[3, 5], %f: f32[N, 1, 1, 5]) {
+                  %0 = attention(%q, %k, %v) {scale = 0.5, causal = false} : f32[N, 2, 3, 6]
+                  %1 = attention(%q, %k, %v, %m) {scale = 0.5, causal = true} : f32[N, 2, 3, 6]
+                  %2 = attention(%q, %k, %v, %f) {scale = 1.0, causal = false} : f32[N, 2, 3, 6]
+                  return(%0, %1, %2)
+                }
+                """);
+        rejected("""
+                graph @g(%q: f32[2, 3, 4], %k: f32[2, 5, 3], %v: f32[2, 5, 6]) {
+                  %0 = attention(%q, %k, %v) : f32[2, 3, 6]
+                  return(%0)
+                }
+                """, "attention", "head size");
+        rejected("""
+                graph @g(%q: f32[2, 3, 4], %k: f32[2, 5, 4], %v: f32[2, 4, 6]) {
+                  %0 = attention(%q, %k, %v) : f32[2, 3, 6]
+                  return(%0)
+                }
+                """, "attention", "key count");
+        rejected("""
+                graph @g(%q: f32[2, 3, 4], %k: f32[2, 5, 4], %v: f32[2, 5, 6], %m: i64[3, 5]) {
+                  %0 = attention(%q, %k, %v, %m) : f32[2, 3, 6]
+                  return(%0)
+                }
+                """, "attention", "mask must be bool");
+        rejected("""
+                graph @g(%q: f32[2, 3, 4], %k: f32[2, 5, 4], %v: f32[2, 5, 6], %m: bool[2, 2, 3, 5]) {
+                  %0 = attention(%q, %k, %v, %m) : f32[2, 3, 6]
+                  return(%0)
+                }
+                """, "attention", "must broadcast");
+        rejected("""
+                graph @g(%q: f32[3, 4], %k: f32[2, 5, 4], %v: f32[2, 5, 6]) {
+                  %0 = attention(%q, %k, %v) : f32[3, 6]
+                  return(%0)
+                }
+                """, "attention", "same rank");
+    }
 }

@@ -21,7 +21,8 @@ import java.util.List;
  * {@code linear_act} is Gemm (2-D input) or Transpose + MatMul (+ Add), then the activation; {@code conv2d_act} is
  * Conv, then Add of its residual if it has one, then the activation; {@code fused_elementwise} is its region's ops inlined, each through its own
  * {@link OnnxOpTable} entry (a trailing reduction included); {@code bias_gelu} is Add then gelu; and
- * {@code skip_layer_norm} is Add(s) then LayerNormalization. Gelu is the Gelu op from opset 20 and its erf or tanh
+ * {@code skip_layer_norm} is Add(s) then LayerNormalization; {@code attention} is Transpose, MatMul, Mul by the scale,
+ * Where/Add for the causal and mask operands, Softmax and MatMul. Gelu is the Gelu op from opset 20 and its erf or tanh
  * formula before; LayerNormalization needs opset 17, below which it is written out with ReduceMean.
  */
 final class FusionLowering {
@@ -110,6 +111,45 @@ final class FusionLowering {
         String std = e.helper("Sqrt", "skip_ln_std", e.helper("Add", "skip_ln_var_eps", var, scalar(e, dtype, eps)));
         String scaled = e.helper("Mul", "skip_ln_scaled", e.helper("Div", "skip_ln_normed", centred, std), gamma);
         e.node("Add", List.of(scaled, beta), List.of(out));
+    }
+
+    /**
+     * {@code softmax(q k^T * scale, masked) v}: Transpose of k over its last two axes, MatMul, Mul by the scale, then
+     * Where with a constant lower-triangular mask when causal (static L and S), Where with the bool mask or Add of the
+     * float one, Softmax over the last axis and MatMul with v.
+     */
+    static void attention(Op op, Emitter e) {
+        TensorType q = op.operand(0).tensorType(), k = op.operand(1).tensorType();
+        int rank = q.rank();
+        DType dtype = q.dtype();
+        long[] perm = new long[rank];
+        for (int i = 0; i < rank; i++) perm[i] = i;
+        perm[rank - 2] = rank - 1;
+        perm[rank - 1] = rank - 2;
+        String kT = e.temp("attention_kT");
+        e.node("Transpose", List.of(e.ref(op.operand(1))), List.of(kT)).addAttribute(Attrs.ints("perm", perm));
+        String scores = e.helper("MatMul", "attention_qk", e.ref(op.operand(0)), kT);
+        scores = e.helper("Mul", "attention_scaled", scores, scalar(e, dtype, op.floatAttr("scale")));
+        String minusInf = op.boolAttr("causal") || op.operandCount() > 3 ? scalar(e, dtype, Double.NEGATIVE_INFINITY) : null;
+        if (op.boolAttr("causal")) {
+            if (!q.shape().dim(rank - 2).isStatic() || !k.shape().dim(rank - 2).isStatic()) {
+                throw Emitter.error(op, "a causal attention exports with static query and key counts only, got q " + q + " and k " + k);
+            }
+            long l = q.shape().dim(rank - 2).size(), s = k.shape().dim(rank - 2).size();
+            if (l * s > Integer.MAX_VALUE) throw Emitter.error(op, "causal mask of " + l + " x " + s + " is too large to export as a constant");
+            byte[] allowed = new byte[(int) (l * s)];
+            for (long i = 0; i < l; i++) for (long j = 0; j <= Math.min(i, s - 1); j++) allowed[(int) (i * s + j)] = 1;
+            String tril = e.constant(OnnxTypes.tensor(null, new TensorType(DType.BOOL, Shape.of(l, s)), ByteString.copyFrom(allowed)), "causal");
+            scores = e.helper("Where", "attention_causal", tril, scores, minusInf);
+        }
+        if (op.operandCount() > 3) {
+            boolean bool = op.operand(3).tensorType().dtype() == DType.BOOL;
+            scores = bool ? e.helper("Where", "attention_masked", e.ref(op.operand(3)), scores, minusInf)
+                    : e.helper("Add", "attention_masked", scores, e.ref(op.operand(3)));
+        }
+        String probs = e.temp("attention_probs");
+        e.node("Softmax", List.of(scores), List.of(probs)).addAttribute(Attrs.i("axis", -1));
+        e.node("MatMul", List.of(probs, e.ref(op.operand(2))), List.of(e.define(op.result())));
     }
 
     private static String activation(Op op) { return ((Attribute.Str) op.attr("activation")).value(); }

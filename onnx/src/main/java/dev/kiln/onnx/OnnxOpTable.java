@@ -66,6 +66,7 @@ final class OnnxOpTable {
             entry("fused_elementwise", FusionLowering::fusedElementwise),
             entry("bias_gelu", FusionLowering::biasGelu),
             entry("skip_layer_norm", FusionLowering::skipLayerNorm),
+            entry("attention", FusionLowering::attention),
             entry("softmax", NnLowering.softmax("Softmax")),
             entry("log_softmax", NnLowering.softmax("LogSoftmax")),
             entry("max_pool2d", PoolLowering::maxPool2d),

@@ -28,6 +28,13 @@ import java.util.Map;
  *       bias operand. When the sum has other uses (the residual stream of a pre-norm transformer, where it also
  *       feeds the next residual add), the op gets {@code with_sum = true} and its second result replaces them. A
  *       layer_norm without weight and bias, or over more than the last dim, is left alone.</li>
+ *   <li><b>Attention.</b> {@code matmul(softmax(masked(scale(matmul(q, kT)))), v)} over the last dim, where the
+ *       scale is an optional {@code div}/{@code mul} by a one-element constant, and the masking is, innermost first,
+ *       an optional {@code where(causal, s, -inf)} with a constant lower-triangular bool mask (becomes
+ *       {@code causal = true}) and an optional {@code where(mask, s, -inf)} (bool) or {@code add(s, mask)} (float),
+ *       becomes {@code attention(q, k, v, mask?) {scale, causal}} with {@code k = permute(kT)} swapping the last two
+ *       dims (composed with kT's own permute, so attention's {@code k^T} view disappears). q, kT and v must have the
+ *       same rank and leading dims (no broadcasting), and every intermediate one use.</li>
  * </ul>
  * Every intermediate must sit in the rewritten op's block; ops inside {@code if}/{@code loop} regions are
  * rewritten too, {@code fused_elementwise} regions are not entered.
@@ -55,6 +62,7 @@ public final class FuseTransformerPatterns implements Pass {
             changed |= switch (op.name()) {
                 case "gelu" -> biasGelu(op);
                 case "layer_norm" -> skipLayerNorm(op);
+                case "matmul" -> attention(op);
                 default -> false;
             };
         }
@@ -123,6 +131,131 @@ public final class FuseTransformerPatterns implements Pass {
         block.erase(add);
         if (biasAdd != null) block.erase(biasAdd);
         fused.add("add" + (biasAdd != null ? " + add(bias)" : "") + " + layer_norm -> skip_layer_norm" + (withSum ? " (with sum)" : ""));
+        return true;
+    }
+
+    private boolean attention(Op pv) {
+        Op softmax = singleUseProducer(pv.operand(0), pv);
+        if (softmax == null || !softmax.name().equals("softmax")) return false;
+        TensorType scoresType = softmax.result().tensorType();
+        int rank = scoresType.rank();
+        long axis = softmax.intAttr("axis");
+        if (rank < 2 || (axis != -1 && axis != rank - 1)) return false;
+        List<Op> fusedOps = new ArrayList<>(List.of(pv, softmax));
+        Value scores = softmax.operand(0), mask = null;
+        boolean causal = false;
+        Op user = softmax;
+        for (int step = 0; step < 2; step++) {   // the mask operand (outermost), then the causal where
+            Op m = singleUseProducer(scores, user);
+            if (m == null || !m.result().type().equals(scoresType)) break;
+            Value inner = null;
+            if (m.name().equals("where") && CanonicalRules.isSplat(m.operand(2), Double.NEGATIVE_INFINITY)
+                    && m.operand(1).type().equals(scoresType)) {
+                if (!causal && isCausalConstant(m.operand(0), scoresType)) causal = true;
+                else if (mask == null && !causal) mask = m.operand(0);
+                else break;
+                inner = m.operand(1);
+            } else if (m.name().equals("add") && mask == null && !causal) {
+                for (int i = 0; i < 2 && inner == null; i++) {
+                    if (m.operand(i).type().equals(scoresType) && isScores(m.operand(i), m)) {
+                        inner = m.operand(i);
+                        mask = m.operand(1 - i);
+                    }
+                }
+            }
+            if (inner == null) break;
+            fusedOps.add(m);
+            scores = inner;
+            user = m;
+        }
+        double scale = 1;
+        Op scaleOp = singleUseProducer(scores, user);
+        if (scaleOp != null && (scaleOp.name().equals("div") || scaleOp.name().equals("mul"))) {
+            boolean div = scaleOp.name().equals("div");
+            for (int i = 0; i < (div ? 1 : 2); i++) {
+                Double c = oneElementConstant(scaleOp.operand(1 - i));
+                if (c != null && scaleOp.operand(i).type().equals(scoresType)) {
+                    scale = div ? 1 / c : c;
+                    fusedOps.add(scaleOp);
+                    user = scaleOp;
+                    scores = scaleOp.operand(i);
+                    break;
+                }
+            }
+        }
+        Op qk = singleUseProducer(scores, user);
+        if (qk == null || !qk.name().equals("matmul") || !qk.result().type().equals(scoresType)) return false;
+        Value q = qk.operand(0), kT = qk.operand(1), v = pv.operand(1);
+        if (!sameLeadingDims(rank, q, kT, v)) return false;
+        fusedOps.add(qk);
+        Builder at = Builder.before(pv);
+        long[] swap = new long[rank];
+        for (int i = 0; i < rank; i++) swap[i] = i;
+        swap[rank - 2] = rank - 1;
+        swap[rank - 1] = rank - 2;
+        Op kTPermute = kT.definingOp() != null && kT.definingOp().name().equals("permute") ? kT.definingOp() : null;
+        Value k;
+        if (kTPermute != null) {
+            long[] p = kTPermute.intsAttr("perm"), composed = new long[rank];
+            for (int i = 0; i < rank; i++) composed[i] = p[(int) swap[i]] < 0 ? p[(int) swap[i]] + rank : p[(int) swap[i]];
+            boolean identity = true;
+            for (int i = 0; i < rank; i++) identity &= composed[i] == i;
+            k = identity ? kTPermute.operand(0) : at.op("permute", Map.of("perm", new Attribute.Ints(composed)), kTPermute.operand(0));
+        } else {
+            k = at.op("permute", Map.of("perm", new Attribute.Ints(swap)), kT);
+        }
+        List<Value> operands = new ArrayList<>(List.of(q, k, v));
+        if (mask != null) operands.add(mask);
+        Map<String, Attribute> attrs = new LinkedHashMap<>();
+        attrs.put("scale", Attribute.of(scale));
+        attrs.put("causal", Attribute.of(causal));
+        Op attention = at.create("attention", operands, attrs);
+        pv.result().replaceAllUsesWith(attention.result());
+        Block block = pv.parent();
+        for (Op op : fusedOps) block.erase(op);
+        if (kTPermute != null && kT.uses().isEmpty() && kTPermute.parent() == block) block.erase(kTPermute);
+        fused.add("matmul + " + (fusedOps.size() > 3 ? "scale/mask + " : "") + "softmax + matmul -> attention");
+        return true;
+    }
+
+    /** Whether {@code v} is a scaled or plain {@code matmul}, the scores side of an {@code add} with the mask. */
+    private static boolean isScores(Value v, Op user) {
+        Op def = singleUseProducer(v, user);
+        if (def == null) return false;
+        if (def.name().equals("matmul")) return true;
+        return (def.name().equals("div") || def.name().equals("mul")) && def.operands().stream().anyMatch(o -> oneElementConstant(o) != null);
+    }
+
+    /** The value of a one-element floating-point constant, or null. */
+    private static Double oneElementConstant(Value v) {
+        Op c = CanonicalRules.producer(v, "constant");
+        if (c == null || !(c.attr("value") instanceof Attribute.Tensor t) || t.numel() != 1 || !t.type().dtype().isFloatingPoint()) return null;
+        return t.elementAsDouble(0);
+    }
+
+    /** Whether {@code cond} is a constant bool [L, S] tensor that is true exactly where key j <= query i. */
+    private static boolean isCausalConstant(Value cond, TensorType scores) {
+        Op c = CanonicalRules.producer(cond, "constant");
+        if (c == null || !(c.attr("value") instanceof Attribute.Tensor t) || t.type().dtype() != dev.kiln.ir.DType.BOOL) return false;
+        if (t.type().rank() != 2 || !t.type().shape().isStatic()) return false;
+        long l = t.type().shape().dim(0).size(), s = t.type().shape().dim(1).size();
+        int rank = scores.rank();
+        if (!scores.shape().dim(rank - 2).isStatic() || scores.shape().dim(rank - 2).size() != l
+                || !scores.shape().dim(rank - 1).isStatic() || scores.shape().dim(rank - 1).size() != s) return false;
+        byte[] data = t.data();
+        for (long i = 0; i < l; i++) {
+            for (long j = 0; j < s; j++) if ((data[(int) (i * s + j)] != 0) != (j <= i)) return false;
+        }
+        return true;
+    }
+
+    /** q, kT and v have {@code rank} dims and equal leading dims (the fused op does not broadcast them). */
+    private static boolean sameLeadingDims(int rank, Value... values) {
+        TensorType first = values[0].tensorType();
+        for (Value v : values) {
+            if (!(v.type() instanceof TensorType t) || t.rank() != rank) return false;
+            for (int d = 0; d < rank - 2; d++) if (!t.shape().dim(d).equals(first.shape().dim(d))) return false;
+        }
         return true;
     }
 

@@ -9,6 +9,8 @@ import java.util.List;
 import static dev.kiln.passes.GoldenPassTests.golden;
 import static dev.kiln.passes.GoldenPassTests.unchanged;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Golden tests: IR text in, BiasGelu and SkipLayerNorm fusion, IR text out; and the fused graphs compute the same. */
 class FuseTransformerPatternsTest {
@@ -175,6 +177,94 @@ class FuseTransformerPatternsTest {
                     yield(%x)
                   }
                   return(%0)
+                }
+                """);
+    }
+
+    /** Attention as MultiheadAttention traces it (after O1): heads as permuted views, k^T a permute, scores / sqrt(d). */
+    private static final String ATTENTION_IN = """
+            graph @g(%x: f32[N, 5, 8], %y: f32[N, 5, 8], %z: f32[N, 5, 8]) {
+              %0 = reshape(%x) {shape = [-1, 5, 2, 4]} : f32[N, 5, 2, 4]
+              %1 = permute(%0) {perm = [0, 2, 1, 3]} : f32[N, 2, 5, 4]
+              %2 = reshape(%y) {shape = [-1, 5, 2, 4]} : f32[N, 5, 2, 4]
+              %3 = permute(%2) {perm = [0, 2, 3, 1]} : f32[N, 2, 4, 5]
+              %4 = reshape(%z) {shape = [-1, 5, 2, 4]} : f32[N, 5, 2, 4]
+              %5 = permute(%4) {perm = [0, 2, 1, 3]} : f32[N, 2, 5, 4]
+              %6 = matmul(%1, %3) : f32[N, 2, 5, 5]
+              %7 = constant() {value = dense<f32[]: [2.0]>} : f32[]
+              %8 = div(%6, %7) : f32[N, 2, 5, 5]
+              %9 = softmax(%8) {axis = -1} : f32[N, 2, 5, 5]
+              %10 = matmul(%9, %5) : f32[N, 2, 5, 4]
+              return(%10)
+            }
+            """;
+
+    @Test
+    void attentionFromMultiheadAttentionsOps() {
+        FuseTransformerPatterns pass = new FuseTransformerPatterns();
+        golden(pass, ATTENTION_IN, """
+                graph @g(%x: f32[N, 5, 8], %y: f32[N, 5, 8], %z: f32[N, 5, 8]) {
+                  %0 = reshape(%x) {shape = [-1, 5, 2, 4]} : f32[N, 5, 2, 4]
+                  %1 = permute(%0) {perm = [0, 2, 1, 3]} : f32[N, 2, 5, 4]
+                  %2 = reshape(%y) {shape = [-1, 5, 2, 4]} : f32[N, 5, 2, 4]
+                  %3 = reshape(%z) {shape = [-1, 5, 2, 4]} : f32[N, 5, 2, 4]
+                  %4 = permute(%3) {perm = [0, 2, 1, 3]} : f32[N, 2, 5, 4]
+                  %5 = constant() {value = dense<f32[]: [2.0]>} : f32[]
+                  %6 = permute(%2) {perm = [0, 2, 1, 3]} : f32[N, 2, 5, 4]
+                  %7 = attention(%1, %6, %4) {scale = 0.5, causal = false} : f32[N, 2, 5, 4]
+                  return(%7)
+                }
+                """);
+        assertEquals(List.of("matmul + scale/mask + softmax + matmul -> attention"), pass.fusions());
+        // scale 1/2 is exact, so the reference kernel (the unfused composition) gives the same bits
+        GraphTesting.assertSameResults(7, IrParser.parse(ATTENTION_IN), fused(ATTENTION_IN), true);
+    }
+
+    private static final String MASKED_ATTENTION_IN = """
+            graph @g(%q: f32[N, 3, 4], %k: f32[N, 3, 4], %v: f32[N, 3, 2], %m: bool[N, 1, 3], %f: f32[3, 3]) {
+              %0 = permute(%k) {perm = [0, 2, 1]} : f32[N, 4, 3]
+              %1 = matmul(%q, %0) : f32[N, 3, 3]
+              %2 = constant() {value = dense<f32[]: [0.25]>} : f32[]
+              %3 = mul(%1, %2) : f32[N, 3, 3]
+              %4 = constant() {value = dense<bool[3, 3]: [true, false, false, true, true, false, true, true, true]>} : bool[3, 3]
+              %5 = constant() {value = dense<f32[]: [-inf]>} : f32[]
+              %6 = where(%4, %3, %5) : f32[N, 3, 3]
+              %7 = where(%m, %6, %5) : f32[N, 3, 3]
+              %8 = softmax(%7) {axis = 2} : f32[N, 3, 3]
+              %9 = matmul(%8, %v) : f32[N, 3, 2]
+              %10 = matmul(%q, %0) : f32[N, 3, 3]
+              %11 = add(%f, %10) : f32[N, 3, 3]
+              %12 = softmax(%11) {axis = -1} : f32[N, 3, 3]
+              %13 = matmul(%12, %v) : f32[N, 3, 2]
+              return(%9, %13)
+            }
+            """;
+
+    @Test
+    void attentionTakesACausalConstantABoolMaskOrAFloatMask() {
+        FuseTransformerPatterns pass = new FuseTransformerPatterns();
+        Graph g = fused(MASKED_ATTENTION_IN);
+        String text = dev.kiln.ir.IrPrinter.print(g);
+        assertTrue(text.contains("attention(%q, %k, %v, %m) {scale = 0.25, causal = true}"), text);
+        assertTrue(text.contains("attention(%q, %k, %v, %f) {scale = 1.0, causal = false}"), text);
+        assertFalse(text.contains("softmax"), text);
+        GraphTesting.assertSameResults(3, IrParser.parse(MASKED_ATTENTION_IN), g, true);
+    }
+
+    @Test
+    void attentionIsLeftAloneWhenThePatternDoesNotHold() {
+        unchanged(new FuseTransformerPatterns(), """
+                graph @g(%q: f32[N, 3, 4], %k: f32[4, 3], %v: f32[N, 3, 2], %w: f32[N, 4, 3]) {
+                  %0 = matmul(%q, %k) : f32[N, 3, 3]
+                  %1 = softmax(%0) {axis = -1} : f32[N, 3, 3]
+                  %2 = matmul(%1, %v) : f32[N, 3, 2]
+                  %3 = matmul(%q, %w) : f32[N, 3, 3]
+                  %4 = softmax(%3) {axis = 1} : f32[N, 3, 3]
+                  %5 = matmul(%4, %v) : f32[N, 3, 2]
+                  %6 = matmul(%q, %w) : f32[N, 3, 3]
+                  %7 = softmax(%6) {axis = -1} : f32[N, 3, 3]
+                  %8 = matmul(%7, %v) : f32[N, 3, 2]
+                  return(%2, %5, %8, %7)
                 }
                 """);
     }

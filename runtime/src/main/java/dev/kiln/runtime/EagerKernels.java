@@ -38,6 +38,9 @@ public final class EagerKernels {
                     a.longs("dilation"), shape);
             case "avg_pool2d" -> EagerF32.avgPool2d(in.get(0), a.longs("kernel_size"), a.longs("stride"), a.longs("padding"),
                     a.bool("count_include_pad"), shape);
+            case "attention" -> EagerF32.attention(in.get(0), in.get(1), in.get(2), optional(in, 3),
+                    ((dev.kiln.ir.Attribute.Float) a.get("scale")).value(), a.bool("causal"), shape);
+            case "layer_norm" -> EagerF32.layerNorm(in.get(0), optional(in, 1), optional(in, 2), a.intValue("normalized_dims"), NnKernels.eps(a));
             case "batch_norm" -> EagerF32.batchNorm(in.get(0), in.get(1), in.get(2), optional(in, 3), optional(in, 4), NnKernels.eps(a));
             default -> null;
         };

@@ -21,6 +21,8 @@ import static dev.kiln.runtime.OpKernels.optional;
  *   <li>{@code bias_gelu} and {@code skip_layer_norm} are one-pass kernels ({@link Fused}) that equal the unfused
  *       composition; {@code skip_layer_norm} with {@code with_sum} has two results and runs through
  *       {@link #multiResult}.</li>
+ *   <li>{@code attention}'s reference kernel is its unfused composition ({@link Fused#attention}); eager mode and
+ *       compiled code run the one-pass f32 kernel ({@code kernels.Attention}) instead.</li>
  *   <li>{@code fused_elementwise} has a region and is run by the {@link Interpreter} itself (its ops, a trailing
  *       reduction included, through their own kernels); compiled code runs it as one generated loop.</li>
  * </ul>
@@ -34,6 +36,8 @@ final class FusionKernels {
                 "linear_act", (in, a) -> activate(Gemm.linear(in.get(0), in.get(1), optional(in, 2)), a),
                 "conv2d_act", FusionKernels::conv2dAct,
                 "bias_gelu", (in, a) -> Fused.biasGelu(in.get(0), in.get(1), geluTanh(a)),
+                "attention", (in, a) -> Fused.attention(in.get(0), in.get(1), in.get(2), optional(in, 3),
+                        ((Attribute.Float) a.get("scale")).value(), a.bool("causal")),
                 "skip_layer_norm", (in, a) -> {
                     if (a.bool("with_sum")) {
                         throw new KilnException("skip_layer_norm with with_sum = true has two results; run it through FusionKernels.multiResult");

@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -16,7 +17,8 @@ import java.util.Deque;
  * }</pre>
  *
  * Scopes nest (a thread-local stack) and are backed by shared arenas, so kernels may touch their tensors from
- * worker threads. Outside any scope tensors are GC-managed ({@link Arena#ofAuto()}).
+ * worker threads. Outside any scope tensors are GC-managed ({@link Arena#ofAuto()}; large ones recycled through
+ * {@link RecycledMemory}).
  */
 public final class MemoryScope implements AutoCloseable {
     private static final ThreadLocal<Deque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
@@ -32,6 +34,16 @@ public final class MemoryScope implements AutoCloseable {
         MemoryScope scope = new MemoryScope();
         STACK.get().push(scope);
         return scope;
+    }
+
+    /**
+     * Memory for a new tensor of {@code bytes}: from the innermost open scope, or outside any scope GC-managed, large
+     * tensors through {@link RecycledMemory} (blocks reused once their tensors are unreachable).
+     */
+    static MemorySegment allocateTensor(long bytes, long alignment) {
+        MemoryScope top = STACK.get().peek();
+        if (top != null) return top.arena.allocate(bytes, alignment);
+        return bytes >= RecycledMemory.MIN_BYTES && alignment <= 64 ? RecycledMemory.allocate(bytes) : Arena.ofAuto().allocate(bytes, alignment);
     }
 
     /** The arena new tensors on this thread come from: the innermost open scope, or a GC-managed one. */

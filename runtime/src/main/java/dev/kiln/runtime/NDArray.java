@@ -50,7 +50,7 @@ public final class NDArray {
         if (seg == null) {
             long bytes = TensorLimits.checkedBytes(dtype, dims, "a new tensor");
             try {
-                seg = MemoryScope.currentArena().allocate(bytes, ALIGNMENT);
+                seg = MemoryScope.allocateTensor(bytes, ALIGNMENT);
             } catch (OutOfMemoryError e) {
                 throw new KilnException("a new tensor: " + dtype + " " + Shapes.str(dims) + " needs " + TensorLimits.describe(bytes)
                         + ", which the machine cannot allocate now (" + e.getMessage() + ")", e);

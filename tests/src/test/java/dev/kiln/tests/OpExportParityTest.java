@@ -191,6 +191,11 @@ class OpExportParityTest {
         cases.add(c("matmul and linear", List.of(f32(N, 3, 4), f32(4, 5), f32(6, 4), f32(6)), (b, x) -> List.of(
                 b.op("matmul", x.get(0), x.get(1)), b.op("linear", x.get(0), x.get(2), x.get(3)),
                 b.op("linear", b.op("flatten", attrs("end_dim", 1L), x.get(0)), x.get(2)))));
+        cases.add(c("attention with a float mask", List.of(f32(N, 2, 3, 4), f32(N, 2, 5, 4), f32(N, 2, 5, 3), f32(3, 5)),
+                (b, x) -> List.of(b.op("attention", attrs("scale", 0.5), x.get(0), x.get(1), x.get(2), x.get(3)))));
+        cases.add(c("causal attention with a bool mask", List.of(f32(N, 4, 4), f32(N, 4, 4), f32(N, 4, 2), f32(N, 1, 4)),
+                (b, x) -> List.of(b.op("attention", attrs("scale", 0.7, "causal", true), x.get(0), x.get(1), x.get(2),
+                        b.op("gt", x.get(3), constant(b, DType.F32, shape(), -0.5))))));
         cases.add(c("softmax", List.of(f32(N, 3, 4)), (b, x) -> List.of(b.op("softmax", attrs("axis", 1L), x.get(0)),
                 b.op("log_softmax", x.get(0)))));
         cases.add(c("conv2d and pools", List.of(f32(N, 2, 7, 7), f32(4, 2, 3, 3), f32(4)), (b, x) -> {

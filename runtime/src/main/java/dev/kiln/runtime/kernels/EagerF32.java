@@ -169,6 +169,49 @@ public final class EagerF32 {
         });
     }
 
+    /**
+     * {@code layer_norm} over the last dim with a weight and a bias, on contiguous f32 rows, through the vector row
+     * kernel compiled code's {@code skip_layer_norm} uses ({@link VectorNorms}); null (run the reference kernel)
+     * otherwise or without the Vector API.
+     */
+    public static NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, int dims, double eps) {
+        if (!VectorApi.enabled() || dims != 1 || weight == null || bias == null || x.rank() < 1) return null;
+        if (!direct(x) || !direct(weight) || !direct(bias)) return null;
+        long cols = x.dim(x.rank() - 1), rows = cols == 0 ? 0 : x.numel() / cols;
+        if (rows == 0 || weight.numel() != cols || bias.numel() != cols || !fitsInt(rows, cols)) return null;
+        NDArray out = NDArray.zeros(DType.F32, x.shape());
+        VectorNorms.skipLayerNormRows(whole(x), MemorySegment.NULL, MemorySegment.NULL, whole(weight), whole(bias), whole(out),
+                MemorySegment.NULL, (int) rows, (int) cols, (float) eps);
+        return out;
+    }
+
+    /**
+     * {@code attention(q, k, v, mask?)} through the one-pass kernel ({@link Attention}), reading every operand in
+     * place through its strides; null (run the reference kernel) unless q, k, v are native f32, the mask (if any)
+     * native bool or f32, and the Vector API present.
+     */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale, boolean causal, long[] outShape) {
+        if (!Attention.available() || !strided(q) || !strided(k) || !strided(v)) return null;
+        if (mask != null && (!(mask.dtype() == DType.BOOL ? mask.segment().isNative() : strided(mask)))) return null;
+        if (mask != null) for (long st : mask.strides()) if (st < 0) return null;
+        Attention.Geometry g = Attention.geometry(q.shape(), q.strides(), k.shape(), k.strides(), v.shape(), v.strides(),
+                mask == null ? null : mask.shape(), mask == null ? null : mask.strides(), mask != null && mask.dtype() == DType.BOOL, scale, causal);
+        if (g == null) return null;
+        NDArray out = NDArray.zeros(DType.F32, outShape);
+        Attention.f32(g, from(q), from(k), from(v), mask == null ? MemorySegment.NULL : from(mask), whole(out));
+        return out;
+    }
+
+    /** f32 in native memory, any strides. */
+    private static boolean strided(NDArray a) {
+        if (a.dtype() != DType.F32 || !a.segment().isNative()) return false;
+        for (long st : a.strides()) if (st < 0) return false;
+        return true;
+    }
+
+    /** {@code a}'s segment from its first element. */
+    private static MemorySegment from(NDArray a) { return a.segment().asSlice(a.offset() * a.dtype().byteSize()); }
+
     private static MemorySegment scratch(long bytes) {
         MemorySegment s = COL.get();
         if (s == null || s.byteSize() < bytes) {

@@ -19,6 +19,33 @@ import java.lang.foreign.MemorySegment;
 public final class Fused {
     private Fused() {}
 
+    /**
+     * The reference {@code attention}: the unfused composition, op by op through the reference kernels, so it equals
+     * what the interpreter computes for {@code matmul(softmax(mask(matmul(q, k^T) * scale)), v)}: scores scaled, then
+     * {@code where(tril(ones(L, S)), s, -inf)} when {@code causal}, then {@code where(mask, s, -inf)} for a bool mask
+     * or {@code s + mask} for a float one, softmax over the keys, times v.
+     */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale, boolean causal) {
+        int rank = k.rank();
+        if (rank < 2) throw new KilnException("attention: k must have at least 2 dims, got " + Shapes.str(k.shape()));
+        int[] swap = new int[rank];
+        for (int i = 0; i < rank; i++) swap[i] = i;
+        swap[rank - 2] = rank - 1;
+        swap[rank - 1] = rank - 2;
+        NDArray scores = Elementwise.mul(Gemm.matmul(q, k.permute(swap)), NDArray.full(q.dtype(), scale));
+        NDArray minusInf = NDArray.full(q.dtype(), Double.NEGATIVE_INFINITY);
+        if (causal) {
+            long l = q.dim(rank - 2), s = k.dim(rank - 2);
+            NDArray allowed = NDArray.zeros(DType.BOOL, l, s);
+            for (long i = 0; i < l; i++) {
+                for (long j = 0; j <= Math.min(i, s - 1); j++) allowed.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i * s + j, (byte) 1);
+            }
+            scores = Logic.where(allowed, scores, minusInf);
+        }
+        if (mask != null) scores = mask.dtype() == DType.BOOL ? Logic.where(mask, scores, minusInf) : Elementwise.add(scores, mask);
+        return Gemm.matmul(Softmax.softmax(scores, -1), v);
+    }
+
     /** {@code gelu(x + bias)}, {@code bias} 1-D over x's last dim; the erf form, or the tanh approximation when {@code tanh}. */
     public static NDArray biasGelu(NDArray x, NDArray bias, boolean tanh) {
         String op = "bias_gelu";

@@ -198,7 +198,7 @@ final class VectorF32Rows implements F32Rows {
     private static void sigmoid(MemorySegment x, long xs, MemorySegment o, long os, long bound) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (long i = 0; i < bound; i += STEP) {
-            store(one.div(load(x, xs, i).neg().lanewise(VectorOperators.EXP).add(one)), o, os, i);
+            store(one.div(VectorExp.exp(load(x, xs, i).neg()).add(one)), o, os, i);
         }
     }
 
