@@ -29,7 +29,9 @@ import java.util.Set;
  * <p>Folding needs numbers, and the IR holds weight declarations only. So the pass is constructed with the
  * weight data the graph will run with (the traced/compiled function's name-to-array map). Operands may be
  * graph weights with data in that map or {@code constant} ops; anything else (an input, a computed value, a
- * weight without data) leaves the pattern alone. The conv result must have no other use.
+ * weight without data) leaves the pattern alone. The conv result must have no other use. A batch norm with known
+ * statistics and no producer to fold into becomes a per-channel {@code mul} and {@code add} instead (see
+ * {@link #toAffine}).
  *
  * <p><b>How folded weights are handed back:</b> the pass never mutates the caller's map or arrays. It keeps
  * its own copy, declares each folded weight and bias as a <em>new</em> graph weight (named after the
@@ -68,7 +70,7 @@ public final class FoldConvBatchNorm implements Pass {
         for (Op op : List.copyOf(block.ops())) {
             if (op.parent() != block) continue; // erased by an earlier fold
             for (Block region : op.regions()) changed |= runBlock(graph, region);
-            if (op.name().equals("batch_norm")) changed |= tryFold(graph, op);
+            if (op.name().equals("batch_norm")) changed |= tryFold(graph, op) || toAffine(graph, op);
         }
         return changed;
     }
@@ -127,6 +129,59 @@ public final class FoldConvBatchNorm implements Pass {
                 + ") + batch_norm -> @" + wName + ", @" + bName);
         bn.parent().erase(bn);
         producer.parent().erase(producer);
+        for (Value r : released) {
+            if (r.kind() == Value.Kind.WEIGHT && !r.hasUses() && graph.weights().get(r.name()) == r) {
+                graph.removeWeight(r.name());
+                weights.remove(r.name());
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A batch norm with known statistics that no producer can absorb (after a {@code cat}, an input, a shared
+     * conv: DenseNet's pre-activation blocks) becomes {@code x * scale + shift} with per-channel weights of shape
+     * {@code [C, 1, ...]} ({@code scale[c] = gamma[c] / sqrt(var[c] + eps)},
+     * {@code shift[c] = beta[c] - mean[c] * scale[c]}): plain elementwise ops that fuse with what follows (the
+     * ReLU of pre-activation blocks) into one generated loop, where the reference kernel ran on its own.
+     */
+    private boolean toAffine(Graph graph, Op bn) {
+        TensorType xType = bn.operand(0).tensorType();
+        if (!xType.dtype().isFloatingPoint() || xType.rank() < 2) return false;
+        NDArray mean = data(bn.operand(1)), var = data(bn.operand(2));
+        NDArray gamma = bn.operandCount() > 3 ? data(bn.operand(3)) : null;
+        NDArray beta = bn.operandCount() > 4 ? data(bn.operand(4)) : null;
+        if (mean == null || var == null || (bn.operandCount() > 3 && gamma == null) || (bn.operandCount() > 4 && beta == null)) {
+            return false;
+        }
+        double[] m = mean.toDoubleArray(), v = var.toDoubleArray();
+        double[] g = gamma == null ? null : gamma.toDoubleArray(), be = beta == null ? null : beta.toDoubleArray();
+        int channels = m.length;
+        if (v.length != channels || (g != null && g.length != channels) || (be != null && be.length != channels)) return false;
+        long[] shape = new long[xType.rank() - 1];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = channels;
+        NDArray scale = NDArray.zeros(xType.dtype(), shape), shift = NDArray.zeros(xType.dtype(), shape);
+        double eps = bn.floatAttr("eps");
+        for (int c = 0; c < channels; c++) {
+            double sc = (g == null ? 1.0 : g[c]) / Math.sqrt(v[c] + eps);
+            scale.setFlat(c, sc);
+            shift.setFlat(c, (be == null ? 0.0 : be[c]) - m[c] * sc);
+        }
+        String base = bn.operand(1).kind() == Value.Kind.WEIGHT ? bn.operand(1).name() : "batch_norm";
+        if (base.endsWith(".running_mean")) base = base.substring(0, base.length() - ".running_mean".length());
+        TensorType paramType = new TensorType(xType.dtype(), dev.kiln.ir.Shape.of(shape));
+        String scaleName = fresh(graph, base + ".bn_scale"), shiftName = fresh(graph, base + ".bn_shift");
+        Value scaleValue = graph.addWeight(scaleName, paramType), shiftValue = graph.addWeight(shiftName, paramType);
+        weights.put(scaleName, scale);
+        weights.put(shiftName, shift);
+        Builder b = Builder.before(bn);
+        Op mul = b.create("mul", List.of(bn.operand(0), scaleValue), Map.of());
+        Op add = b.create("add", List.of(mul.result(), shiftValue), Map.of());
+        bn.result().replaceAllUsesWith(add.result());
+        Set<Value> released = new LinkedHashSet<>(bn.operands());
+        bn.parent().erase(bn);
+        folds.add("batch_norm(" + base + ") -> mul @" + scaleName + ", add @" + shiftName);
         for (Value r : released) {
             if (r.kind() == Value.Kind.WEIGHT && !r.hasUses() && graph.weights().get(r.name()) == r) {
                 graph.removeWeight(r.name());

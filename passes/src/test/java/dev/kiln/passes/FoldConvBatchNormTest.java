@@ -79,19 +79,34 @@ class FoldConvBatchNormTest {
     }
 
     @Test
-    void leavesSharedConvsAndUnknownStatisticsAlone() {
+    void leavesUnknownStatisticsAloneAndTurnsUnfoldableOnesIntoPerChannelMulAdd() {
         String text = """
                 graph @g(%x: f32[1, 1, 2, 2], %mean: f32[2]) weights(@w: f32[2, 1, 1, 1], @var: f32[2]) {
                   %0 = conv2d(%x, @w) : f32[1, 2, 2, 2]
                   %1 = batch_norm(%0, %mean, @var) : f32[1, 2, 2, 2]
                   %2 = conv2d(%x, @w) : f32[1, 2, 2, 2]
-                  %3 = batch_norm(%2, @var, @var) : f32[1, 2, 2, 2]
+                  %3 = batch_norm(%2, @var, @var) {eps = 0.0} : f32[1, 2, 2, 2]
                   return(%1, %2, %3)
                 }
                 """;
         Graph g = IrParser.parse(text);
-        Map<String, NDArray> data = Map.of("w", NDArray.of(new float[] {1, 2}, 2, 1, 1, 1), "var", NDArray.of(new float[] {1, 1}, 2));
-        assertFalse(new FoldConvBatchNorm(data).run(g));
-        assertEquals(text, IrPrinter.print(g));
+        Map<String, NDArray> data = Map.of("w", NDArray.of(new float[] {1, 2}, 2, 1, 1, 1), "var", NDArray.of(new float[] {4, 16}, 2));
+        FoldConvBatchNorm fold = new FoldConvBatchNorm(data);
+        assertTrue(fold.run(g));
+        Verifier.verify(g);
+        // the unknown mean stays; the shared conv cannot absorb %3, which becomes x * scale + shift per channel
+        assertEquals("""
+                graph @g(%x: f32[1, 1, 2, 2], %mean: f32[2]) weights(@w: f32[2, 1, 1, 1], @var: f32[2], @var.bn_scale: f32[2, 1, 1], @var.bn_shift: f32[2, 1, 1]) {
+                  %0 = conv2d(%x, @w) : f32[1, 2, 2, 2]
+                  %1 = batch_norm(%0, %mean, @var) : f32[1, 2, 2, 2]
+                  %2 = conv2d(%x, @w) : f32[1, 2, 2, 2]
+                  %3 = mul(%2, @var.bn_scale) : f32[1, 2, 2, 2]
+                  %4 = add(%3, @var.bn_shift) : f32[1, 2, 2, 2]
+                  return(%1, %2, %4)
+                }
+                """, IrPrinter.print(g));
+        // scale = 1 / sqrt(var), shift = -mean * scale with mean = var here
+        assertArrayEquals(new float[] {0.5f, 0.25f}, fold.weights().get("var.bn_scale").toFloatArray());
+        assertArrayEquals(new float[] {-2f, -4f}, fold.weights().get("var.bn_shift").toFloatArray());
     }
 }
