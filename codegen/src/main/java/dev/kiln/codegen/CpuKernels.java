@@ -39,6 +39,14 @@ public final class CpuKernels {
         DirectConv.packedF32(filters, geometry, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
     }
 
+    /**
+     * Copies {@code count} blocks of {@code blockBytes} from {@code src} (back to back) into {@code dst}, block
+     * {@code i} at byte {@code dstOffset + i * dstStride}: one input of a {@code cat}.
+     */
+    public static void copyBlocks(MemorySegment src, MemorySegment dst, long count, long blockBytes, long dstStride, long dstOffset) {
+        for (long i = 0; i < count; i++) MemorySegment.copy(src, i * blockBytes, dst, dstOffset + i * dstStride, blockBytes);
+    }
+
     /** im2col of one f32 image {@code x[c,h,w]} into {@code col[c*kh*kw, oh*ow]}. */
     public static void im2colF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
                                  int dh, int dw, int oh, int ow, MemorySegment col) {

@@ -42,6 +42,7 @@ final class DirectOps {
             case "adaptive_avg_pool2d" -> globalAveragePool(l, op);
             case "skip_layer_norm" -> skipLayerNorm(l, op);
             case "attention" -> attention(l, op);
+            case "cat" -> cat(l, op);
             default -> false;
         };
     }
@@ -398,6 +399,43 @@ final class DirectOps {
         l.direct(op.result() + " = " + op.name() + " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + batch + " images x " + groups + " group(s)"
                 + " (filters packed at compile time, patches unfolded into panels)"
                 + (loop != null ? " + epilogue " + loop + " per row block [" + epilogue.describe() + "]" : ""));
+    }
+
+    /**
+     * {@code cat} of contiguous tensors of any dtype: per input, one call that copies its block for every index
+     * before the axis into its place in the output (DenseNet's dense blocks: a growing concat per layer).
+     */
+    private static boolean cat(Lowering l, Op op) {
+        for (Value v : op.operands()) if (!(v.type() instanceof TensorType) || !l.ref(v).contiguous()) return false;
+        NDArray out = l.slotOf(op.result());
+        long[] shape = out.shape();
+        long axis = op.intAttr("axis");
+        if (axis < 0) axis += shape.length;
+        if (axis < 0 || axis >= shape.length) return false;
+        long outer = 1, inner = out.dtype().byteSize();
+        for (int d = 0; d < axis; d++) outer *= shape[d];
+        for (int d = (int) axis + 1; d < shape.length; d++) inner *= shape[d];
+        TensorRef o = TensorRef.of(out);
+        l.bind(op.result(), o);
+        Gen g = l.gen();
+        long outBlock = shape[(int) axis] * inner, offset = 0;
+        for (Value v : op.operands()) {
+            TensorRef x = l.ref(v);
+            long block = x.shape()[(int) axis] * inner;
+            if (block > 0 && outer > 0) {
+                l.pushSegment(x);
+                l.pushSegment(o);
+                g.pushLong(outer);
+                g.pushLong(block);
+                g.pushLong(outBlock);
+                g.pushLong(offset);
+                g.callStatic(CpuKernels.class, "copyBlocks", MemorySegment.class, MemorySegment.class, long.class, long.class,
+                        long.class, long.class);
+            }
+            offset += block;
+        }
+        l.direct(op.result() + " = cat -> " + op.operandCount() + " block copies of " + outer + " block(s) each");
+        return true;
     }
 
     private static boolean pool(Lowering l, Op op) {

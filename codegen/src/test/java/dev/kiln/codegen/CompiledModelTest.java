@@ -301,4 +301,25 @@ class CompiledModelTest {
             }
         }
     }
+
+    /** DenseNet-style concatenations along the channel axis, the last axis and the first, as block copies. */
+    @Test
+    void concatenationsAreBlockCopies() {
+        String ir = """
+                graph @cat(%x: f32[N, 3, 4, 5], %y: f32[N, 2, 4, 5], %z: f32[N, 3, 4, 2]) {
+                  %0 = relu(%x) : f32[N, 3, 4, 5]
+                  %1 = cat(%0, %y, %x) {axis = 1} : f32[N, 8, 4, 5]
+                  %2 = cat(%x, %z) {axis = -1} : f32[N, 3, 4, 7]
+                  %3 = cat(%x, %0) {axis = 0} : f32[?, 3, 4, 5]
+                  return(%1, %2, %3)
+                }
+                """;
+        for (long n : new long[] {1, 3}) check(ir, n, 110 + n);
+        Graph g = IrParser.parse(ir);
+        CompiledModel model = CompiledModel.compile(g, Map.of());
+        Random random = new Random(5);
+        model.run(GraphTesting.randomInputs(g, 2, random).stream().map(o -> (NDArray) o).toList());
+        assertTrue(model.explain().contains("3 block copies of 2 block(s) each") && model.explain().contains("2 block copies of 24 block(s) each")
+                && model.explain().contains("2 block copies of 1 block(s) each"), model.explain());
+    }
 }
