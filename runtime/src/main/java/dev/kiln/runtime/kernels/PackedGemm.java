@@ -143,12 +143,15 @@ public final class PackedGemm {
                 return;
             }
             long minPanels = Math.max(1, CHUNK_MACS / ((long) m * k * NR));
+            Thread caller = Thread.currentThread();
             Parallel.forRange(panels, minPanels, (p0, p1) -> {
-                Scratch t = acquire();
+                // the caller's chunks reuse its scratch (only its panel and edge buffers are touched here)
+                boolean own = Thread.currentThread() == caller;
+                Scratch t = own ? s : acquire();
                 try {
                     cols.run(p0, p1, false, t);
                 } finally {
-                    t.busy = false;
+                    if (!own) t.busy = false;
                 }
             });
             if (epilogue != null) {
@@ -310,12 +313,15 @@ public final class PackedGemm {
         }
         int rowPanels = PackedB.ceilDiv(m, MR);
         long minPanels = Math.max(1, CHUNK_MACS / ((long) MR * n * k));
+        Thread caller = Thread.currentThread();
         Parallel.forRange(rowPanels, minPanels, (p0, p1) -> {
-            Scratch s = acquire();
+            // the caller's chunks reuse its scratch (rows touch its A block and edge tile, not the packed B)
+            boolean own = Thread.currentThread() == caller;
+            Scratch s = own ? callerScratch : acquire();
             try {
                 rows((int) p0 * MR, (int) Math.min(m, p1 * MR), n, k, a, lda, bp, c, ldc, epilogue, s, mcBlock);
             } finally {
-                s.busy = false;
+                if (!own) s.busy = false;
             }
         });
     }
