@@ -109,7 +109,7 @@ public final class ConvPanels {
             for (int row = 0; row < k; row++) {
                 int ci = row / (g.kh * g.kw), i = row / g.kw % g.kh, j = row % g.kw;
                 int shiftH = i - g.ph, shiftW = j - g.pw;
-                int yLo = insideFrom(shiftH, 1, g.oh), yHi = insideTo(shiftH, 1, g.h, g.oh, yLo);
+                int yLo = Math.min(g.oh, Math.max(0, -shiftH)), yHi = Math.max(yLo, Math.min(g.oh, g.h - shiftH));
                 shift[row] = ci * plane + shiftH * g.w + shiftW;
                 rowsFrom[row] = yLo * g.ow;
                 rowsTo[row] = yHi * g.ow;
@@ -144,8 +144,10 @@ public final class ConvPanels {
         for (int p = 0; p < kc; p++, dst += nr) {
             long shiftH = (long) i * g.dh() - g.ph(), shiftW = (long) j * g.dw() - g.pw();
             // output rows [yLo, yHi) and columns [xLo, xHi) read inside the image
-            int yLo = insideFrom(shiftH, g.sh(), g.oh()), yHi = insideTo(shiftH, g.sh(), g.h(), g.oh(), yLo);
-            int xLo = insideFrom(shiftW, g.sw(), ow), xHi = insideTo(shiftW, g.sw(), g.w(), ow, xLo);
+            int yLo = (int) Math.min(g.oh(), Math.max(0, ceilDiv(-shiftH, g.sh())));
+            int yHi = (int) Math.max(yLo, Math.min(g.oh(), floorDiv(g.h() - 1 - shiftH, g.sh()) + 1));
+            int xLo = (int) Math.min(ow, Math.max(0, ceilDiv(-shiftW, g.sw())));
+            int xHi = (int) Math.max(xLo, Math.min(ow, floorDiv(g.w() - 1 - shiftW, g.sw()) + 1));
             fillRow(image, base + ci * plane, shiftH, shiftW, g, n, jp * nr, yLo, yHi, xLo, xHi, bp, dst);
             if (++j == kw) {
                 j = 0;
@@ -187,19 +189,6 @@ public final class ConvPanels {
                 y++;
             }
         }
-    }
-
-    /**
-     * For a tap that reads input index {@code o * stride + shift} at output index {@code o}: the first output index
-     * that reads inside the input (at least 0), clamped to {@code [0, out]}.
-     */
-    static int insideFrom(long shift, int stride, int out) {
-        return (int) Math.min(out, Math.max(0, ceilDiv(-shift, stride)));
-    }
-
-    /** The end of the output range that {@link #insideFrom} starts: one past the last index reading below {@code in}. */
-    static int insideTo(long shift, int stride, int in, int out, int from) {
-        return (int) Math.max(from, Math.min(out, floorDiv(in - 1 - shift, stride) + 1));
     }
 
     /** {@code floor(a / b)} for {@code b > 0}; small enough for C2 to inline, unlike {@link Math#floorDiv} here. */

@@ -50,10 +50,12 @@ public final class DirectConv {
             for (int i = 0; i < kh; i++) {
                 long shiftH = (long) i * dh - ph;
                 // output rows [yLo, yHi) read input row y*sh + shiftH inside [0, h)
-                long yLo = ConvPanels.insideFrom(shiftH, sh, oh), yHi = ConvPanels.insideTo(shiftH, sh, h, oh, (int) yLo);
+                long yLo = Math.min(oh, Math.max(0, Math.ceilDiv(-shiftH, sh)));
+                long yHi = Math.max(yLo, Math.min(oh, Math.floorDiv(h - 1 - shiftH, sh) + 1));
                 for (int j = 0; j < kw; j++, row += cols) {
                     long shiftW = (long) j * dw - pw;
-                    long xLo = ConvPanels.insideFrom(shiftW, sw, ow), xHi = ConvPanels.insideTo(shiftW, sw, w, ow, (int) xLo);
+                    long xLo = Math.min(ow, Math.max(0, Math.ceilDiv(-shiftW, sw)));
+                    long xHi = Math.max(xLo, Math.min(ow, Math.floorDiv(w - 1 - shiftW, sw) + 1));
                     zero(col, row, yLo * ow, f64);
                     for (long y = yLo; y < yHi; y++) {
                         long dst = row + y * ow;
@@ -183,11 +185,13 @@ public final class DirectConv {
             for (long i = 0; i < outPlane; i++) out.setAtIndex(F32, oPlane + i, 0f);
             for (int i = 0; i < kh; i++) {
                 long shiftH = (long) i * dh - ph;
-                long yLo = ConvPanels.insideFrom(shiftH, sh, oh), yHi = ConvPanels.insideTo(shiftH, sh, h, oh, (int) yLo);
+                long yLo = Math.min(oh, Math.max(0, Math.ceilDiv(-shiftH, sh)));
+                long yHi = Math.max(yLo, Math.min(oh, Math.floorDiv(h - 1 - shiftH, sh) + 1));
                 for (int j = 0; j < kw; j++) {
                     float tap = weight.getAtIndex(F32, taps + (long) i * kw + j);
                     long shiftW = (long) j * dw - pw;
-                    int xLo = ConvPanels.insideFrom(shiftW, sw, ow), xHi = ConvPanels.insideTo(shiftW, sw, w, ow, xLo);
+                    int xLo = (int) Math.min(ow, Math.max(0, Math.ceilDiv(-shiftW, sw)));
+                    int xHi = (int) Math.max(xLo, Math.min(ow, Math.floorDiv(w - 1 - shiftW, sw) + 1));
                     for (long y = yLo; y < yHi; y++) {
                         long src = xPlane + (y * sh + shiftH) * w + shiftW, dst = oPlane + y * ow;
                         int from = xLo;

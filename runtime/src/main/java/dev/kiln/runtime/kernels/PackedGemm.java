@@ -145,11 +145,13 @@ public final class PackedGemm {
             long minPanels = Math.max(1, CHUNK_MACS / ((long) m * k * NR));
             Thread caller = Thread.currentThread();
             Parallel.forRange(panels, minPanels, (p0, p1) -> {
-                Scratch t = chunkScratch(caller, s);   // only its panel and edge buffers are touched here
+                // the caller's chunks reuse its scratch (only its panel and edge buffers are touched here)
+                boolean own = Thread.currentThread() == caller;
+                Scratch t = own ? s : acquire();
                 try {
                     cols.run(p0, p1, false, t);
                 } finally {
-                    releaseChunk(t, s);
+                    if (!own) t.busy = false;
                 }
             });
             if (epilogue != null) {
@@ -288,19 +290,6 @@ public final class PackedGemm {
         return s;
     }
 
-    /**
-     * The scratch for one parallel chunk: the calling thread's own (busy with this call, but its chunks run one after
-     * another) when the caller runs the chunk, else the pool thread's.
-     */
-    private static Scratch chunkScratch(Thread caller, Scratch callerScratch) {
-        return Thread.currentThread() == caller ? callerScratch : acquire();
-    }
-
-    /** Releases what {@link #chunkScratch} acquired. */
-    private static void releaseChunk(Scratch s, Scratch callerScratch) {
-        if (s != callerScratch) s.busy = false;
-    }
-
     /** An unstarted thread: segments it may access are accessible from the pool's threads too. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
@@ -326,11 +315,13 @@ public final class PackedGemm {
         long minPanels = Math.max(1, CHUNK_MACS / ((long) MR * n * k));
         Thread caller = Thread.currentThread();
         Parallel.forRange(rowPanels, minPanels, (p0, p1) -> {
-            Scratch s = chunkScratch(caller, callerScratch);   // rows touch its A block and edge tile, not the packed B
+            // the caller's chunks reuse its scratch (rows touch its A block and edge tile, not the packed B)
+            boolean own = Thread.currentThread() == caller;
+            Scratch s = own ? callerScratch : acquire();
             try {
                 rows((int) p0 * MR, (int) Math.min(m, p1 * MR), n, k, a, lda, bp, c, ldc, epilogue, s, mcBlock);
             } finally {
-                releaseChunk(s, callerScratch);
+                if (!own) s.busy = false;
             }
         });
     }

@@ -93,7 +93,7 @@ final class VectorF32Windows implements F32Windows {
         int[] keep = holder[0];
         for (int j = 0; j < kw; j++) {
             int shiftW = j - g.pw();
-            int xLo = ConvPanels.insideFrom(shiftW, 1, ow), xHi = ConvPanels.insideTo(shiftW, 1, w, ow, xLo);
+            int xLo = Math.min(ow, Math.max(0, -shiftW)), xHi = Math.max(xLo, Math.min(ow, w - shiftW));
             for (int col = 0, x = pix % ow; col < nr; col++, x = x + 1 == ow ? 0 : x + 1) {
                 keep[j * nr + col] = x >= xLo && x < xHi ? -1 : 0;
             }
