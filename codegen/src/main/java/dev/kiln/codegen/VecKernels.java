@@ -1,6 +1,7 @@
 package dev.kiln.codegen;
 
 import dev.kiln.runtime.kernels.VectorExp;
+import dev.kiln.runtime.kernels.VectorLanes;
 import dev.kiln.runtime.kernels.VectorNorms;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -28,6 +29,7 @@ public final class VecKernels {
      */
     public static void softmaxRows(MemorySegment x, MemorySegment out, int rows, int cols) {
         int upper = cols - cols % S.length();
+        float[] lanes = VectorLanes.floats();
         for (long r = 0; r < rows; r++) {
             long base = r * cols * 4L;
             FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -42,7 +44,8 @@ public final class VecKernels {
                 e.intoMemorySegment(out, base + i * 4L, ORDER);
                 vsum = vsum.add(e);
             }
-            float sum = vsum.reduceLanes(VectorOperators.ADD);
+            vsum.intoArray(lanes, 0);
+            float sum = VectorLanes.sum(lanes, 0);
             for (; i < cols; i++) {
                 float e = (float) Math.exp(x.get(F32, base + i * 4L) - max);
                 out.set(F32, base + i * 4L, e);

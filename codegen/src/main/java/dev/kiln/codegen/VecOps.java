@@ -1,6 +1,7 @@
 package dev.kiln.codegen;
 
 import dev.kiln.runtime.kernels.VectorExp;
+import dev.kiln.runtime.kernels.VectorLanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -97,11 +98,16 @@ public final class VecOps {
         };
     }
 
+    /** Max and min in any order; sums in the fixed order of {@link VectorLanes}, the same in every JIT tier. */
     public static float reduce(int reduction, FloatVector acc) {
         return switch (reduction) {
             case ScalarF32.Reduction.MAX -> acc.reduceLanes(VectorOperators.MAX);
             case ScalarF32.Reduction.MIN -> acc.reduceLanes(VectorOperators.MIN);
-            default -> acc.reduceLanes(VectorOperators.ADD);
+            default -> {
+                float[] lanes = VectorLanes.floats();
+                acc.intoArray(lanes, 0);
+                yield VectorLanes.sum(lanes, 0);
+            }
         };
     }
 }

@@ -32,6 +32,7 @@ public final class VectorNorms {
                                          float eps) {
         boolean hasBias = bias.byteSize() > 0, hasSkip = skip.byteSize() > 0, keepSum = sum.byteSize() > 0;
         int upper = cols - cols % S.length();
+        float[] lanes = VectorLanes.floats();
         for (long r = 0; r < rows; r++) {
             long base = r * cols * 4L;
             FloatVector vsum = FloatVector.zero(S);
@@ -44,7 +45,8 @@ public final class VectorNorms {
                 if (keepSum) v.intoMemorySegment(sum, base + i * 4L, ORDER);
                 vsum = vsum.add(v);
             }
-            float total = vsum.reduceLanes(VectorOperators.ADD);
+            vsum.intoArray(lanes, 0);
+            float total = VectorLanes.sum(lanes, 0);
             for (; i < cols; i++) {
                 float v = x.get(F32, base + i * 4L);
                 if (hasBias) v += bias.get(F32, i * 4L);
@@ -59,7 +61,8 @@ public final class VectorNorms {
                 FloatVector d = FloatVector.fromMemorySegment(S, out, base + i * 4L, ORDER).sub(vm);
                 vsq = d.fma(d, vsq);
             }
-            float sq = vsq.reduceLanes(VectorOperators.ADD);
+            vsq.intoArray(lanes, 0);
+            float sq = VectorLanes.sum(lanes, 0);
             for (; i < cols; i++) {
                 float d = out.get(F32, base + i * 4L) - mean;
                 sq += d * d;

@@ -10,13 +10,13 @@ import java.nio.ByteOrder;
 
 import static dev.kiln.runtime.Elements.F32;
 import static dev.kiln.runtime.Elements.F64;
-import static jdk.incubator.vector.VectorOperators.ADD;
 
 /**
  * {@link SmallGemm} on the Vector API ({@code SPECIES_PREFERRED}, fused multiply-add), register-blocked so that at
  * most eight accumulators are live (AVX2 has 16 vector registers; the loads need the rest), twelve in the float
  * {@code B[k,n]} tiles when the vectors hold 16 floats (AVX-512, 32 registers). With B transposed
- * ({@code [n,k]}, the nn.Linear weight) each output is a dot product along k, reduced across lanes at the end;
+ * ({@code [n,k]}, the nn.Linear weight) each output is a dot product along k, its lanes summed at the end in the
+ * order {@link VectorLanes} fixes (so a call gives the same bits in every JIT tier);
  * tiles of 4x2, 2x4 and 1x4 (rows of A x rows of B) share loads, so B is streamed once per four rows of A.
  * Otherwise ({@code B[k,n]}) tiles of rows of C are accumulated along k, broadcasting A's elements: in float, 4
  * rows x 3 vectors (12 accumulators, AVX-512 only) or 4 x 2, 2 x 4 and 1 x 4, each B vector loaded once per k step
@@ -87,6 +87,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** Four rows of A against two rows of B at a time (8 accumulators), so B is streamed once per 4 rows. */
     private static void sNT4(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
+        float[] lanes = VectorLanes.floats();
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
         long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L, c2 = c1 + ldc * 4L, c3 = c2 + ldc * 4L;
         int j = 0;
@@ -112,14 +113,22 @@ final class VectorSmallGemm implements SmallGemm {
                 s31 = x.fma(y1, s31);
             }
             long o = (long) j * 4L;
-            c.set(F32, c0 + o, s00.reduceLanes(ADD));
-            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD));
-            c.set(F32, c1 + o, s10.reduceLanes(ADD));
-            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD));
-            c.set(F32, c2 + o, s20.reduceLanes(ADD));
-            c.set(F32, c2 + o + 4L, s21.reduceLanes(ADD));
-            c.set(F32, c3 + o, s30.reduceLanes(ADD));
-            c.set(F32, c3 + o + 4L, s31.reduceLanes(ADD));
+            s00.intoArray(lanes, 0);
+            s01.intoArray(lanes, FW);
+            s10.intoArray(lanes, 2 * FW);
+            s11.intoArray(lanes, 3 * FW);
+            s20.intoArray(lanes, 4 * FW);
+            s21.intoArray(lanes, 5 * FW);
+            s30.intoArray(lanes, 6 * FW);
+            s31.intoArray(lanes, 7 * FW);
+            c.set(F32, c0 + o, VectorLanes.sum(lanes, 0));
+            c.set(F32, c0 + o + 4L, VectorLanes.sum(lanes, FW));
+            c.set(F32, c1 + o, VectorLanes.sum(lanes, 2 * FW));
+            c.set(F32, c1 + o + 4L, VectorLanes.sum(lanes, 3 * FW));
+            c.set(F32, c2 + o, VectorLanes.sum(lanes, 4 * FW));
+            c.set(F32, c2 + o + 4L, VectorLanes.sum(lanes, 5 * FW));
+            c.set(F32, c3 + o, VectorLanes.sum(lanes, 6 * FW));
+            c.set(F32, c3 + o + 4L, VectorLanes.sum(lanes, 7 * FW));
         }
         if (j < n) sNT4x1(i, j, kb, a, lda, b, ldb, c, ldc);
     }
@@ -127,6 +136,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** Column j of rows i..i+3 (4 accumulators). */
     private static void sNT4x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
+        float[] lanes = VectorLanes.floats();
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L, a2 = a1 + lda * 4L, a3 = a2 + lda * 4L;
         long b0 = j * ldb * 4L;
         FloatVector z = FloatVector.zero(FS);
@@ -140,15 +150,20 @@ final class VectorSmallGemm implements SmallGemm {
             s3 = FloatVector.fromMemorySegment(FS, a, a3 + o, ORDER).fma(y, s3);
         }
         long o = (i * ldc + j) * 4L;
-        c.set(F32, o, s0.reduceLanes(ADD));
-        c.set(F32, o + ldc * 4L, s1.reduceLanes(ADD));
-        c.set(F32, o + 2 * ldc * 4L, s2.reduceLanes(ADD));
-        c.set(F32, o + 3 * ldc * 4L, s3.reduceLanes(ADD));
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, FW);
+        s2.intoArray(lanes, 2 * FW);
+        s3.intoArray(lanes, 3 * FW);
+        c.set(F32, o, VectorLanes.sum(lanes, 0));
+        c.set(F32, o + ldc * 4L, VectorLanes.sum(lanes, FW));
+        c.set(F32, o + 2 * ldc * 4L, VectorLanes.sum(lanes, 2 * FW));
+        c.set(F32, o + 3 * ldc * 4L, VectorLanes.sum(lanes, 3 * FW));
     }
 
     /** Two rows of A against four rows of B at a time (8 accumulators). */
     private static void sNT2(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
+        float[] lanes = VectorLanes.floats();
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L;
         long c0 = i * ldc * 4L, c1 = c0 + ldc * 4L;
         int j = 0;
@@ -174,14 +189,22 @@ final class VectorSmallGemm implements SmallGemm {
                 s13 = x1.fma(y, s13);
             }
             long o = (long) j * 4L;
-            c.set(F32, c0 + o, s00.reduceLanes(ADD));
-            c.set(F32, c0 + o + 4L, s01.reduceLanes(ADD));
-            c.set(F32, c0 + o + 2 * 4L, s02.reduceLanes(ADD));
-            c.set(F32, c0 + o + 3 * 4L, s03.reduceLanes(ADD));
-            c.set(F32, c1 + o, s10.reduceLanes(ADD));
-            c.set(F32, c1 + o + 4L, s11.reduceLanes(ADD));
-            c.set(F32, c1 + o + 2 * 4L, s12.reduceLanes(ADD));
-            c.set(F32, c1 + o + 3 * 4L, s13.reduceLanes(ADD));
+            s00.intoArray(lanes, 0);
+            s01.intoArray(lanes, FW);
+            s02.intoArray(lanes, 2 * FW);
+            s03.intoArray(lanes, 3 * FW);
+            s10.intoArray(lanes, 4 * FW);
+            s11.intoArray(lanes, 5 * FW);
+            s12.intoArray(lanes, 6 * FW);
+            s13.intoArray(lanes, 7 * FW);
+            c.set(F32, c0 + o, VectorLanes.sum(lanes, 0));
+            c.set(F32, c0 + o + 4L, VectorLanes.sum(lanes, FW));
+            c.set(F32, c0 + o + 2 * 4L, VectorLanes.sum(lanes, 2 * FW));
+            c.set(F32, c0 + o + 3 * 4L, VectorLanes.sum(lanes, 3 * FW));
+            c.set(F32, c1 + o, VectorLanes.sum(lanes, 4 * FW));
+            c.set(F32, c1 + o + 4L, VectorLanes.sum(lanes, 5 * FW));
+            c.set(F32, c1 + o + 2 * 4L, VectorLanes.sum(lanes, 6 * FW));
+            c.set(F32, c1 + o + 3 * 4L, VectorLanes.sum(lanes, 7 * FW));
         }
         for (; j < n; j++) sNT2x1(i, j, kb, a, lda, b, ldb, c, ldc);
     }
@@ -189,6 +212,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** Column j of rows i, i+1 (2 accumulators). */
     private static void sNT2x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
+        float[] lanes = VectorLanes.floats();
         long a0 = i * lda * 4L, a1 = a0 + lda * 4L, b0 = j * ldb * 4L;
         FloatVector z = FloatVector.zero(FS);
         FloatVector s0 = z, s1 = z;
@@ -199,13 +223,16 @@ final class VectorSmallGemm implements SmallGemm {
             s1 = FloatVector.fromMemorySegment(FS, a, a1 + o, ORDER).fma(y, s1);
         }
         long o = (i * ldc + j) * 4L;
-        c.set(F32, o, s0.reduceLanes(ADD));
-        c.set(F32, o + ldc * 4L, s1.reduceLanes(ADD));
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, FW);
+        c.set(F32, o, VectorLanes.sum(lanes, 0));
+        c.set(F32, o + ldc * 4L, VectorLanes.sum(lanes, FW));
     }
 
     /** One row of A against four rows of B at a time: four independent dot products sharing A's loads. */
     private static void sNT1(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
+        float[] lanes = VectorLanes.floats();
         long a0 = i * lda * 4L, c0 = i * ldc * 4L;
         int j = 0;
         for (; j + 4 <= n; j += 4) {
@@ -221,10 +248,14 @@ final class VectorSmallGemm implements SmallGemm {
                 s3 = x.fma(FloatVector.fromMemorySegment(FS, b, b3 + o, ORDER), s3);
             }
             long o = c0 + (long) j * 4L;
-            c.set(F32, o, s0.reduceLanes(ADD));
-            c.set(F32, o + 4L, s1.reduceLanes(ADD));
-            c.set(F32, o + 2 * 4L, s2.reduceLanes(ADD));
-            c.set(F32, o + 3 * 4L, s3.reduceLanes(ADD));
+            s0.intoArray(lanes, 0);
+            s1.intoArray(lanes, FW);
+            s2.intoArray(lanes, 2 * FW);
+            s3.intoArray(lanes, 3 * FW);
+            c.set(F32, o, VectorLanes.sum(lanes, 0));
+            c.set(F32, o + 4L, VectorLanes.sum(lanes, FW));
+            c.set(F32, o + 2 * 4L, VectorLanes.sum(lanes, 2 * FW));
+            c.set(F32, o + 3 * 4L, VectorLanes.sum(lanes, 3 * FW));
         }
         for (; j < n; j++) sNT1x1(i, j, kb, a, lda, b, ldb, c, ldc);
     }
@@ -232,6 +263,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** One dot product, two accumulators. */
     private static void sNT1x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
+        float[] lanes = VectorLanes.floats();
         long a0 = i * lda * 4L, b0 = j * ldb * 4L;
         FloatVector s = FloatVector.zero(FS), t = s;
         long p = 0;
@@ -244,7 +276,8 @@ final class VectorSmallGemm implements SmallGemm {
         if (p < kb) {
             s = FloatVector.fromMemorySegment(FS, a, a0 + p * 4L, ORDER).fma(FloatVector.fromMemorySegment(FS, b, b0 + p * 4L, ORDER), s);
         }
-        c.set(F32, (i * ldc + j) * 4L, s.add(t).reduceLanes(ADD));
+        s.add(t).intoArray(lanes, 0);
+        c.set(F32, (i * ldc + j) * 4L, VectorLanes.sum(lanes, 0));
     }
 
     /**
@@ -575,6 +608,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** Four rows of A against two rows of B at a time (8 accumulators), so B is streamed once per 4 rows. */
     private static void dNT4(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
+        double[] lanes = VectorLanes.doubles();
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
         long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L, c2 = c1 + ldc * 8L, c3 = c2 + ldc * 8L;
         int j = 0;
@@ -600,14 +634,22 @@ final class VectorSmallGemm implements SmallGemm {
                 s31 = x.fma(y1, s31);
             }
             long o = (long) j * 8L;
-            c.set(F64, c0 + o, s00.reduceLanes(ADD));
-            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD));
-            c.set(F64, c1 + o, s10.reduceLanes(ADD));
-            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD));
-            c.set(F64, c2 + o, s20.reduceLanes(ADD));
-            c.set(F64, c2 + o + 8L, s21.reduceLanes(ADD));
-            c.set(F64, c3 + o, s30.reduceLanes(ADD));
-            c.set(F64, c3 + o + 8L, s31.reduceLanes(ADD));
+            s00.intoArray(lanes, 0);
+            s01.intoArray(lanes, DW);
+            s10.intoArray(lanes, 2 * DW);
+            s11.intoArray(lanes, 3 * DW);
+            s20.intoArray(lanes, 4 * DW);
+            s21.intoArray(lanes, 5 * DW);
+            s30.intoArray(lanes, 6 * DW);
+            s31.intoArray(lanes, 7 * DW);
+            c.set(F64, c0 + o, VectorLanes.sum(lanes, 0));
+            c.set(F64, c0 + o + 8L, VectorLanes.sum(lanes, DW));
+            c.set(F64, c1 + o, VectorLanes.sum(lanes, 2 * DW));
+            c.set(F64, c1 + o + 8L, VectorLanes.sum(lanes, 3 * DW));
+            c.set(F64, c2 + o, VectorLanes.sum(lanes, 4 * DW));
+            c.set(F64, c2 + o + 8L, VectorLanes.sum(lanes, 5 * DW));
+            c.set(F64, c3 + o, VectorLanes.sum(lanes, 6 * DW));
+            c.set(F64, c3 + o + 8L, VectorLanes.sum(lanes, 7 * DW));
         }
         if (j < n) dNT4x1(i, j, kb, a, lda, b, ldb, c, ldc);
     }
@@ -615,6 +657,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** Column j of rows i..i+3 (4 accumulators). */
     private static void dNT4x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
+        double[] lanes = VectorLanes.doubles();
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L, a2 = a1 + lda * 8L, a3 = a2 + lda * 8L;
         long b0 = j * ldb * 8L;
         DoubleVector z = DoubleVector.zero(DS);
@@ -628,15 +671,20 @@ final class VectorSmallGemm implements SmallGemm {
             s3 = DoubleVector.fromMemorySegment(DS, a, a3 + o, ORDER).fma(y, s3);
         }
         long o = (i * ldc + j) * 8L;
-        c.set(F64, o, s0.reduceLanes(ADD));
-        c.set(F64, o + ldc * 8L, s1.reduceLanes(ADD));
-        c.set(F64, o + 2 * ldc * 8L, s2.reduceLanes(ADD));
-        c.set(F64, o + 3 * ldc * 8L, s3.reduceLanes(ADD));
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, DW);
+        s2.intoArray(lanes, 2 * DW);
+        s3.intoArray(lanes, 3 * DW);
+        c.set(F64, o, VectorLanes.sum(lanes, 0));
+        c.set(F64, o + ldc * 8L, VectorLanes.sum(lanes, DW));
+        c.set(F64, o + 2 * ldc * 8L, VectorLanes.sum(lanes, 2 * DW));
+        c.set(F64, o + 3 * ldc * 8L, VectorLanes.sum(lanes, 3 * DW));
     }
 
     /** Two rows of A against four rows of B at a time (8 accumulators). */
     private static void dNT2(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
+        double[] lanes = VectorLanes.doubles();
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L;
         long c0 = i * ldc * 8L, c1 = c0 + ldc * 8L;
         int j = 0;
@@ -662,14 +710,22 @@ final class VectorSmallGemm implements SmallGemm {
                 s13 = x1.fma(y, s13);
             }
             long o = (long) j * 8L;
-            c.set(F64, c0 + o, s00.reduceLanes(ADD));
-            c.set(F64, c0 + o + 8L, s01.reduceLanes(ADD));
-            c.set(F64, c0 + o + 2 * 8L, s02.reduceLanes(ADD));
-            c.set(F64, c0 + o + 3 * 8L, s03.reduceLanes(ADD));
-            c.set(F64, c1 + o, s10.reduceLanes(ADD));
-            c.set(F64, c1 + o + 8L, s11.reduceLanes(ADD));
-            c.set(F64, c1 + o + 2 * 8L, s12.reduceLanes(ADD));
-            c.set(F64, c1 + o + 3 * 8L, s13.reduceLanes(ADD));
+            s00.intoArray(lanes, 0);
+            s01.intoArray(lanes, DW);
+            s02.intoArray(lanes, 2 * DW);
+            s03.intoArray(lanes, 3 * DW);
+            s10.intoArray(lanes, 4 * DW);
+            s11.intoArray(lanes, 5 * DW);
+            s12.intoArray(lanes, 6 * DW);
+            s13.intoArray(lanes, 7 * DW);
+            c.set(F64, c0 + o, VectorLanes.sum(lanes, 0));
+            c.set(F64, c0 + o + 8L, VectorLanes.sum(lanes, DW));
+            c.set(F64, c0 + o + 2 * 8L, VectorLanes.sum(lanes, 2 * DW));
+            c.set(F64, c0 + o + 3 * 8L, VectorLanes.sum(lanes, 3 * DW));
+            c.set(F64, c1 + o, VectorLanes.sum(lanes, 4 * DW));
+            c.set(F64, c1 + o + 8L, VectorLanes.sum(lanes, 5 * DW));
+            c.set(F64, c1 + o + 2 * 8L, VectorLanes.sum(lanes, 6 * DW));
+            c.set(F64, c1 + o + 3 * 8L, VectorLanes.sum(lanes, 7 * DW));
         }
         for (; j < n; j++) dNT2x1(i, j, kb, a, lda, b, ldb, c, ldc);
     }
@@ -677,6 +733,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** Column j of rows i, i+1 (2 accumulators). */
     private static void dNT2x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
+        double[] lanes = VectorLanes.doubles();
         long a0 = i * lda * 8L, a1 = a0 + lda * 8L, b0 = j * ldb * 8L;
         DoubleVector z = DoubleVector.zero(DS);
         DoubleVector s0 = z, s1 = z;
@@ -687,13 +744,16 @@ final class VectorSmallGemm implements SmallGemm {
             s1 = DoubleVector.fromMemorySegment(DS, a, a1 + o, ORDER).fma(y, s1);
         }
         long o = (i * ldc + j) * 8L;
-        c.set(F64, o, s0.reduceLanes(ADD));
-        c.set(F64, o + ldc * 8L, s1.reduceLanes(ADD));
+        s0.intoArray(lanes, 0);
+        s1.intoArray(lanes, DW);
+        c.set(F64, o, VectorLanes.sum(lanes, 0));
+        c.set(F64, o + ldc * 8L, VectorLanes.sum(lanes, DW));
     }
 
     /** One row of A against four rows of B at a time: four independent dot products sharing A's loads. */
     private static void dNT1(int i, int n, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                              MemorySegment c, long ldc) {
+        double[] lanes = VectorLanes.doubles();
         long a0 = i * lda * 8L, c0 = i * ldc * 8L;
         int j = 0;
         for (; j + 4 <= n; j += 4) {
@@ -709,10 +769,14 @@ final class VectorSmallGemm implements SmallGemm {
                 s3 = x.fma(DoubleVector.fromMemorySegment(DS, b, b3 + o, ORDER), s3);
             }
             long o = c0 + (long) j * 8L;
-            c.set(F64, o, s0.reduceLanes(ADD));
-            c.set(F64, o + 8L, s1.reduceLanes(ADD));
-            c.set(F64, o + 2 * 8L, s2.reduceLanes(ADD));
-            c.set(F64, o + 3 * 8L, s3.reduceLanes(ADD));
+            s0.intoArray(lanes, 0);
+            s1.intoArray(lanes, DW);
+            s2.intoArray(lanes, 2 * DW);
+            s3.intoArray(lanes, 3 * DW);
+            c.set(F64, o, VectorLanes.sum(lanes, 0));
+            c.set(F64, o + 8L, VectorLanes.sum(lanes, DW));
+            c.set(F64, o + 2 * 8L, VectorLanes.sum(lanes, 2 * DW));
+            c.set(F64, o + 3 * 8L, VectorLanes.sum(lanes, 3 * DW));
         }
         for (; j < n; j++) dNT1x1(i, j, kb, a, lda, b, ldb, c, ldc);
     }
@@ -720,6 +784,7 @@ final class VectorSmallGemm implements SmallGemm {
     /** One dot product, two accumulators. */
     private static void dNT1x1(int i, int j, int kb, MemorySegment a, long lda, MemorySegment b, long ldb,
                                MemorySegment c, long ldc) {
+        double[] lanes = VectorLanes.doubles();
         long a0 = i * lda * 8L, b0 = j * ldb * 8L;
         DoubleVector s = DoubleVector.zero(DS), t = s;
         long p = 0;
@@ -732,7 +797,8 @@ final class VectorSmallGemm implements SmallGemm {
         if (p < kb) {
             s = DoubleVector.fromMemorySegment(DS, a, a0 + p * 8L, ORDER).fma(DoubleVector.fromMemorySegment(DS, b, b0 + p * 8L, ORDER), s);
         }
-        c.set(F64, (i * ldc + j) * 8L, s.add(t).reduceLanes(ADD));
+        s.add(t).intoArray(lanes, 0);
+        c.set(F64, (i * ldc + j) * 8L, VectorLanes.sum(lanes, 0));
     }
 
     /** Four rows of C, two vectors wide (8 accumulators): each B row segment is loaded once for four rows. */

@@ -16,9 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The direct kernels allocate nothing on the Java heap once compiled: after 20,000 warm-up calls, 1,000 more
  * calls must leave this thread's allocated-bytes counter ({@code com.sun.management.ThreadMXBean}) unchanged.
- * The assertion is exact (0 bytes). Since a JIT event in the window (an OSR compilation of the loop, a
- * deoptimisation) could allocate on its own, each kernel gets up to three measured windows and the best one
- * must be 0; a kernel that allocates per call fails every window.
+ * The assertion is exact (0 bytes). A JIT event in the window (an OSR compilation of the loop, a deoptimisation)
+ * could allocate on its own, and behind a compile queue busy with earlier tests' methods a tile method can still
+ * be running its C1 code (where vectors are heap objects); so each kernel gets up to twenty measured windows and
+ * the best one must be 0. A kernel that allocates per call in its compiled steady state fails every window.
  */
 class DirectKernelsAllocationTest {
     private static final int WARM = 20_000, MEASURED = 1_000;
@@ -169,7 +170,7 @@ class DirectKernelsAllocationTest {
         assertTrue(THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled());
         loop.run(WARM);
         long best = Long.MAX_VALUE;
-        for (int attempt = 0; attempt < 3 && best > 0; attempt++) {
+        for (int attempt = 0; attempt < 20 && best > 0; attempt++) {
             long before = THREADS.getCurrentThreadAllocatedBytes();
             loop.run(MEASURED);
             long after = THREADS.getCurrentThreadAllocatedBytes();
