@@ -34,7 +34,24 @@ public final class DirectPool {
         boolean fast = vector != null && kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1
                 && dw == 1;
         int yFast = fast ? Math.min(oh, h / 2) : 0, xFast = Math.min(ow, w / 2);
-        for (long p = 0; p < planes; p++) {
+        long taps = (long) planes * outPlane * kh * kw;
+        if (Parallel.threads() > 1 && planes > 1 && taps >= PARALLEL_TAPS && Parallel.shareable(x, out)) {
+            Parallel.forRange(planes, Math.max(1, PARALLEL_TAPS / 4 / ((long) outPlane * kh * kw)), (p0, p1) ->
+                    maxPlanes(x, p0, p1, plane, outPlane, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, xA, xB, yFast, xFast, out));
+        } else {
+            maxPlanes(x, 0, planes, plane, outPlane, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, xA, xB, yFast, xFast, out);
+        }
+    }
+
+    /** Window taps of a call worth splitting over the pool (ResNet's stem pool has 1.8 million). */
+    private static final long PARALLEL_TAPS = 1 << 18;
+
+    /** Planes {@code [p0, p1)} of {@link #maxPool2dF32}. */
+    private static void maxPlanes(MemorySegment x, long p0, long p1, long plane, long outPlane, int h, int w, int kh,
+                                  int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow, int xA, int xB,
+                                  int yFast, int xFast, MemorySegment out) {
+        F32Windows vector = F32Windows.VECTOR;
+        for (long p = p0; p < p1; p++) {
             long xBase = p * plane, oBase = p * outPlane;
             for (int y = 0; y < yFast; y++) {
                 long first = xBase + 2L * y * w, o = oBase + (long) y * ow;

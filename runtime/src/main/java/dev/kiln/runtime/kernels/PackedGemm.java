@@ -88,7 +88,7 @@ public final class PackedGemm {
             int size = packedBSize("sgemm", k, n);
             if (s.b.length < size) s.b = new float[size];
             float[] bp = s.b;
-            boolean parallel = parallel(m, n, k) && shared(a, b, c);
+            boolean parallel = parallel(m, n, k) && Parallel.shareable(a, b, c);
             if (parallel) {
                 Parallel.forRange(panels, Math.max(1, CHUNK_MACS / Math.max(1L, (long) k * NR * 8)),
                         (p0, p1) -> packB(b, ldb, transB, k, n, bp, (int) p0, (int) p1));
@@ -138,7 +138,7 @@ public final class PackedGemm {
                     epilogueRows, epilogueImageRows);
             long panels = (long) images * cols.panelsPerImage;
             if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) n * images), k) && panels > 1
-                    && shared(pa == null ? a : null, image, c))) {
+                    && Parallel.shareable(pa == null ? a : null, image, c))) {
                 cols.run(0, panels, true, s);
                 return;
             }
@@ -277,7 +277,7 @@ public final class PackedGemm {
                         RowEpilogue epilogue, int mc) {
         Scratch s = acquire();
         try {
-            run(m, n, k, a, lda, b.data, c, ldc, epilogue, s, mc, parallel(m, n, k) && shared(a, null, c));
+            run(m, n, k, a, lda, b.data, c, ldc, epilogue, s, mc, parallel(m, n, k) && Parallel.shareable(a, null, c));
         } finally {
             s.busy = false;
         }
@@ -290,18 +290,9 @@ public final class PackedGemm {
         return s;
     }
 
-    /** An unstarted thread: segments it may access are accessible from the pool's threads too. */
-    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
-
     /** Whether to split over the pool: more than one thread, enough work, rows to split. */
     static boolean parallel(int m, int n, int k) {
         return Parallel.threads() > 1 && (long) m * n * k >= PARALLEL_MACS && m > MR;
-    }
-
-    /** Segments confined to the calling thread keep the whole call there. */
-    private static boolean shared(MemorySegment a, MemorySegment b, MemorySegment c) {
-        return (a == null || a.isAccessibleBy(OTHER_THREAD)) && (b == null || b.isAccessibleBy(OTHER_THREAD))
-                && c.isAccessibleBy(OTHER_THREAD);
     }
 
     /** Splits rows over the pool (or not) and computes them against the packed B. */

@@ -1,6 +1,8 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.ir.KilnException;
+
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -40,6 +42,20 @@ public final class Parallel {
     @FunctionalInterface
     public interface Range {
         void run(long start, long end);
+    }
+
+    /** An unstarted thread: segments it may access are accessible from the pool's threads too. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /**
+     * Whether pool workers may access every one of {@code segments} (null ones and {@link MemorySegment#NULL}'s
+     * scope are ignored): a segment confined to the calling thread keeps a kernel on that thread.
+     */
+    public static boolean shareable(MemorySegment... segments) {
+        for (MemorySegment s : segments) {
+            if (s != null && s.scope() != MemorySegment.NULL.scope() && !s.isAccessibleBy(OTHER_THREAD)) return false;
+        }
+        return true;
     }
 
     /** Number of threads kernels split their work over (the caller included). */

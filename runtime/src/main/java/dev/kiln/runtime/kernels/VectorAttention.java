@@ -51,7 +51,7 @@ final class VectorAttention implements Attention.Kernel {
         long blocksPerBatch = Math.ceilDiv(g.l(), UNIT_ROWS), units = batches * blocksPerBatch;
         long work = units * (long) UNIT_ROWS * g.s() * (g.d() + g.dv());
         boolean parallel = Parallel.threads() > 1 && units > 1 && work >= 4 * Parallel.PARALLEL_THRESHOLD * 16
-                && shared(q, k, v, mask, out);
+                && Parallel.shareable(q, k, v, mask, out);
         if (!parallel) {
             units(g, q, k, v, mask, out, 0, units, blocksPerBatch);
             return;
@@ -68,13 +68,6 @@ final class VectorAttention implements Attention.Kernel {
                 for (int c = 0; c < g.dv(); c++) out.set(F32, (ob + i * os[rank - 2] + c * os[rank - 1]) * 4, 0f);
             }
         }
-    }
-
-    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
-
-    private static boolean shared(MemorySegment... segments) {
-        for (MemorySegment s : segments) if (s.scope() != MemorySegment.NULL.scope() && !s.isAccessibleBy(OTHER_THREAD)) return false;
-        return true;
     }
 
     private static void units(Attention.Geometry g, MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment mask,

@@ -284,18 +284,29 @@ final class VectorF32Windows implements F32Windows {
         long limit = x.byteSize() / 4 - (first + (rows - 1L) * rowStep) - ((kw - 1L) * dw + L);
         int ox = from;
         for (; ox + perChunk <= to && (long) sw * ox <= limit; ox += perChunk) {
-            long at = first + (long) sw * ox;
-            FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
-            for (int i = 0; i < rows; i++, at += rowStep) {
-                for (int j = i == 0 ? 1 : 0; j < kw; j++) {
-                    FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
-                    m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN)));
-                }
-            }
-            if (sw == 1) m.intoMemorySegment(out, (o + ox) * 4, ORDER);
-            else m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, (o + ox) * 4, ORDER);
+            maxChunk(x, first + (long) sw * ox, rowStep, rows, kw, sw, dw, out, o + ox);
+        }
+        // a last chunk ending at `to` overlaps the previous one (recomputing a few outputs) instead of a scalar tail
+        int last = to - perChunk;
+        if (ox < to && ox > from && (long) sw * last <= limit) {
+            maxChunk(x, first + (long) sw * last, rowStep, rows, kw, sw, dw, out, o + last);
+            ox = to;
         }
         return ox;
+    }
+
+    /** One chunk of outputs at {@code out[o ..]}: the window maxima starting at input element {@code at}. */
+    private static void maxChunk(MemorySegment x, long at, long rowStep, int rows, int kw, int sw, int dw,
+                                 MemorySegment out, long o) {
+        FloatVector m = FloatVector.fromMemorySegment(S, x, at * 4, ORDER);
+        for (int i = 0; i < rows; i++, at += rowStep) {
+            for (int j = i == 0 ? 1 : 0; j < kw; j++) {
+                FloatVector v = FloatVector.fromMemorySegment(S, x, (at + (long) j * dw) * 4, ORDER);
+                m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN)));
+            }
+        }
+        if (sw == 1) m.intoMemorySegment(out, o * 4, ORDER);
+        else m.rearrange(PACK).reinterpretShape(H, 0).intoMemorySegment(out, o * 4, ORDER);
     }
 
     @Override

@@ -269,6 +269,28 @@ class DirectConvPoolPropertyTest {
                 (int) oh, (int) ow, out));
     }
 
+    /** ResNet's stem pool (3x3, stride 2, padding 1) over enough planes that two threads split them. */
+    @Example
+    void maxPoolSplitOverThreadsEqualsPoolMaxPool2d() {
+        int planes = 48, h = 56, w = 56;
+        NDArray x = input(new Random(11), 2, planes / 2, h, w, true);
+        NDArray ref = Pool.maxPool2d(x, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1}, false);
+        float[] xv = x.toFloatArray(), expected = ref.toFloatArray();
+        int before = Parallel.threads();
+        Parallel.setThreads(2);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment xs = arena.allocate(4L * xv.length), out = arena.allocate(4L * expected.length);
+            MemorySegment.copy(xv, 0, xs, F32, 0, xv.length);
+            DirectPool.maxPool2dF32(xs, planes, h, w, 3, 3, 2, 2, 1, 1, 1, 1, 28, 28, out);
+            float[] got = out.toArray(F32);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]), "output " + i);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     @Example
     void maxPool2x2Stride2SpecialValues() {
         float nan = Float.NaN, inf = Float.NEGATIVE_INFINITY;

@@ -25,8 +25,10 @@ public final class OrtSide implements AutoCloseable {
 
     /**
      * A session for {@code model} fed {@code inputs} (in the model's input order). {@code threads > 0} sets
-     * ONNX Runtime's intra-op thread count to it and its inter-op count to 1 (sequential execution);
-     * 0 keeps ONNX Runtime's defaults.
+     * ONNX Runtime's intra-op thread count to it and its inter-op count to 1 (sequential execution), and stops its
+     * idle intra-op threads from spinning ({@code session.intra_op.allow_spinning=0}): benchmarks interleave the
+     * engines' runs, and threads spinning after an ONNX Runtime run would hold the cores the next engine's run
+     * needs (Kiln's pool workers park when idle). 0 keeps ONNX Runtime's defaults.
      */
     public OrtSide(Path model, List<NDArray> inputs, int threads) throws OrtException {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -35,6 +37,7 @@ public final class OrtSide implements AutoCloseable {
                 options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
                 options.setIntraOpNumThreads(threads);
                 options.setInterOpNumThreads(1);
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
             }
             session = env.createSession(model.toString(), options);
         }
