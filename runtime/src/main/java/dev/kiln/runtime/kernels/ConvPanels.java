@@ -17,7 +17,8 @@ import static dev.kiln.runtime.Elements.F32;
  * <p>For every tap the ranges of output rows and columns that read inside the image are found once; a panel row
  * is then filled run by run (a run is the part of the panel in one output row; stride-2 runs a half-vector at a
  * time), or, for stride 1 and dilation 1 with output rows as long as input rows ("same" convolutions, where a
- * patch row is the image shifted by a constant), a vector at a time ({@link F32Windows#convPanelSame}).
+ * patch row is the image shifted by a constant), a vector at a time ({@link F32Windows#convPanel}); stride-2
+ * convolutions are unfolded the same way from the image's four phases ({@link #phases}).
  */
 public final class ConvPanels {
     private ConvPanels() {}
@@ -30,8 +31,8 @@ public final class ConvPanels {
      */
     public static final class Geometry {
         private final int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
-        /** {@link Taps} of a {@link #same()} geometry, made on first use (racy but idempotent: Taps is immutable). */
-        private Taps taps;
+        /** {@link Taps} of a {@link #same()} or {@link #phased()} geometry, made on first use (racy but idempotent: Taps is immutable). */
+        private Taps taps, phasedTaps;
 
         public Geometry(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
             if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
@@ -78,7 +79,33 @@ public final class ConvPanels {
 
         Taps taps() {
             Taps t = taps;
-            if (t == null) taps = t = new Taps(this);
+            if (t == null) taps = t = new Taps(this, false);
+            return t;
+        }
+
+        /**
+         * Whether panels are unfolded from the image's four stride-2 phases ({@link #phases}) a vector at a time:
+         * stride 2, dilation 1, every input column's phase fits in an output row ({@code ceil(w/2) <= ow}, true
+         * of padded convolutions), on the Vector API.
+         */
+        boolean phased() {
+            return F32Windows.VECTOR != null && sh == 2 && sw == 2 && dh == 1 && dw == 1 && (w + 1) / 2 <= ow
+                    && phasedImageFloats() <= Integer.MAX_VALUE - 2L * PackedGemm.NR * ow;
+        }
+
+        /** Rows of each phase plane: {@code ceil(h/2)}. */
+        int phaseRows() {
+            return (h + 1) / 2;
+        }
+
+        /** Floats of one image's phases: {@code c} channels of 4 planes of {@code ceil(h/2) x ow}. */
+        long phasedImageFloats() {
+            return 4L * c * phaseRows() * ow;
+        }
+
+        Taps phasedTaps() {
+            Taps t = phasedTaps;
+            if (t == null) phasedTaps = t = new Taps(this, true);
             return t;
         }
 
@@ -90,27 +117,53 @@ public final class ConvPanels {
     }
 
     /**
-     * Per patch row (tap) of a {@link Geometry#same()} geometry: pixel {@code q} reads image element
-     * {@code q + shift[row]}, inside the image vertically for {@code q} in {@code [rowsFrom[row], rowsTo[row])},
-     * and horizontally as tap column {@code column[row]} allows (see {@link F32Windows#convPanelSame}); plus the
-     * bounds over all rows, which tell a panel that needs no vertical checks at all.
+     * Per patch row (tap) of a {@link Geometry#same()} geometry over the image, or of a {@link Geometry#phased()}
+     * one over its phases: pixel {@code q} reads element {@code q + shift[row]}, inside the image vertically for
+     * {@code q} in {@code [rowsFrom[row], rowsTo[row])}, and horizontally for output columns
+     * {@code [colFrom[j], colTo[j])} of tap column {@code j = column[row]} (see {@link F32Windows#convPanel}); plus
+     * the bounds over all rows, which tell a panel that needs no vertical checks at all, and the floats read from.
      */
     static final class Taps {
-        final int[] shift, rowsFrom, rowsTo, column;
-        final int maxRowsFrom, minRowsTo, minShift, maxShift;
+        final int[] shift, rowsFrom, rowsTo, column, colFrom, colTo;
+        final int maxRowsFrom, minRowsTo, minShift, maxShift, ow, imageFloats;
 
-        Taps(Geometry g) {
+        /**
+         * A tap at kernel offset {@code (i - ph, j - pw)} reads, in the phases, plane {@code (ci, py, px)} shifted
+         * by {@code (dy, dx)}: input row {@code 2y + i - ph = 2 (y + dy) + py}, so {@code py = (i - ph) mod 2} and
+         * {@code dy = floor((i - ph) / 2)}, and the same across.
+         */
+        Taps(Geometry g, boolean phased) {
             int k = g.k();
             shift = new int[k];
             rowsFrom = new int[k];
             rowsTo = new int[k];
             column = new int[k];
-            int plane = g.h * g.w, maxFrom = 0, minTo = Integer.MAX_VALUE, minS = Integer.MAX_VALUE, maxS = Integer.MIN_VALUE;
+            colFrom = new int[g.kw];
+            colTo = new int[g.kw];
+            ow = g.ow;
+            for (int j = 0; j < g.kw; j++) {
+                int shiftW = j - g.pw, dx = phased ? Math.floorDiv(shiftW, 2) : shiftW;
+                int width = phased ? (g.w - Math.floorMod(shiftW, 2) + 1) / 2 : g.w;
+                colFrom[j] = Math.min(g.ow, Math.max(0, -dx));
+                colTo[j] = Math.max(colFrom[j], Math.min(g.ow, width - dx));
+            }
+            int plane = phased ? g.phaseRows() * g.ow : g.h * g.w;
+            int maxFrom = 0, minTo = Integer.MAX_VALUE, minS = Integer.MAX_VALUE, maxS = Integer.MIN_VALUE;
             for (int row = 0; row < k; row++) {
                 int ci = row / (g.kh * g.kw), i = row / g.kw % g.kh, j = row % g.kw;
-                int shiftH = i - g.ph, shiftW = j - g.pw;
-                int yLo = Math.min(g.oh, Math.max(0, -shiftH)), yHi = Math.max(yLo, Math.min(g.oh, g.h - shiftH));
-                shift[row] = ci * plane + shiftH * g.w + shiftW;
+                int shiftH = i - g.ph, shiftW = j - g.pw, yLo, yHi;
+                if (phased) {
+                    int dy = Math.floorDiv(shiftH, 2), py = Math.floorMod(shiftH, 2);
+                    int dx = Math.floorDiv(shiftW, 2), px = Math.floorMod(shiftW, 2);
+                    int height = (g.h - py + 1) / 2;
+                    yLo = Math.min(g.oh, Math.max(0, -dy));
+                    yHi = Math.max(yLo, Math.min(g.oh, height - dy));
+                    shift[row] = ((ci * 2 + py) * 2 + px) * plane + dy * g.ow + dx;
+                } else {
+                    yLo = Math.min(g.oh, Math.max(0, -shiftH));
+                    yHi = Math.max(yLo, Math.min(g.oh, g.h - shiftH));
+                    shift[row] = ci * plane + shiftH * g.w + shiftW;
+                }
                 rowsFrom[row] = yLo * g.ow;
                 rowsTo[row] = yHi * g.ow;
                 column[row] = j;
@@ -123,7 +176,52 @@ public final class ConvPanels {
             minRowsTo = k == 0 ? 0 : minTo;
             minShift = minS;
             maxShift = maxS;
+            imageFloats = phased ? (int) g.phasedImageFloats() : g.c * g.h * g.w;
         }
+    }
+
+    /**
+     * Writes the four stride-2 phases of the image at element {@code base} of {@code image} to {@code out} from
+     * {@code at}: for each channel, planes {@code (py, px)} of {@code ceil(h/2) x ow} holding input element
+     * {@code (2r + py, 2x + px)} at {@code (r, x)}, 0 past the input. A stride-2 patch row is then one plane
+     * shifted by a constant, unfolded a vector at a time like a stride-1 one ({@link #packPhasedPanel}).
+     */
+    static void phases(Geometry g, MemorySegment image, long base, float[] out, int at) {
+        phases(g, image, base, out, at, 0, g.c());
+    }
+
+    /** {@link #phases} of channels {@code [c0, c1)} only. */
+    static void phases(Geometry g, MemorySegment image, long base, float[] out, int at, int c0, int c1) {
+        int h = g.h(), w = g.w(), ow = g.ow(), rows = g.phaseRows();
+        long plane = (long) h * w;
+        F32Windows vector = F32Windows.VECTOR;
+        int dst = at + c0 * 4 * rows * ow;
+        for (int ci = c0; ci < c1; ci++) {
+            for (int py = 0; py < 2; py++) {
+                for (int px = 0; px < 2; px++) {
+                    int width = (w - px + 1) / 2;
+                    for (int r = 0; r < rows; r++, dst += ow) {
+                        int y = 2 * r + py;
+                        if (y >= h) {
+                            zero(out, dst, ow);
+                            continue;
+                        }
+                        long src = base + ci * plane + (long) y * w + px;
+                        int x = vector.everySecond(image, src, out, dst, width);
+                        for (; x < width; x++) out[dst + x] = image.getAtIndex(F32, src + 2L * x);
+                        zero(out, dst + width, ow - width);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #packPanel} for a {@link Geometry#phased()} geometry, from the image's phases at element {@code base}
+     * of {@code phases} ({@link #phases}); the same panel, bit for bit.
+     */
+    static void packPhasedPanel(Geometry g, MemorySegment phases, long base, int pc, int kc, int jp, float[] bp, int to) {
+        F32Windows.VECTOR.convPanel(g.phasedTaps(), phases, base, pc, kc, jp, bp, to);
     }
 
     /**
@@ -134,7 +232,7 @@ public final class ConvPanels {
     static void packPanel(Geometry g, MemorySegment image, long base, int pc, int kc, int jp, float[] bp, int to) {
         F32Windows vector = F32Windows.VECTOR;
         if (vector != null && g.same()) {
-            vector.convPanelSame(g, image, base, pc, kc, jp, bp, to);
+            vector.convPanel(g.taps(), image, base, pc, kc, jp, bp, to);
             return;
         }
         int nr = PackedGemm.NR, n = g.n(), ow = g.ow(), kh = g.kh(), kw = g.kw();

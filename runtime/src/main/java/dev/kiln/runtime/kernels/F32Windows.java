@@ -19,10 +19,10 @@ interface F32Windows {
                           MemorySegment col);
 
     /**
-     * {@link ConvPanels#packPanel} for a geometry whose patch rows are the image shifted by a constant
-     * ({@link ConvPanels.Geometry#same()}): each panel row is filled a vector at a time, the padding lanes zeroed.
+     * {@link ConvPanels#packPanel} for a geometry whose patch rows are the image (or its stride-2 phases) shifted by
+     * a constant, as {@code taps} describes: each panel row is filled a vector at a time, the padding lanes zeroed.
      */
-    void convPanelSame(ConvPanels.Geometry g, MemorySegment image, long base, int pc, int kc, int jp, float[] bp, int to);
+    void convPanel(ConvPanels.Taps taps, MemorySegment image, long base, int pc, int kc, int jp, float[] bp, int to);
 
     /**
      * {@code dst[to + k] = x[src + 2k]} for {@code k} from 0 towards {@code n}, whole half-vectors only, as long as

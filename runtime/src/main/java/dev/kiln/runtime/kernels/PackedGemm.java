@@ -49,6 +49,9 @@ public final class PackedGemm {
         /** One B panel of a convolution ({@link #convolve}), and A packed whole when it was not packed ahead of time. */
         final float[] panel = new float[KC * NR];
         float[] whole = new float[0];
+        /** A stride-2 convolution's images split into phases ({@link ConvPanels#phases}), and a segment over it. */
+        float[] phases = new float[0];
+        MemorySegment phasesSegment = MemorySegment.ofArray(phases);
         final ConvColumns conv = new ConvColumns();
         final MemorySegment edge = Arena.ofAuto().allocate((long) MR * NR * 4, 64);
         boolean busy;
@@ -134,7 +137,19 @@ public final class PackedGemm {
                 ap = s.whole;
                 for (int pc = 0; pc < k; pc += KC) packA(a, k, 0, m, pc, Math.min(KC, k - pc), ap, pc * mPadded);
             }
-            ConvColumns cols = s.conv.set(m, n, k, ap, mPadded, image, imageStride, g, c, outStride, epilogue,
+            boolean phased = g != null && g.phased();
+            if (phased) {
+                long floats = g.phasedImageFloats();
+                if (floats * images > Integer.MAX_VALUE - 16) throw new KilnException("conv: " + images + " images of " + g + " are too large to unfold");
+                if (s.phases.length < floats * images) {
+                    s.phases = new float[(int) (floats * images)];
+                    s.phasesSegment = MemorySegment.ofArray(s.phases);
+                }
+                splitPhases(g, images, image, imageStride, s.phases, m, k);
+                image = s.phasesSegment;
+                imageStride = floats;
+            }
+            ConvColumns cols = s.conv.set(m, n, k, ap, mPadded, image, imageStride, g, phased, c, outStride, epilogue,
                     epilogueRows, epilogueImageRows);
             long panels = (long) images * cols.panelsPerImage;
             if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) n * images), k) && panels > 1
@@ -170,6 +185,26 @@ public final class PackedGemm {
         }
     }
 
+    /** The stride-2 phases of every image ({@link ConvPanels#phases}), channels split over the pool when the convolution is. */
+    private static void splitPhases(ConvPanels.Geometry g, int images, MemorySegment image, long imageStride, float[] phases,
+                                    int m, int k) {
+        int c = g.c();
+        long floats = g.phasedImageFloats();
+        if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) g.n() * images), k) && (long) images * c > 1
+                && Parallel.shareable(image))) {
+            for (int i = 0; i < images; i++) ConvPanels.phases(g, image, i * imageStride, phases, (int) (i * floats));
+            return;
+        }
+        long minChannels = Math.max(1, Parallel.PARALLEL_THRESHOLD / Math.max(1, floats / c));
+        Parallel.forRange((long) images * c, minChannels, (p0, p1) -> {
+            for (long p = p0; p < p1; ) {
+                int img = (int) (p / c), c0 = (int) (p - (long) img * c), c1 = (int) Math.min(c, c0 + (p1 - p));
+                ConvPanels.phases(g, image, img * imageStride, phases, (int) (img * floats), c0, c1);
+                p += c1 - c0;
+            }
+        });
+    }
+
     /** Bytes of packed A small enough for L2 that a convolution finishes each column panel of C before the next. */
     private static final long CONV_A_IN_L2 = 512 * 1024;
 
@@ -184,10 +219,12 @@ public final class PackedGemm {
         private MemorySegment image, c;
         private long imageStride, outStride, epilogueRows, epilogueImageRows;
         private ConvPanels.Geometry g;
+        /** Whether {@code image} holds the images' stride-2 phases rather than the images. */
+        private boolean phased;
         private RowEpilogue epilogue;
 
         ConvColumns set(int m, int n, int k, float[] ap, int mPadded, MemorySegment image, long imageStride,
-                        ConvPanels.Geometry g, MemorySegment c, long outStride, RowEpilogue epilogue, long epilogueRows,
+                        ConvPanels.Geometry g, boolean phased, MemorySegment c, long outStride, RowEpilogue epilogue, long epilogueRows,
                         long epilogueImageRows) {
             this.m = m;
             this.n = n;
@@ -197,6 +234,7 @@ public final class PackedGemm {
             this.image = image;
             this.imageStride = imageStride;
             this.g = g;
+            this.phased = phased;
             this.c = c;
             this.outStride = outStride;
             this.epilogue = epilogue;
@@ -257,7 +295,8 @@ public final class PackedGemm {
             long ldcBytes = n * 4L, imageBase = img * imageStride, outBase = img * outStride;
             int kc = Math.min(KC, k - pc), j = jp * NR, nr = Math.min(NR, n - j);
             boolean accumulate = pc > 0;
-            if (g != null) ConvPanels.packPanel(g, image, imageBase, pc, kc, jp, panel, 0);
+            if (phased) ConvPanels.packPhasedPanel(g, image, imageBase, pc, kc, jp, panel, 0);
+            else if (g != null) ConvPanels.packPanel(g, image, imageBase, pc, kc, jp, panel, 0);
             else KERNEL.packPanel(image, (imageBase + (long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);

@@ -32,7 +32,7 @@ final class VectorF32Windows implements F32Windows {
     private static final VectorSpecies<Float> H = (VectorSpecies<Float>) VectorSpecies.of(float.class,
             VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final FloatVector ZERO = FloatVector.zero(S);
-    /** Ints as wide as {@link #S}: the bit masks of {@link #convPanelSame}. */
+    /** Ints as wide as {@link #S}: the bit masks of {@link #convPanel}. */
     private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
 
     VectorF32Windows() {}
@@ -81,19 +81,17 @@ final class VectorF32Windows implements F32Windows {
     private static final ThreadLocal<int[][]> COLUMN_MASKS = ThreadLocal.withInitial(() -> new int[1][0]);
 
     @Override
-    public void convPanelSame(ConvPanels.Geometry g, MemorySegment image, long base, int pc, int kc, int jp, float[] bp,
-                              int to) {
-        ConvPanels.Taps taps = g.taps();
-        int nr = PackedGemm.NR, ow = g.ow(), w = g.w(), kw = g.kw();
-        int imageFloats = g.c() * g.h() * w;
+    public void convPanel(ConvPanels.Taps taps, MemorySegment image, long base, int pc, int kc, int jp, float[] bp,
+                          int to) {
+        int nr = PackedGemm.NR, ow = taps.ow, kw = taps.colFrom.length;
+        int imageFloats = taps.imageFloats;
         int pix = jp * nr;
         // the horizontal padding of this panel's pixels, per tap column j: bits to keep (-1) or clear (0)
         int[][] holder = COLUMN_MASKS.get();
         if (holder[0].length < kw * nr) holder[0] = new int[kw * nr];
         int[] keep = holder[0];
         for (int j = 0; j < kw; j++) {
-            int shiftW = j - g.pw();
-            int xLo = Math.min(ow, Math.max(0, -shiftW)), xHi = Math.max(xLo, Math.min(ow, w - shiftW));
+            int xLo = taps.colFrom[j], xHi = taps.colTo[j];
             for (int col = 0, x = pix % ow; col < nr; col++, x = x + 1 == ow ? 0 : x + 1) {
                 keep[j * nr + col] = x >= xLo && x < xHi ? -1 : 0;
             }

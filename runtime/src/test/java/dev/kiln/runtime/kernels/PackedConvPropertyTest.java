@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import static dev.kiln.runtime.Elements.F32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The packed convolution ({@link ConvPanels}, {@link PackedA}, {@link DirectConv#packedF32}) against im2col: the
@@ -35,27 +36,7 @@ class PackedConvPropertyTest {
         if (unitStride) sh = sw = dh = dw = 1;   // half the cases take the vector path when "same"
         Assume.that(h + 2 * ph >= dh * (kh - 1) + 1 && w + 2 * pw >= dw * (kw - 1) + 1);
         ConvPanels.Geometry g = geometry(c, h, w, kh, kw, sh, sw, ph, pw, dh, dw);
-        int k = g.k(), n = g.n();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment image = image(arena, g, new Random(seed));
-            MemorySegment col = arena.allocate(4L * k * n);
-            DirectConv.im2colF32(image, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, g.oh(), g.ow(), col);
-            int size = PackedGemm.packedBSize("test", k, n), panels = PackedB.ceilDiv(n, PackedGemm.NR);
-            float[] expected = new float[size], got = new float[size];
-            java.util.Arrays.fill(got, Float.NaN);   // every element must be written
-            PackedGemm.packB(col, n, false, k, n, expected, 0, panels);
-            int nPadded = panels * PackedGemm.NR;
-            for (int pc = 0; pc < k; pc += PackedGemm.KC) {
-                int kc = Math.min(PackedGemm.KC, k - pc);
-                for (int jp = 0; jp < panels; jp++) ConvPanels.packPanel(g, image, 0, pc, kc, jp, got, pc * nPadded + jp * kc * PackedGemm.NR);
-            }
-            for (int i = 0; i < size; i++) {
-                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(got[i])) {
-                    throw new AssertionError("panel float " + i + " of " + size + ": expected " + expected[i] + ", got "
-                            + got[i] + " for " + g);
-                }
-            }
-        }
+        assertPanelsEqualPackedIm2col(g, seed, (image, pc, kc, jp, bp, to) -> ConvPanels.packPanel(g, image, 0, pc, kc, jp, bp, to));
     }
 
     @Property(tries = 60)
@@ -145,6 +126,72 @@ class PackedConvPropertyTest {
             }
         } finally {
             Parallel.setThreads(before);
+        }
+    }
+
+    /** Stride 2 unfolded from the image's phases gives the same panels, bit for bit. */
+    @Property(tries = 300)
+    void phasedPanelsEqualPackedIm2col(@ForAll @IntRange(min = 1, max = 4) int c,
+                                       @ForAll @IntRange(min = 1, max = 40) int h, @ForAll @IntRange(min = 1, max = 40) int w,
+                                       @ForAll @IntRange(min = 1, max = 7) int kh, @ForAll @IntRange(min = 1, max = 7) int kw,
+                                       @ForAll @IntRange(max = 3) int ph, @ForAll @IntRange(max = 3) int pw, @ForAll long seed) {
+        Assume.that(h + 2 * ph >= kh && w + 2 * pw >= kw);
+        ConvPanels.Geometry g = geometry(c, h, w, kh, kw, 2, 2, ph, pw, 1, 1);
+        Assume.that(g.phased());
+        int at = 7;   // the phases start past element 0, as a later image's do
+        float[] phases = new float[at + (int) g.phasedImageFloats()];
+        MemorySegment segment = MemorySegment.ofArray(phases);
+        assertPanelsEqualPackedIm2col(g, seed, (image, pc, kc, jp, bp, to) -> {
+            if (pc == 0 && jp == 0) ConvPanels.phases(g, image, 0, phases, at);
+            ConvPanels.packPhasedPanel(g, segment, at, pc, kc, jp, bp, to);
+        });
+    }
+
+    @Example
+    void resNetStridedShapesArePhased() {
+        // ResNet's stem, its strided 3x3s and strided 1x1 downsamples, on even and odd sizes
+        int[][] shapes = {{3, 224, 7, 3}, {64, 56, 3, 1}, {128, 28, 3, 1}, {256, 14, 3, 1}, {64, 56, 1, 0}, {8, 15, 3, 1}, {8, 7, 3, 1}};
+        for (int[] s : shapes) {
+            ConvPanels.Geometry g = geometry(s[0], s[1], s[1], s[2], s[2], 2, 2, s[3], s[3], 1, 1);
+            assertTrue(g.phased(), g::toString);
+            if ((long) g.k() * g.n() < 2_000_000) {
+                float[] phases = new float[(int) g.phasedImageFloats()];
+                MemorySegment segment = MemorySegment.ofArray(phases);
+                assertPanelsEqualPackedIm2col(g, s[1], (image, pc, kc, jp, bp, to) -> {
+                    if (pc == 0 && jp == 0) ConvPanels.phases(g, image, 0, phases, 0);
+                    ConvPanels.packPhasedPanel(g, segment, 0, pc, kc, jp, bp, to);
+                });
+            }
+        }
+    }
+
+    /** Fills panel {@code jp} of rows {@code [pc, pc + kc)} of the patch matrix of {@code image} into {@code bp} from {@code to}. */
+    private interface PanelFiller {
+        void fill(MemorySegment image, int pc, int kc, int jp, float[] bp, int to);
+    }
+
+    private static void assertPanelsEqualPackedIm2col(ConvPanels.Geometry g, long seed, PanelFiller filler) {
+        int k = g.k(), n = g.n();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment image = image(arena, g, new Random(seed));
+            MemorySegment col = arena.allocate(4L * k * n);
+            DirectConv.im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
+                    g.oh(), g.ow(), col);
+            int size = PackedGemm.packedBSize("test", k, n), panels = PackedB.ceilDiv(n, PackedGemm.NR);
+            float[] expected = new float[size], got = new float[size];
+            java.util.Arrays.fill(got, Float.NaN);   // every element must be written
+            PackedGemm.packB(col, n, false, k, n, expected, 0, panels);
+            int nPadded = panels * PackedGemm.NR;
+            for (int pc = 0; pc < k; pc += PackedGemm.KC) {
+                int kc = Math.min(PackedGemm.KC, k - pc);
+                for (int jp = 0; jp < panels; jp++) filler.fill(image, pc, kc, jp, got, pc * nPadded + jp * kc * PackedGemm.NR);
+            }
+            for (int i = 0; i < size; i++) {
+                if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(got[i])) {
+                    throw new AssertionError("panel float " + i + " of " + size + ": expected " + expected[i] + ", got "
+                            + got[i] + " for " + g);
+                }
+            }
         }
     }
 
