@@ -34,6 +34,8 @@ final class VectorF32Windows implements F32Windows {
     private static final FloatVector ZERO = FloatVector.zero(S);
     /** Ints as wide as {@link #S}: the bit masks of {@link #convPanel}. */
     private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
+    /** Lane numbers 0 .. L-1, as ints. */
+    private static final IntVector LANES = IntVector.fromArray(IS, java.util.stream.IntStream.range(0, S.length()).toArray(), 0);
 
     VectorF32Windows() {}
 
@@ -124,6 +126,14 @@ final class VectorF32Windows implements F32Windows {
                             .reinterpretAsFloats().intoArray(bp, dst + v);
                 } else if (q + L <= validFrom || q >= validTo) {
                     FloatVector.zero(S).intoArray(bp, dst + v);
+                } else if (from >= 0 && from + L <= imageFloats) {
+                    // straddles the first or last valid row (small images: most panels): lanes outside cleared
+                    IntVector pixels = LANES.add(q);
+                    VectorMask<Integer> outside = pixels.compare(VectorOperators.LT, validFrom)
+                            .or(pixels.compare(VectorOperators.GE, validTo));
+                    FloatVector.fromMemorySegment(S, image, (base + from) * 4L, ORDER).reinterpretAsInts()
+                            .lanewise(VectorOperators.AND, IntVector.fromArray(IS, keep, mask + v))
+                            .blend(0, outside).reinterpretAsFloats().intoArray(bp, dst + v);
                 } else {
                     // lanes [lo, hi) are inside the valid rows and the image; no branch in the loops (a branch here
                     // kept failing C2's profile-based loop predicates: a deoptimise-recompile cycle lasting seconds)
