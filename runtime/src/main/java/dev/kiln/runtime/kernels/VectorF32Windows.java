@@ -147,7 +147,10 @@ final class VectorF32Windows implements F32Windows {
         }
     }
 
-    /** {@code count} runs of {@code n} elements, from {@code src + t*srcStep} to {@code dst + t*dstStep}. */
+    /**
+     * {@code count} runs of {@code n} elements, from {@code src + t*srcStep} to {@code dst + t*dstStep}. The
+     * elements between runs may be overwritten: the caller writes them afterwards (the padding columns).
+     */
     private static void copyEvery(MemorySegment x, long src, long srcStep, MemorySegment col, long dst, long dstStep,
                                   int count, int n) {
         if (n <= 0) return;
@@ -156,10 +159,14 @@ final class VectorF32Windows implements F32Windows {
             return;
         }
         VectorMask<Float> m = S.indexInRange(0, n);   // one masked vector per run, the mask made once
-        long xEnd = x.byteSize(), colEnd = col.byteSize();
+        long xEnd = x.byteSize(), colEnd = col.byteSize(), lastEnd = dst + (count - 1L) * dstStep + n;
         for (int t = 0; t < count; t++, src += srcStep, dst += dstStep) {
-            // a masked access is only intrinsified when the whole vector lies inside the segment
-            if ((src + L) * 4 <= xEnd && (dst + L) * 4 <= colEnd) {
+            if (dst + L <= lastEnd && (src + L) * 4 <= xEnd) {
+                // a whole vector: its lanes past the run land on later runs or between runs, written afterwards
+                // (short runs, as in LeNet's second convolution, went 6 ns a run masked)
+                FloatVector.fromMemorySegment(S, x, src * 4, ORDER).intoMemorySegment(col, dst * 4, ORDER);
+            } else if ((src + L) * 4 <= xEnd && (dst + L) * 4 <= colEnd) {
+                // a masked access is only intrinsified when the whole vector lies inside the segment
                 FloatVector.fromMemorySegment(S, x, src * 4, ORDER, m).intoMemorySegment(col, dst * 4, ORDER, m);
             } else {
                 for (int k = 0; k < n; k++) col.setAtIndex(F32, dst + k, x.getAtIndex(F32, src + k));
