@@ -377,7 +377,10 @@ final class DirectOps {
         int kk = geometry.k(), p = geometry.n(), cout = mg * groups;
         MemorySegment weight = w.fixed().segment().asSlice(w.fixed().offset() * 4, w.bytes());
         PackedA[] filters = new PackedA[groups];
-        for (int grp = 0; grp < groups; grp++) filters[grp] = PackedA.pack(weight.asSlice((long) grp * mg * kk * 4, (long) mg * kk * 4), mg, kk, kk);
+        for (int grp = 0; grp < groups; grp++) {
+            filters[grp] = PackedA.pack(weight.asSlice((long) grp * mg * kk * 4, (long) mg * kk * 4), mg, kk, kk);
+            DirectConv.prepare(filters[grp], geometry);
+        }
         String loop = epilogue != null ? l.loopMethod(epilogue) : null;
         Gen g = l.gen();
         long imageIn = (long) groups * geometry.imageBytes() / 4, groupOut = (long) mg * p;
@@ -396,8 +399,12 @@ final class DirectOps {
             g.callStatic(CpuKernels.class, "convPackedF32", PackedA.class, ConvPanels.Geometry.class, int.class, MemorySegment.class,
                     long.class, MemorySegment.class, long.class, RowEpilogue.class, long.class, long.class);
         }
-        l.direct(op.result() + " = " + op.name() + " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + batch + " images x " + groups + " group(s)"
-                + " (filters packed at compile time, patches unfolded into panels)"
+        String how = DirectConv.usesWinograd(mg, geometry)
+                ? " -> Winograd F(2x2,3x3) conv, 16 gemms " + mg + "x" + geometry.c() + " x tiles, " + batch + " images x " + groups + " group(s)"
+                + " (filters transformed and packed at compile time)"
+                : " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + batch + " images x " + groups + " group(s)"
+                + " (filters packed at compile time, patches unfolded into panels)";
+        l.direct(op.result() + " = " + op.name() + how
                 + (loop != null ? " + epilogue " + loop + " per row block [" + epilogue.describe() + "]" : ""));
     }
 

@@ -302,6 +302,42 @@ class CompiledModelTest {
         }
     }
 
+    /**
+     * 3x3 stride-1 convolutions with 16 or more channels take Winograd's F(2x2, 3x3) (filters transformed at compile
+     * time), with bias, residual and relu epilogues, odd and even output sizes, at two batch sizes.
+     */
+    @Test
+    void winogradConvolutionsMatchTheInterpreter() {
+        String ir = """
+                graph @wino(%x: f32[N, 16, 17, 14]) weights(@w1: f32[24, 16, 3, 3], @b1: f32[24], @w2: f32[24, 24, 3, 3]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [1, 1]} : f32[N, 24, 17, 14]
+                  %1 = relu(%0) : f32[N, 24, 17, 14]
+                  %2 = conv2d(%1, @w2) : f32[N, 24, 15, 12]
+                  %3 = relu(%2) : f32[N, 24, 15, 12]
+                  return(%3)
+                }
+                """;
+        Graph g = IrParser.parse(ir);
+        for (long n : new long[] {1, 2}) {
+            Random random = new Random(70 + n);
+            List<Object> inputs = GraphTesting.randomInputs(g, n, random);
+            Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
+            CompiledModel model = CompiledModel.compile(g, weights);
+            NDArray expected = (NDArray) Interpreter.run(g, inputs, weights).get(0);
+            NDArray got = model.run(inputs.stream().map(o -> (NDArray) o).toList()).get(0);
+            double scale = 0;
+            for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
+            for (long i = 0; i < expected.numel(); i++) {
+                assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "element " + i + " at batch " + n);
+            }
+            if (dev.kiln.runtime.kernels.DirectGemm.usesVectorApi()) {
+                String explain = model.explain();
+                assertTrue(explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 24x16 x tiles, " + n + " images")
+                        && explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 24x24 x tiles"), explain);
+            }
+        }
+    }
+
     /** DenseNet-style concatenations along the channel axis, the last axis and the first, as block copies. */
     @Test
     void concatenationsAreBlockCopies() {

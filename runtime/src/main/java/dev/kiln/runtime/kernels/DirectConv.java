@@ -122,6 +122,23 @@ public final class DirectConv {
     }
 
     /**
+     * Whether {@link #packedF32} computes this convolution ({@code m} output channels) by Winograd's F(2x2, 3x3)
+     * ({@link Winograd}: 3x3, stride 1, enough channels and tiles) rather than as one packed GEMM.
+     */
+    public static boolean usesWinograd(int m, ConvPanels.Geometry g) {
+        return Winograd.applies(m, g);
+    }
+
+    /**
+     * Does now, for filters packed ahead of time, the work {@link #packedF32} would do on its first call with them:
+     * the Winograd transform of the filters when {@link #usesWinograd} (code generation calls this).
+     */
+    public static void prepare(PackedA filters, ConvPanels.Geometry g) {
+        if (filters.k() != g.k()) throw new KilnException("conv: filters have " + filters.k() + " columns, the geometry needs c*kh*kw = " + g.k());
+        if (Winograd.applies(filters.m(), g)) Winograd.filters(filters, g);
+    }
+
+    /**
      * Whether {@link #packedF32} is the faster way for this output ({@code m} channels of {@code pixels}): the
      * packed GEMM's condition ({@link DirectGemm#prefersPackedB}).
      */
@@ -139,6 +156,11 @@ public final class DirectConv {
                 out.asSlice(4L * i * outStride, 4L * m * n).fill((byte) 0);
                 if (epilogue != null) epilogue.rows(epilogueRows + i * epilogueImageRows, epilogueRows + i * epilogueImageRows + m);
             }
+            return;
+        }
+        if (Winograd.applies(m, g)) {
+            Winograd.Filters f = pa != null ? Winograd.filters(pa, g) : Winograd.filters(m, a, g);
+            Winograd.convolve(m, f, g, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
             return;
         }
         boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;

@@ -48,6 +48,29 @@ public final class PackedA {
         return new PackedA(m, k, mPadded, data);
     }
 
+    /** Packs {@code a} ({@code m x k} row-major floats on the heap), which the caller made (sizes already checked). */
+    static PackedA ofRows(float[] a, int m, int k) {
+        int mr = PackedGemm.MR, mPadded = PackedB.ceilDiv(m, mr) * mr;
+        float[] data = new float[Math.multiplyExact(mPadded, k)];
+        for (int pc = 0; pc < k; pc += PackedGemm.KC) {
+            int kc = Math.min(PackedGemm.KC, k - pc);
+            for (int r = 0; r < m; r++) {
+                int to = pc * mPadded + (r - r % mr) * kc + r % mr;
+                for (int p = 0; p < kc; p++) data[to + p * mr] = a[r * k + pc + p];
+            }
+        }
+        return new PackedA(m, k, mPadded, data);
+    }
+
+    /** Element {@code (r, kk)} of A, read back from the packed layout. */
+    float get(int r, int kk) {
+        int pc = kk / PackedGemm.KC * PackedGemm.KC, kc = Math.min(PackedGemm.KC, k - pc), mr = PackedGemm.MR;
+        return data[pc * mPadded + (r - r % mr) * kc + (kk - pc) * mr + r % mr];
+    }
+
+    /** The Winograd form of these filters when they are 3x3 ones used that way ({@link Winograd}), made on first use. */
+    Winograd.Filters winograd;
+
     /** Rows of A: the output rows. */
     public int m() { return m; }
 

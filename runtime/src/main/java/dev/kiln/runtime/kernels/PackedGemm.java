@@ -205,6 +205,34 @@ public final class PackedGemm {
         });
     }
 
+    /**
+     * {@code C = A * B} for A packed ahead ({@code m x k}) and B already in packed panels ({@code bp}, {@link #packB}'s
+     * layout for {@code k x n}), C row-major with row stride {@code ldc} floats from byte {@code cOffset}; on the
+     * calling thread. The GEMMs of a Winograd convolution ({@link Winograd}), whose B is written in panels directly.
+     */
+    static void multiplyPacked(PackedA a, float[] bp, int n, MemorySegment c, long cOffset, int ldc) {
+        int m = a.m, k = a.k, panels = PackedB.ceilDiv(n, NR), nPadded = panels * NR;
+        long ldcBytes = ldc * 4L;
+        Scratch s = acquire();
+        try {
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean accumulate = pc > 0;
+                for (int jp = 0; jp < panels; jp++) {
+                    int j = jp * NR, nr = Math.min(NR, n - j), bo = pc * nPadded + jp * kc * NR;
+                    for (int ir = 0; ir < m; ir += MR) {
+                        int mr = Math.min(MR, m - ir), ao = pc * a.mPadded + ir * kc;
+                        long co = cOffset + ((long) ir * ldc + j) * 4L;
+                        if (mr == MR && nr == NR) KERNEL.tile(kc, a.data, ao, bp, bo, c, co, ldcBytes, accumulate);
+                        else edgeTile(kc, a.data, ao, bp, bo, c, co, ldcBytes, accumulate, mr, nr, s.edge);
+                    }
+                }
+            }
+        } finally {
+            s.busy = false;
+        }
+    }
+
     /** Bytes of packed A small enough for L2 that a convolution finishes each column panel of C before the next. */
     private static final long CONV_A_IN_L2 = 512 * 1024;
 

@@ -113,11 +113,10 @@ class PackedConvPropertyTest {
             int firstRow = 5, imageRows = m + 3;
             AtomicIntegerArray seen = new AtomicIntegerArray(firstRow + images * imageRows);
             RowEpilogue epilogue = (r0, r1) -> { for (long i = r0; i < r1; i++) seen.incrementAndGet((int) i); };
-            if (prepacked) {
-                DirectConv.packedF32(PackedA.pack(filters, m, k, k), g, images, x, imageStride, got, outStride, epilogue, firstRow, imageRows);
-            } else {
-                DirectConv.packedF32(m, filters, g, images, x, imageStride, got, outStride, epilogue, firstRow, imageRows);
-            }
+            // the packed GEMM itself: DirectConv.packedF32 may take Winograd's path (WinogradPropertyTest)
+            boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
+            PackedGemm.convolve(m, n, k, prepacked ? null : filters, prepacked ? PackedA.pack(filters, m, k, k) : null, images, x,
+                    imageStride, pointwise ? null : g, got, outStride, epilogue, firstRow, imageRows);
             assertEquals(-1L, expected.mismatch(got), "convolution differs from the GEMM of im2col for m=" + m + " " + g + " x " + images);
             for (int i = 0; i < seen.length(); i++) {
                 int row = i - firstRow;

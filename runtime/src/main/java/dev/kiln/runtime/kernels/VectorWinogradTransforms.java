@@ -1,0 +1,108 @@
+package dev.kiln.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * {@link WinogradTransforms} on the Vector API: one tile per lane, each transform a fixed sequence of additions
+ * (no multiplications: B and A of F(2x2, 3x3) hold only 0 and +-1). Only loaded when {@code jdk.incubator.vector}
+ * is present.
+ */
+final class VectorWinogradTransforms implements WinogradTransforms {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    VectorWinogradTransforms() {}
+
+    @Override
+    public int lanes() {
+        return L;
+    }
+
+    @Override
+    public void input(float[] planes, int base, int planeStride, int wp, int tiles, float[][] v, int rowBase,
+                      int panelStride, int g0) {
+        int p00 = base, p01 = base + planeStride, p10 = base + 2 * planeStride, p11 = base + 3 * planeStride;
+        int nr = PackedGemm.NR;
+        for (int t = 0; t < tiles; t += L) {
+            // d[i][j] = plane (i%2, j%2) at t + (i/2)*wp + j/2
+            FloatVector d00 = FloatVector.fromArray(S, planes, p00 + t), d01 = FloatVector.fromArray(S, planes, p01 + t), d02 = FloatVector.fromArray(S, planes, p00 + t + 1), d03 = FloatVector.fromArray(S, planes, p01 + t + 1);
+            FloatVector d10 = FloatVector.fromArray(S, planes, p10 + t), d11 = FloatVector.fromArray(S, planes, p11 + t), d12 = FloatVector.fromArray(S, planes, p10 + t + 1), d13 = FloatVector.fromArray(S, planes, p11 + t + 1);
+            FloatVector d20 = FloatVector.fromArray(S, planes, p00 + t + wp), d21 = FloatVector.fromArray(S, planes, p01 + t + wp), d22 = FloatVector.fromArray(S, planes, p00 + t + wp + 1), d23 = FloatVector.fromArray(S, planes, p01 + t + wp + 1);
+            FloatVector d30 = FloatVector.fromArray(S, planes, p10 + t + wp), d31 = FloatVector.fromArray(S, planes, p11 + t + wp), d32 = FloatVector.fromArray(S, planes, p10 + t + wp + 1), d33 = FloatVector.fromArray(S, planes, p11 + t + wp + 1);
+            // rows: B^T d
+            FloatVector r00 = d00.sub(d20), r01 = d01.sub(d21), r02 = d02.sub(d22), r03 = d03.sub(d23);
+            FloatVector r10 = d10.add(d20), r11 = d11.add(d21), r12 = d12.add(d22), r13 = d13.add(d23);
+            FloatVector r20 = d20.sub(d10), r21 = d21.sub(d11), r22 = d22.sub(d12), r23 = d23.sub(d13);
+            FloatVector r30 = d10.sub(d30), r31 = d11.sub(d31), r32 = d12.sub(d32), r33 = d13.sub(d33);
+            int g = g0 + t, at = rowBase + (g / nr) * panelStride + g % nr;
+            // columns: (B^T d) B
+            r00.sub(r02).intoArray(v[0], at);
+            r01.add(r02).intoArray(v[1], at);
+            r02.sub(r01).intoArray(v[2], at);
+            r01.sub(r03).intoArray(v[3], at);
+            r10.sub(r12).intoArray(v[4], at);
+            r11.add(r12).intoArray(v[5], at);
+            r12.sub(r11).intoArray(v[6], at);
+            r11.sub(r13).intoArray(v[7], at);
+            r20.sub(r22).intoArray(v[8], at);
+            r21.add(r22).intoArray(v[9], at);
+            r22.sub(r21).intoArray(v[10], at);
+            r21.sub(r23).intoArray(v[11], at);
+            r30.sub(r32).intoArray(v[12], at);
+            r31.add(r32).intoArray(v[13], at);
+            r32.sub(r31).intoArray(v[14], at);
+            r31.sub(r33).intoArray(v[15], at);
+        }
+    }
+
+    @Override
+    public void output(float[] m, int base, int xiStride, int tiles, float[] q) {
+        for (int t = 0; t < tiles; t += L) {
+            int b = base + t;
+            FloatVector m00 = FloatVector.fromArray(S, m, b), m01 = FloatVector.fromArray(S, m, b + xiStride);
+            FloatVector m02 = FloatVector.fromArray(S, m, b + 2 * xiStride), m03 = FloatVector.fromArray(S, m, b + 3 * xiStride);
+            FloatVector m10 = FloatVector.fromArray(S, m, b + 4 * xiStride), m11 = FloatVector.fromArray(S, m, b + 5 * xiStride);
+            FloatVector m12 = FloatVector.fromArray(S, m, b + 6 * xiStride), m13 = FloatVector.fromArray(S, m, b + 7 * xiStride);
+            FloatVector m20 = FloatVector.fromArray(S, m, b + 8 * xiStride), m21 = FloatVector.fromArray(S, m, b + 9 * xiStride);
+            FloatVector m22 = FloatVector.fromArray(S, m, b + 10 * xiStride), m23 = FloatVector.fromArray(S, m, b + 11 * xiStride);
+            FloatVector m30 = FloatVector.fromArray(S, m, b + 12 * xiStride), m31 = FloatVector.fromArray(S, m, b + 13 * xiStride);
+            FloatVector m32 = FloatVector.fromArray(S, m, b + 14 * xiStride), m33 = FloatVector.fromArray(S, m, b + 15 * xiStride);
+            // rows: A^T M
+            FloatVector s00 = m00.add(m10).add(m20), s01 = m01.add(m11).add(m21), s02 = m02.add(m12).add(m22), s03 = m03.add(m13).add(m23);
+            FloatVector s10 = m10.sub(m20).sub(m30), s11 = m11.sub(m21).sub(m31), s12 = m12.sub(m22).sub(m32), s13 = m13.sub(m23).sub(m33);
+            // columns: (A^T M) A
+            s00.add(s01).add(s02).intoArray(q, t);
+            s01.sub(s02).sub(s03).intoArray(q, tiles + t);
+            s10.add(s11).add(s12).intoArray(q, 2 * tiles + t);
+            s11.sub(s12).sub(s13).intoArray(q, 3 * tiles + t);
+        }
+    }
+
+    /** Lane 2i takes lane i of the first vector, lane 2i + 1 lane i of the second (negative: the second's). */
+    private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, n -> n % 2 == 0 ? n / 2 : n / 2 - L);
+    /** The same for lanes L/2 .. L-1. */
+    private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, n -> n % 2 == 0 ? L / 2 + n / 2 : L / 2 + n / 2 - L);
+
+    @Override
+    public int interleave(float[] q, int tiles, int a, int t0, int n, MemorySegment out, long at) {
+        int even = 2 * a * tiles + t0, odd = even + tiles, i = 0;
+        for (; i + L <= n; i += L) zip(q, even + i, odd + i, out, at + 2L * i);
+        if (i < n && i > 0) {
+            zip(q, even + n - L, odd + n - L, out, at + 2L * (n - L));   // overlaps the previous vector
+            i = n;
+        }
+        return i;
+    }
+
+    private static void zip(float[] q, int even, int odd, MemorySegment out, long at) {
+        FloatVector x = FloatVector.fromArray(S, q, even), y = FloatVector.fromArray(S, q, odd);
+        x.rearrange(ZIP_LOW, y).intoMemorySegment(out, at * 4, ORDER);
+        x.rearrange(ZIP_HIGH, y).intoMemorySegment(out, (at + L) * 4, ORDER);
+    }
+}
