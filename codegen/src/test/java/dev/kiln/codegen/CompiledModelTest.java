@@ -303,17 +303,17 @@ class CompiledModelTest {
     }
 
     /**
-     * 3x3 stride-1 convolutions with 16 or more channels take Winograd's F(2x2, 3x3) (filters transformed at compile
+     * 3x3 stride-1 convolutions with enough channels take Winograd's F(2x2, 3x3) (filters transformed at compile
      * time), with bias, residual and relu epilogues, odd and even output sizes, at two batch sizes.
      */
     @Test
     void winogradConvolutionsMatchTheInterpreter() {
         String ir = """
-                graph @wino(%x: f32[N, 16, 17, 14]) weights(@w1: f32[24, 16, 3, 3], @b1: f32[24], @w2: f32[24, 24, 3, 3]) {
-                  %0 = conv2d(%x, @w1, @b1) {padding = [1, 1]} : f32[N, 24, 17, 14]
-                  %1 = relu(%0) : f32[N, 24, 17, 14]
-                  %2 = conv2d(%1, @w2) : f32[N, 24, 15, 12]
-                  %3 = relu(%2) : f32[N, 24, 15, 12]
+                graph @wino(%x: f32[N, 48, 17, 14]) weights(@w1: f32[48, 48, 3, 3], @b1: f32[48], @w2: f32[64, 48, 3, 3]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [1, 1]} : f32[N, 48, 17, 14]
+                  %1 = relu(%0) : f32[N, 48, 17, 14]
+                  %2 = conv2d(%1, @w2) : f32[N, 64, 15, 12]
+                  %3 = relu(%2) : f32[N, 64, 15, 12]
                   return(%3)
                 }
                 """;
@@ -332,8 +332,8 @@ class CompiledModelTest {
             }
             if (dev.kiln.runtime.kernels.DirectGemm.usesVectorApi()) {
                 String explain = model.explain();
-                assertTrue(explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 24x16 x tiles, " + n + " images")
-                        && explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 24x24 x tiles"), explain);
+                assertTrue(explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 48x48 x tiles, " + n + " images")
+                        && explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 64x48 x tiles"), explain);
             }
         }
     }

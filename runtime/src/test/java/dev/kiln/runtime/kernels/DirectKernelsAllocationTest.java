@@ -141,13 +141,13 @@ class DirectKernelsAllocationTest {
                         DirectConv.packedF32(24, filters, same, 1, x, 0, convOut, 24 * 14 * 14, null, 0, 0);
                     }
                 });
-                // Winograd F(2x2, 3x3): 16 channels in and out, 16 x 16 (72 tiles)
-                ConvPanels.Geometry winograd = new ConvPanels.Geometry(16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16);
-                MemorySegment wx = random(arena, r, 16 * 16 * 16), wOut = arena.allocate(4L * 16 * 16 * 16);
-                PackedA packedWinograd = PackedA.pack(random(arena, r, 16 * 144), 16, 144, 144);
-                assertTrue(!VectorApi.enabled() || Winograd.applies(16, winograd));
+                // Winograd F(2x2, 3x3): 48 channels in and out, 16 x 16 (72 tiles)
+                ConvPanels.Geometry winograd = new ConvPanels.Geometry(48, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16);
+                MemorySegment wx = random(arena, r, 48 * 16 * 16), wOut = arena.allocate(4L * 48 * 16 * 16);
+                PackedA packedWinograd = PackedA.pack(random(arena, r, 48 * 432), 48, 432, 432);
+                assertTrue(!VectorApi.enabled() || Winograd.applies(48, winograd));
                 assertNoAllocation("Winograd convolution", reps -> {
-                    for (int i = 0; i < reps; i++) DirectConv.packedF32(packedWinograd, winograd, 1, wx, 0, wOut, 16 * 256, null, 0, 0);
+                    for (int i = 0; i < reps; i++) DirectConv.packedF32(packedWinograd, winograd, 1, wx, 0, wOut, 48 * 256, null, 0, 0);
                 });
             } finally {
                 Parallel.setThreads(before);
