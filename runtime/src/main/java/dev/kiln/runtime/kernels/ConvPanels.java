@@ -186,16 +186,19 @@ public final class ConvPanels {
      * {@code (2r + py, 2x + px)} at {@code (r, x)}, 0 past the input. A stride-2 patch row is then one plane
      * shifted by a constant, unfolded a vector at a time like a stride-1 one ({@link #packPhasedPanel}).
      */
-    static void phases(Geometry g, MemorySegment image, long base, float[] out, int at) {
+    static void phases(Geometry g, MemorySegment image, long base, MemorySegment out, long at) {
         phases(g, image, base, out, at, 0, g.c());
     }
 
-    /** {@link #phases} of channels {@code [c0, c1)} only. */
-    static void phases(Geometry g, MemorySegment image, long base, float[] out, int at, int c0, int c1) {
+    /**
+     * {@link #phases} of channels {@code [c0, c1)} only. {@code out} is native, like every segment the vector
+     * kernels read: one heap segment among them made C2's code for all of them generic (and allocating).
+     */
+    static void phases(Geometry g, MemorySegment image, long base, MemorySegment out, long at, int c0, int c1) {
         int h = g.h(), w = g.w(), ow = g.ow(), rows = g.phaseRows();
         long plane = (long) h * w;
         F32Windows vector = F32Windows.VECTOR;
-        int dst = at + c0 * 4 * rows * ow;
+        long dst = at + (long) c0 * 4 * rows * ow;
         for (int ci = c0; ci < c1; ci++) {
             for (int py = 0; py < 2; py++) {
                 for (int px = 0; px < 2; px++) {
@@ -208,12 +211,16 @@ public final class ConvPanels {
                         }
                         long src = base + ci * plane + (long) y * w + px;
                         int x = vector.everySecond(image, src, out, dst, width);
-                        for (; x < width; x++) out[dst + x] = image.getAtIndex(F32, src + 2L * x);
+                        for (; x < width; x++) out.setAtIndex(F32, dst + x, image.getAtIndex(F32, src + 2L * x));
                         zero(out, dst + width, ow - width);
                     }
                 }
             }
         }
+    }
+
+    private static void zero(MemorySegment a, long from, int n) {
+        for (int i = 0; i < n; i++) a.setAtIndex(F32, from + i, 0f);
     }
 
     /**

@@ -30,6 +30,9 @@ interface F32Windows {
      */
     int everySecond(MemorySegment x, long src, float[] dst, int to, int n);
 
+    /** {@link #everySecond(MemorySegment, long, float[], int, int)} into a segment. */
+    int everySecond(MemorySegment x, long src, MemorySegment dst, long to, int n);
+
     /**
      * Output elements {@code [o, o+n)} of a 2x2 stride-2 max pool row whose windows lie inside the input: output
      * {@code k} is the max, in {@link DirectPool#maxPool2dF32}'s visiting order and semantics, of elements

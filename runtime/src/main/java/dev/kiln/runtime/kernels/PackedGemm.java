@@ -49,9 +49,8 @@ public final class PackedGemm {
         /** One B panel of a convolution ({@link #convolve}), and A packed whole when it was not packed ahead of time. */
         final float[] panel = new float[KC * NR];
         float[] whole = new float[0];
-        /** A stride-2 convolution's images split into phases ({@link ConvPanels#phases}), and a segment over it. */
-        float[] phases = new float[0];
-        MemorySegment phasesSegment = MemorySegment.ofArray(phases);
+        /** A stride-2 convolution's images split into phases ({@link ConvPanels#phases}); native. */
+        MemorySegment phases = MemorySegment.NULL;
         final ConvColumns conv = new ConvColumns();
         final MemorySegment edge = Arena.ofAuto().allocate((long) MR * NR * 4, 64);
         boolean busy;
@@ -140,13 +139,9 @@ public final class PackedGemm {
             boolean phased = g != null && g.phased();
             if (phased) {
                 long floats = g.phasedImageFloats();
-                if (floats * images > Integer.MAX_VALUE - 16) throw new KilnException("conv: " + images + " images of " + g + " are too large to unfold");
-                if (s.phases.length < floats * images) {
-                    s.phases = new float[(int) (floats * images)];
-                    s.phasesSegment = MemorySegment.ofArray(s.phases);
-                }
+                if (s.phases.byteSize() < 4 * floats * images) s.phases = Arena.ofAuto().allocate(4 * floats * images, 64);
                 splitPhases(g, images, image, imageStride, s.phases, m, k);
-                image = s.phasesSegment;
+                image = s.phases;
                 imageStride = floats;
             }
             ConvColumns cols = s.conv.set(m, n, k, ap, mPadded, image, imageStride, g, phased, c, outStride, epilogue,
@@ -186,20 +181,20 @@ public final class PackedGemm {
     }
 
     /** The stride-2 phases of every image ({@link ConvPanels#phases}), channels split over the pool when the convolution is. */
-    private static void splitPhases(ConvPanels.Geometry g, int images, MemorySegment image, long imageStride, float[] phases,
+    private static void splitPhases(ConvPanels.Geometry g, int images, MemorySegment image, long imageStride, MemorySegment phases,
                                     int m, int k) {
         int c = g.c();
         long floats = g.phasedImageFloats();
         if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) g.n() * images), k) && (long) images * c > 1
                 && Parallel.shareable(image))) {
-            for (int i = 0; i < images; i++) ConvPanels.phases(g, image, i * imageStride, phases, (int) (i * floats));
+            for (int i = 0; i < images; i++) ConvPanels.phases(g, image, i * imageStride, phases, i * floats);
             return;
         }
         long minChannels = Math.max(1, Parallel.PARALLEL_THRESHOLD / Math.max(1, floats / c));
         Parallel.forRange((long) images * c, minChannels, (p0, p1) -> {
             for (long p = p0; p < p1; ) {
                 int img = (int) (p / c), c0 = (int) (p - (long) img * c), c1 = (int) Math.min(c, c0 + (p1 - p));
-                ConvPanels.phases(g, image, img * imageStride, phases, (int) (img * floats), c0, c1);
+                ConvPanels.phases(g, image, img * imageStride, phases, img * floats, c0, c1);
                 p += c1 - c0;
             }
         });

@@ -230,6 +230,17 @@ final class VectorF32Windows implements F32Windows {
     }
 
     @Override
+    public int everySecond(MemorySegment x, long src, MemorySegment dst, long to, int n) {
+        long lastStart = x.byteSize() / 4 - L, dstEnd = dst.byteSize() / 4 - HALF;
+        int k = 0;
+        for (; k + HALF <= n && src + 2L * k <= lastStart && to + k <= dstEnd; k += HALF) {
+            FloatVector.fromMemorySegment(S, x, (src + 2L * k) * 4, ORDER).rearrange(PACK).reinterpretShape(H, 0)
+                    .intoMemorySegment(dst, (to + k) * 4, ORDER);
+        }
+        return k;
+    }
+
+    @Override
     public void max2x2Row(MemorySegment x, long first, long w, MemorySegment out, long o, int n) {
         int k = 0;
         for (; k <= n - HALF; k += HALF) chunk(x, first + 2L * k, w, out, o + k);

@@ -62,17 +62,18 @@ final class VectorWinogradTransforms implements WinogradTransforms {
     }
 
     @Override
-    public void output(float[] m, int base, int xiStride, int tiles, float[] q) {
+    public void output(MemorySegment m, long base, long xiStride, int tiles, float[] q) {
+        long step = xiStride * 4;
         for (int t = 0; t < tiles; t += L) {
-            int b = base + t;
-            FloatVector m00 = FloatVector.fromArray(S, m, b), m01 = FloatVector.fromArray(S, m, b + xiStride);
-            FloatVector m02 = FloatVector.fromArray(S, m, b + 2 * xiStride), m03 = FloatVector.fromArray(S, m, b + 3 * xiStride);
-            FloatVector m10 = FloatVector.fromArray(S, m, b + 4 * xiStride), m11 = FloatVector.fromArray(S, m, b + 5 * xiStride);
-            FloatVector m12 = FloatVector.fromArray(S, m, b + 6 * xiStride), m13 = FloatVector.fromArray(S, m, b + 7 * xiStride);
-            FloatVector m20 = FloatVector.fromArray(S, m, b + 8 * xiStride), m21 = FloatVector.fromArray(S, m, b + 9 * xiStride);
-            FloatVector m22 = FloatVector.fromArray(S, m, b + 10 * xiStride), m23 = FloatVector.fromArray(S, m, b + 11 * xiStride);
-            FloatVector m30 = FloatVector.fromArray(S, m, b + 12 * xiStride), m31 = FloatVector.fromArray(S, m, b + 13 * xiStride);
-            FloatVector m32 = FloatVector.fromArray(S, m, b + 14 * xiStride), m33 = FloatVector.fromArray(S, m, b + 15 * xiStride);
+            long b = (base + t) * 4;
+            FloatVector m00 = FloatVector.fromMemorySegment(S, m, b, ORDER), m01 = FloatVector.fromMemorySegment(S, m, b + step, ORDER);
+            FloatVector m02 = FloatVector.fromMemorySegment(S, m, b + 2 * step, ORDER), m03 = FloatVector.fromMemorySegment(S, m, b + 3 * step, ORDER);
+            FloatVector m10 = FloatVector.fromMemorySegment(S, m, b + 4 * step, ORDER), m11 = FloatVector.fromMemorySegment(S, m, b + 5 * step, ORDER);
+            FloatVector m12 = FloatVector.fromMemorySegment(S, m, b + 6 * step, ORDER), m13 = FloatVector.fromMemorySegment(S, m, b + 7 * step, ORDER);
+            FloatVector m20 = FloatVector.fromMemorySegment(S, m, b + 8 * step, ORDER), m21 = FloatVector.fromMemorySegment(S, m, b + 9 * step, ORDER);
+            FloatVector m22 = FloatVector.fromMemorySegment(S, m, b + 10 * step, ORDER), m23 = FloatVector.fromMemorySegment(S, m, b + 11 * step, ORDER);
+            FloatVector m30 = FloatVector.fromMemorySegment(S, m, b + 12 * step, ORDER), m31 = FloatVector.fromMemorySegment(S, m, b + 13 * step, ORDER);
+            FloatVector m32 = FloatVector.fromMemorySegment(S, m, b + 14 * step, ORDER), m33 = FloatVector.fromMemorySegment(S, m, b + 15 * step, ORDER);
             // rows: A^T M
             FloatVector s00 = m00.add(m10).add(m20), s01 = m01.add(m11).add(m21), s02 = m02.add(m12).add(m22), s03 = m03.add(m13).add(m23);
             FloatVector s10 = m10.sub(m20).sub(m30), s11 = m11.sub(m21).sub(m31), s12 = m12.sub(m22).sub(m32), s13 = m13.sub(m23).sub(m33);

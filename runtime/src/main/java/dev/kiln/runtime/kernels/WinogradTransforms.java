@@ -23,10 +23,10 @@ interface WinogradTransforms {
 
     /**
      * {@code Y = A^T M A} of one output channel's tiles {@code [0, tiles)}: position {@code xi} of tile {@code t}
-     * read at {@code m[base + xi * xiStride + t]}; output {@code (a, b)} of tile {@code t} written to
+     * read at float {@code base + xi * xiStride + t} of {@code m}; output {@code (a, b)} of tile {@code t} written to
      * {@code q[(2a + b) * tiles + t]}.
      */
-    void output(float[] m, int base, int xiStride, int tiles, float[] q);
+    void output(java.lang.foreign.MemorySegment m, long base, long xiStride, int tiles, float[] q);
 
     /**
      * Output row {@code a} (0 or 1) of tiles {@code [t0, t0 + n)} into {@code n} pairs of floats at element

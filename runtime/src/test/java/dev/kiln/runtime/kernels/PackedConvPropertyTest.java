@@ -138,11 +138,10 @@ class PackedConvPropertyTest {
         ConvPanels.Geometry g = geometry(c, h, w, kh, kw, 2, 2, ph, pw, 1, 1);
         Assume.that(g.phased());
         int at = 7;   // the phases start past element 0, as a later image's do
-        float[] phases = new float[at + (int) g.phasedImageFloats()];
-        MemorySegment segment = MemorySegment.ofArray(phases);
+        MemorySegment phases = Arena.ofAuto().allocate(4L * (at + g.phasedImageFloats()));
         assertPanelsEqualPackedIm2col(g, seed, (image, pc, kc, jp, bp, to) -> {
             if (pc == 0 && jp == 0) ConvPanels.phases(g, image, 0, phases, at);
-            ConvPanels.packPhasedPanel(g, segment, at, pc, kc, jp, bp, to);
+            ConvPanels.packPhasedPanel(g, phases, at, pc, kc, jp, bp, to);
         });
     }
 
@@ -154,11 +153,10 @@ class PackedConvPropertyTest {
             ConvPanels.Geometry g = geometry(s[0], s[1], s[1], s[2], s[2], 2, 2, s[3], s[3], 1, 1);
             assertTrue(g.phased(), g::toString);
             if ((long) g.k() * g.n() < 2_000_000) {
-                float[] phases = new float[(int) g.phasedImageFloats()];
-                MemorySegment segment = MemorySegment.ofArray(phases);
+                MemorySegment phases = Arena.ofAuto().allocate(4L * g.phasedImageFloats());
                 assertPanelsEqualPackedIm2col(g, s[1], (image, pc, kc, jp, bp, to) -> {
                     if (pc == 0 && jp == 0) ConvPanels.phases(g, image, 0, phases, 0);
-                    ConvPanels.packPhasedPanel(g, segment, 0, pc, kc, jp, bp, to);
+                    ConvPanels.packPhasedPanel(g, phases, 0, pc, kc, jp, bp, to);
                 });
             }
         }
