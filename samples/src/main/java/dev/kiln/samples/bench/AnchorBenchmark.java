@@ -91,7 +91,7 @@ public final class AnchorBenchmark {
             new Anchor("lenet", "LeNet-5", LeNet::new, new long[] {1, 28, 28}, ONE_AND_32, new int[] {200, 50}, new int[] {3000, 300}),
             new Anchor("transformer", "Transformer encoder layer (seq 128, d_model 256, 4 heads, FFN 1024)",
                     AnchorBenchmark::transformer, new long[] {128, 256}, ONE_AND_32, new int[] {50, 5}, new int[] {300, 5}),
-            new Anchor("resnet18", "ResNet-18", ResNet18::new, IMAGE, ONE_AND_32, new int[] {20, 3}, new int[] {30, 2}),
+            new Anchor("resnet18", "ResNet-18", ResNet18::new, IMAGE, ONE_AND_32, new int[] {40, 3}, new int[] {100, 2}),
             new Anchor("resnet50", "ResNet-50 (torchvision v1.5)", ResNet50::new, IMAGE, ONE_AND_8, new int[] {10, 3}, new int[] {40, 2}),
             new Anchor("shufflenet_v1", "ShuffleNet v1 1.0x, 3 groups", ShuffleNetV1::new, IMAGE, ONE_AND_32, new int[] {40, 10}, new int[] {200, 5}),
             new Anchor("shufflenet_v2", "ShuffleNet v2 1.0x (torchvision)", ShuffleNetV2::new, IMAGE, ONE_AND_32, new int[] {40, 10}, new int[] {200, 5}),
