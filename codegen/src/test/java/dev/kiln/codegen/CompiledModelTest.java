@@ -282,18 +282,7 @@ class CompiledModelTest {
                 """;
         Graph g = IrParser.parse(ir);
         for (long n : new long[] {1, 3}) {
-            Random random = new Random(90 + n);
-            List<Object> inputs = GraphTesting.randomInputs(g, n, random);
-            Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
-            CompiledModel model = CompiledModel.compile(g, weights);
-            NDArray expected = (NDArray) Interpreter.run(g, inputs, weights).get(0);
-            NDArray got = model.run(inputs.stream().map(o -> (NDArray) o).toList()).get(0);
-            // outputs are sums of ~400 terms of either sign: the f32 error bound scales with the terms, not the result
-            double scale = 0;
-            for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
-            for (long i = 0; i < expected.numel(); i++) {
-                assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "element " + i + " at batch " + n);
-            }
+            CompiledModel model = assertConvolutionsMatchTheInterpreter(g, n, 90 + n);
             if (dev.kiln.runtime.kernels.DirectGemm.usesVectorApi()) {
                 String explain = model.explain();
                 assertTrue(explain.contains("packed conv gemm 24x143x54 x " + n + " images x 1 group(s)")
@@ -319,23 +308,32 @@ class CompiledModelTest {
                 """;
         Graph g = IrParser.parse(ir);
         for (long n : new long[] {1, 2}) {
-            Random random = new Random(70 + n);
-            List<Object> inputs = GraphTesting.randomInputs(g, n, random);
-            Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
-            CompiledModel model = CompiledModel.compile(g, weights);
-            NDArray expected = (NDArray) Interpreter.run(g, inputs, weights).get(0);
-            NDArray got = model.run(inputs.stream().map(o -> (NDArray) o).toList()).get(0);
-            double scale = 0;
-            for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
-            for (long i = 0; i < expected.numel(); i++) {
-                assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "element " + i + " at batch " + n);
-            }
+            CompiledModel model = assertConvolutionsMatchTheInterpreter(g, n, 70 + n);
             if (dev.kiln.runtime.kernels.DirectGemm.usesVectorApi()) {
                 String explain = model.explain();
                 assertTrue(explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 48x48 x tiles, " + n + " images")
                         && explain.contains("Winograd F(2x2,3x3) conv, 16 gemms 64x48 x tiles"), explain);
             }
         }
+    }
+
+    /**
+     * Compiles {@code g} for batch {@code n} and compares its run with the interpreter's on random inputs and weights:
+     * outputs are sums of hundreds of terms of either sign, so the f32 error bound scales with the largest output.
+     */
+    private static CompiledModel assertConvolutionsMatchTheInterpreter(Graph g, long n, long seed) {
+        Random random = new Random(seed);
+        List<Object> inputs = GraphTesting.randomInputs(g, n, random);
+        Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
+        CompiledModel model = CompiledModel.compile(g, weights);
+        NDArray expected = (NDArray) Interpreter.run(g, inputs, weights).get(0);
+        NDArray got = model.run(inputs.stream().map(o -> (NDArray) o).toList()).get(0);
+        double scale = 0;
+        for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
+        for (long i = 0; i < expected.numel(); i++) {
+            assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "element " + i + " at batch " + n);
+        }
+        return model;
     }
 
     /** DenseNet-style concatenations along the channel axis, the last axis and the first, as block copies. */
