@@ -8,6 +8,7 @@ import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.kernels.Attention;
 import dev.kiln.runtime.kernels.ConvPanels;
+import dev.kiln.runtime.kernels.Depthwise;
 import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.PackedA;
@@ -322,24 +323,23 @@ final class DirectOps {
                     epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
             return true;
         }
-        if (batch * (depthwise ? 1 : groups) > l.maxUnrolledCalls()) return false;
-        MemorySegment col = pointwise || depthwise ? null : l.colScratch(kk * p * 4);
+        if (depthwise) {
+            Depthwise.Geometry geometry = new Depthwise.Geometry((int) cin, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
+                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg, (int) oh, (int) ow, 1);
+            if (!fitsInt(batch)) return false;
+            l.bind(op.result(), o);
+            depthwiseConv(l, op, geometry, (int) batch, x, w, b, o, epilogue(o, new long[] {batch, cout}, p, null, new long[] {0, 1}, 0, res, activation(op)));
+            return true;
+        }
+        if (batch * groups > l.maxUnrolledCalls()) return false;
+        MemorySegment col = pointwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
         String loop = epilogue != null && batch * cout * p > 0 ? l.loopMethod(epilogue) : null;
         Gen g = l.gen();
         long imageIn = cin * h * wd * 4, imageOut = cout * p * 4;
         for (long img = 0; img < batch; img++) {
-            if (depthwise) {
-                l.pushSegment(x, img * imageIn, imageIn);
-                for (long v : new long[] {cin, h, wd, kh, kw, stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], mg, oh, ow}) g.pushInt((int) v);
-                l.pushSegment(w);
-                l.pushSegment(o, img * imageOut, imageOut);
-                g.callStatic(CpuKernels.class, "depthwiseF32", MemorySegment.class, int.class, int.class, int.class, int.class, int.class,
-                        int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class,
-                        MemorySegment.class, MemorySegment.class);
-            }
-            for (long grp = 0; grp < (depthwise ? 0 : groups); grp++) {
+            for (long grp = 0; grp < groups; grp++) {
                 long xOff = img * imageIn + grp * cg * h * wd * 4;
                 TensorRef b2 = x;
                 long bOff = xOff;
@@ -361,10 +361,36 @@ final class DirectOps {
                 g.callOwn(loop, LoopGen.DESCRIPTOR);
             }
         }
-        String how = depthwise ? "depthwise " + cin + " channels x " + mg + ", " + kh + "x" + kw + " taps over " + oh + "x" + ow + " x " + batch
-                : (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
+        String how = (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
         l.direct(op.result() + " = " + op.name() + " -> " + how + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
         return true;
+    }
+
+    /**
+     * A depthwise convolution as one call over the whole batch ({@link Depthwise}), the bias added as each plane is
+     * computed; a residual or activation follows as a generated loop over the output.
+     */
+    private static void depthwiseConv(Lowering l, Op op, Depthwise.Geometry geometry, int batch, TensorRef x, TensorRef w,
+                                      TensorRef b, TensorRef o, LoopSpec epilogue) {
+        Gen g = l.gen();
+        g.constant(geometry, Depthwise.Geometry.class);
+        g.pushInt(batch);
+        l.pushSegment(x);
+        l.pushSegment(w);
+        if (b != null) l.pushSegment(b);
+        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        l.pushSegment(o);
+        g.callStatic(CpuKernels.class, "depthwiseF32", Depthwise.Geometry.class, int.class, MemorySegment.class, MemorySegment.class,
+                MemorySegment.class, MemorySegment.class);
+        String loop = null;
+        if (epilogue != null) {
+            loop = l.loopMethod(epilogue);
+            g.pushLong(0);
+            g.pushLong(epilogue.rows());
+            g.callOwn(loop, LoopGen.DESCRIPTOR);
+        }
+        l.direct(op.result() + " = " + op.name() + " -> " + geometry + " x " + batch + (b != null ? " + bias" : "")
+                + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
     }
 
     /**
