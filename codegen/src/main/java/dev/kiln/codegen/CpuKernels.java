@@ -7,6 +7,7 @@ import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.DirectPool;
 import dev.kiln.runtime.kernels.PackedA;
 import dev.kiln.runtime.kernels.PackedB;
+import dev.kiln.runtime.kernels.Pointwise;
 import dev.kiln.runtime.kernels.RowEpilogue;
 
 import java.lang.foreign.MemorySegment;
@@ -70,5 +71,11 @@ public final class CpuKernels {
     public static void depthwiseF32(Depthwise.Geometry geometry, int images, MemorySegment x, MemorySegment weight,
                                     MemorySegment bias, MemorySegment out) {
         Depthwise.f32(geometry, images, x, weight, bias, out);
+    }
+
+    /** f32 pointwise convolution with packed filters and its fused epilogue (bias, residual: may be null). */
+    public static void pointwiseF32(Pointwise.Filters filters, int images, int n, MemorySegment x, MemorySegment bias,
+                                    MemorySegment residual, boolean relu, MemorySegment out) {
+        Pointwise.f32(filters, images, n, x, bias, residual, relu, out);
     }
 }

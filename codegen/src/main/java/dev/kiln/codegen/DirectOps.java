@@ -13,6 +13,7 @@ import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.PackedA;
 import dev.kiln.runtime.kernels.PackedB;
+import dev.kiln.runtime.kernels.Pointwise;
 import dev.kiln.runtime.kernels.RowEpilogue;
 
 import java.lang.foreign.MemorySegment;
@@ -314,6 +315,13 @@ final class DirectOps {
         if (!fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         TensorRef o = TensorRef.of(out);
+        String act = activation(op);
+        if (pointwise && l.isConstant(op.operand(1)) && (act.equals("none") || act.equals("relu")) && fitsInt(batch)
+                && Pointwise.suits(groups, mg, cg, p) && (x.isBound() || !overlaps(x.fixed(), out))) {
+            l.bind(op.result(), o);
+            pointwiseConv(l, op, (int) batch, (int) groups, (int) mg, (int) cg, (int) p, x, w, b, res, act.equals("relu"), o);
+            return true;
+        }
         if (!depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
                 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64)) {
             ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
@@ -364,6 +372,32 @@ final class DirectOps {
         String how = (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
         l.direct(op.result() + " = " + op.name() + " -> " + how + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
         return true;
+    }
+
+    /**
+     * A pointwise convolution with constant filters as one call over the whole batch and every group
+     * ({@link Pointwise}): filters packed now, bias, residual and relu applied as each tile is stored.
+     */
+    private static void pointwiseConv(Lowering l, Op op, int batch, int groups, int mg, int cg, int p, TensorRef x, TensorRef w,
+                                      TensorRef b, TensorRef res, boolean relu, TensorRef o) {
+        MemorySegment weight = w.fixed().segment().asSlice(w.fixed().offset() * 4, w.bytes());
+        Pointwise.Filters filters = Pointwise.Filters.pack(weight, groups, mg, cg);
+        Gen g = l.gen();
+        g.constant(filters, Pointwise.Filters.class);
+        g.pushInt(batch);
+        g.pushInt(p);
+        l.pushSegment(x);
+        for (TensorRef optional : new TensorRef[] {b, res}) {
+            if (optional != null) l.pushSegment(optional);
+            else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        }
+        g.pushBool(relu);
+        l.pushSegment(o);
+        g.callStatic(CpuKernels.class, "pointwiseF32", Pointwise.Filters.class, int.class, int.class, MemorySegment.class,
+                MemorySegment.class, MemorySegment.class, boolean.class, MemorySegment.class);
+        l.direct(op.result() + " = " + op.name() + " -> pointwise " + mg + "x" + p + "x" + cg + " x " + batch + " images x " + groups
+                + " group(s) (filters packed at compile time)" + (b != null ? " + bias" : "") + (res != null ? " + residual" : "")
+                + (relu ? " + relu" : "") + " in the tile writeback");
     }
 
     /**
