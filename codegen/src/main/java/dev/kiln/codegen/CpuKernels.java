@@ -68,14 +68,14 @@ public final class CpuKernels {
     }
 
     /** f32 depthwise convolution of {@code images} images plus a per-channel bias (may be null). */
-    public static void depthwiseF32(Depthwise.Geometry geometry, int images, MemorySegment x, MemorySegment weight,
-                                    MemorySegment bias, MemorySegment out) {
-        Depthwise.f32(geometry, images, x, weight, bias, out);
+    public static void depthwiseF32(Depthwise.Geometry geometry, int images, MemorySegment x, long xImageStride,
+                                    MemorySegment weight, MemorySegment bias, MemorySegment out) {
+        Depthwise.f32(geometry, images, x, xImageStride, weight, bias, out);
     }
 
     /** f32 pointwise convolution with packed filters and its fused epilogue (bias, residual: may be null). */
-    public static void pointwiseF32(Pointwise.Filters filters, int images, int n, MemorySegment x, MemorySegment bias,
-                                    MemorySegment residual, boolean relu, MemorySegment out) {
-        Pointwise.f32(filters, images, n, x, bias, residual, relu, out);
+    public static void pointwiseF32(Pointwise.Filters filters, int images, int n, MemorySegment x, long xImageStride,
+                                    MemorySegment bias, MemorySegment residual, boolean relu, MemorySegment out) {
+        Pointwise.f32(filters, images, n, x, xImageStride, bias, residual, relu, out);
     }
 }

@@ -189,29 +189,32 @@ public final class Depthwise {
 
     /**
      * {@code out[img, oc] = bias[oc] + sum over taps of weight[oc, 0, i, j] * x[img, source(oc / mult), ...]} for
-     * {@code images} contiguous images ({@code x}: {@code images x c x h x w}, {@code out}: {@code images x c*mult x
-     * oh x ow}, {@code weight}: {@code c*mult x 1 x kh x kw}, {@code bias}: {@code c*mult} or null), native or heap
-     * f32 segments from element 0. Split over the pool's threads by channel when large enough.
+     * {@code images} images ({@code x}: {@code c x h x w} each, contiguous, image {@code i} from element
+     * {@code i * xImageStride}, at least {@code c*h*w}; {@code out}: {@code images x c*mult x oh x ow}, contiguous;
+     * {@code weight}: {@code c*mult x 1 x kh x kw}; {@code bias}: {@code c*mult} or null), native or heap f32
+     * segments from element 0. Split over the pool's threads by channel when large enough.
      */
-    public static void f32(Geometry g, int images, MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment out) {
-        check(g, images, x, weight, bias, out);
+    public static void f32(Geometry g, int images, MemorySegment x, long xImageStride, MemorySegment weight, MemorySegment bias,
+                           MemorySegment out) {
+        check(g, images, x, xImageStride, weight, bias, out);
         long units = (long) images * g.c;
         if (units == 0 || g.oh == 0 || g.ow == 0) return;
         long perChannel = (long) g.mult * g.oh * g.ow * g.kh * g.kw;
         if (Parallel.threads() > 1 && units > 1 && units * perChannel >= PARALLEL_WORK && Parallel.shareable(x, weight, bias, out)) {
-            Parallel.forRange(units, Math.max(1, PARALLEL_WORK / 4 / perChannel), (u0, u1) -> units(g, x, weight, bias, out, u0, u1));
+            Parallel.forRange(units, Math.max(1, PARALLEL_WORK / 4 / perChannel),
+                    (u0, u1) -> units(g, x, xImageStride, weight, bias, out, u0, u1));
         } else {
-            units(g, x, weight, bias, out, 0, units);
+            units(g, x, xImageStride, weight, bias, out, 0, units);
         }
     }
 
     /** Channels {@code [u0, u1)} counted over the whole batch ({@code image * c + channel}). */
-    private static void units(Geometry g, MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment out,
-                              long u0, long u1) {
+    private static void units(Geometry g, MemorySegment x, long xImageStride, MemorySegment weight, MemorySegment bias,
+                              MemorySegment out, long u0, long u1) {
         for (long u = u0; u < u1; ) {
             long img = u / g.c;
             int ic0 = (int) (u % g.c), ic1 = (int) Math.min(g.c, ic0 + (u1 - u));
-            long xImage = img * g.imageFloats(), outImage = img * g.outputFloats();
+            long xImage = img * xImageStride, outImage = img * g.outputFloats();
             if (g.phased) VECTOR.channels(g, x, xImage, weight, bias, out, outImage, ic0, ic1);
             else rows(g, x, xImage, weight, bias, out, outImage, ic0, ic1);
             u += ic1 - ic0;
@@ -256,13 +259,15 @@ public final class Depthwise {
         }
     }
 
-    private static void check(Geometry g, int images, MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment out) {
+    private static void check(Geometry g, int images, MemorySegment x, long xImageStride, MemorySegment weight,
+                              MemorySegment bias, MemorySegment out) {
         long channels = (long) g.c * g.mult;
-        long xBytes = 4L * images * g.imageFloats(), outBytes = 4L * images * g.outputFloats();
+        long xBytes = images <= 0 ? 0 : 4L * ((images - 1) * xImageStride + g.imageFloats()), outBytes = 4L * images * g.outputFloats();
         long weightBytes = 4L * channels * g.kh * g.kw;
-        if (images < 0 || x.byteSize() < xBytes || out.byteSize() < outBytes || weight.byteSize() < weightBytes
+        if (images < 0 || xImageStride < g.imageFloats() || x.byteSize() < xBytes || out.byteSize() < outBytes || weight.byteSize() < weightBytes
                 || (bias != null && bias.byteSize() < 4L * channels)) {
-            throw new KilnException("depthwise conv (" + g + ") of " + images + " image(s): needs " + xBytes
+            throw new KilnException("depthwise conv (" + g + ") of " + images + " image(s), input images " + xImageStride
+                    + " elements apart (at least c*h*w): needs " + xBytes
                     + " bytes of input (segment has " + x.byteSize() + "), " + outBytes + " of output (has "
                     + out.byteSize() + "), " + weightBytes + " of weights (has " + weight.byteSize() + ")"
                     + (bias == null ? "" : " and " + 4L * channels + " of bias (has " + bias.byteSize() + ")"));

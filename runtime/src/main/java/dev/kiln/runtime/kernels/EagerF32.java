@@ -55,7 +55,7 @@ public final class EagerF32 {
             Depthwise.Geometry planes = new Depthwise.Geometry((int) cin, (int) h, (int) wd, (int) kh, (int) kw,
                     (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg,
                     (int) oh, (int) ow, 1);
-            Depthwise.f32(planes, (int) batch, xs, ws, bias == null ? null : whole(bias), os);
+            Depthwise.f32(planes, (int) batch, xs, cin * h * wd, ws, bias == null ? null : whole(bias), os);
             return out;
         }
         for (long img = 0; img < (packed ? 0 : batch); img++) {

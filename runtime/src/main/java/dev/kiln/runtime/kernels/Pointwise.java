@@ -41,7 +41,7 @@ public final class Pointwise {
         /** Pixels per block (two vectors). */
         int block();
 
-        void units(Filters f, int n, MemorySegment x, MemorySegment bias, MemorySegment residual, boolean relu,
+        void units(Filters f, int n, MemorySegment x, long xImage, MemorySegment bias, MemorySegment residual, boolean relu,
                    MemorySegment out, long u0, long u1);
     }
 
@@ -104,19 +104,22 @@ public final class Pointwise {
 
     /**
      * {@code out[i, g*m + r, p] = act(sum_c W[g*m + r, c] x[i, g*k + c, p] + bias[g*m + r] + residual[i, g*m + r, p])}
-     * for {@code images} contiguous images of {@code groups * k} channels of {@code n} pixels; {@code bias} and
-     * {@code residual} (the output's layout) may be null; {@code relu} applies max(., 0) last. f32 segments from
-     * element 0; the output must not share bytes with {@code x} (the residual may be the output itself).
+     * for {@code images} images of {@code groups * k} contiguous channels of {@code n} pixels, image {@code i} of
+     * {@code x} from element {@code i * xImageStride} (at least {@code groups * k * n}: a channel slice of a larger
+     * batch, as ShuffleNet v2's split, reads in place); the output is contiguous; {@code bias} and {@code residual}
+     * (the output's layout) may be null; {@code relu} applies max(., 0) last. f32 segments from element 0; the
+     * output must not share bytes with {@code x} (the residual may be the output itself).
      */
-    public static void f32(Filters f, int images, int n, MemorySegment x, MemorySegment bias, MemorySegment residual,
-                           boolean relu, MemorySegment out) {
+    public static void f32(Filters f, int images, int n, MemorySegment x, long xImageStride, MemorySegment bias,
+                           MemorySegment residual, boolean relu, MemorySegment out) {
         if (VECTOR == null) throw new KilnException("pointwise conv: the kernel needs the Vector API (jdk.incubator.vector)");
         long channelsIn = (long) f.groups * f.k, channelsOut = (long) f.groups * f.m;
-        long xBytes = 4L * images * channelsIn * n, outBytes = 4L * images * channelsOut * n;
-        if (images < 0 || n < VECTOR.block() || x.byteSize() < xBytes || out.byteSize() < outBytes
+        long xBytes = images == 0 ? 0 : 4L * ((images - 1) * xImageStride + channelsIn * n), outBytes = 4L * images * channelsOut * n;
+        if (images < 0 || n < VECTOR.block() || xImageStride < channelsIn * n || x.byteSize() < xBytes || out.byteSize() < outBytes
                 || (bias != null && bias.byteSize() < 4L * channelsOut) || (residual != null && residual.byteSize() < outBytes)) {
             throw new KilnException("pointwise conv: " + images + " image(s) of " + channelsIn + " -> " + channelsOut
-                    + " channels x " + n + " pixels (at least " + VECTOR.block() + ") need " + xBytes + " bytes of input (has "
+                    + " channels x " + n + " pixels (at least " + VECTOR.block() + "), input images " + xImageStride
+                    + " elements apart (at least channels x pixels), need " + xBytes + " bytes of input (has "
                     + x.byteSize() + "), " + outBytes + " of output (has " + out.byteSize() + ")"
                     + (bias == null ? "" : ", " + 4L * channelsOut + " of bias (has " + bias.byteSize() + ")")
                     + (residual == null ? "" : ", " + outBytes + " of residual (has " + residual.byteSize() + ")"));
@@ -125,9 +128,9 @@ public final class Pointwise {
         long macsPerUnit = (long) f.m * f.k * VECTOR.block();
         if (Parallel.threads() > 1 && units > 1 && units * macsPerUnit >= PARALLEL_MACS && Parallel.shareable(x, bias, residual, out)) {
             Parallel.forRange(units, Math.max(1, PARALLEL_MACS / 8 / macsPerUnit),
-                    (u0, u1) -> VECTOR.units(f, n, x, bias, residual, relu, out, u0, u1));
+                    (u0, u1) -> VECTOR.units(f, n, x, xImageStride, bias, residual, relu, out, u0, u1));
         } else {
-            VECTOR.units(f, n, x, bias, residual, relu, out, 0, units);
+            VECTOR.units(f, n, x, xImageStride, bias, residual, relu, out, 0, units);
         }
     }
 

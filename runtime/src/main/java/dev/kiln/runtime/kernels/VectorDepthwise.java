@@ -3,7 +3,6 @@ package dev.kiln.runtime.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,14 +22,14 @@ import static dev.kiln.runtime.Elements.F32;
  */
 final class VectorDepthwise implements Depthwise.PhasedKernel {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int L = S.length(), HALF = L / 2;
+    private static final int L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /** Half the preferred width: one de-interleaved phase row chunk. */
-    @SuppressWarnings("unchecked")
-    private static final VectorSpecies<Float> H = (VectorSpecies<Float>) VectorSpecies.of(float.class,
-            VectorShape.forBitSize(Math.max(64, S.vectorBitSize() / 2)));
-    /** Lane l < L/2 takes lane 2l: the even columns of a loaded row piece, packed into the low half. */
-    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> (2 * i) % L);
+    /**
+     * Two-vector shuffles over a pair {@code (a, b)} of consecutive vectors: lane l takes element 2l (EVEN) or 2l+1
+     * (ODD) of the pair; indices past the first vector are exceptional and so come from {@code b}.
+     */
+    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
+    private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
     VectorDepthwise() {}
@@ -92,43 +91,66 @@ final class VectorDepthwise implements Depthwise.PhasedKernel {
         }
     }
 
-    /** Fills the phase planes of input plane {@code src} (element index in {@code x}) into {@code s}. */
+    /**
+     * Fills the phase planes of input plane {@code src} (element index in {@code x}) into {@code s}: rows outside
+     * the input zeroed; unit horizontal stride copies each run of consecutive input rows in one bulk copy when the
+     * plane is as wide as the input (a "same" convolution), stride 2 splits each row into both column phases at
+     * once, a vector pair at a time.
+     */
     private static void fill(Depthwise.Geometry g, MemorySegment x, long src, float[] s) {
         int h = g.h(), w = g.w(), sh = g.sh(), sw = g.sw(), ow = g.ow(), rows = g.phaseRows;
         for (int ri = 0; ri < sh; ri++) {
-            for (int rj = 0; rj < sw; rj++) {
-                // phase columns [0, inside) hold input columns sw*X + rj < w; the rest are padding
-                int inside = Math.max(0, Math.min(ow, Math.ceilDiv(w - rj, sw)));
-                int base = g.phaseStart[ri * sw + rj];
-                for (int r = 0; r < rows; r++) {
-                    int dst = base + r * ow;
-                    long y = (long) sh * (r + g.rowFrom) + ri;
-                    if (y < 0 || y >= h) {
-                        java.util.Arrays.fill(s, dst, dst + ow, 0f);
-                        continue;
-                    }
-                    long row = src + y * w + rj;
-                    if (sw == 1) {
-                        MemorySegment.copy(x, F32, row * 4, s, dst, inside);
-                    } else if (sw == 2) {
-                        everySecond(x, row, s, dst, inside);
-                    } else {
-                        for (int k = 0; k < inside; k++) s[dst + k] = x.getAtIndex(F32, row + (long) sw * k);
-                    }
-                    if (inside < ow) java.util.Arrays.fill(s, dst + inside, dst + ow, 0f);
+            int[] start = g.phaseStart;
+            // phase rows [r0, r1) hold input rows sh*(r + rowFrom) + ri inside [0, h)
+            int r0 = Math.clamp(Math.ceilDiv(-ri, sh) - g.rowFrom, 0, rows);
+            int r1 = Math.clamp(Math.ceilDiv(h - ri, sh) - g.rowFrom, r0, rows);
+            if (sw == 1 && w == ow && sh == 1) {
+                MemorySegment.copy(x, F32, (src + (long) (r0 + g.rowFrom + ri) * w) * 4, s, start[ri] + r0 * ow, (r1 - r0) * ow);
+            }
+            for (int r = r0; r < r1 && !(sw == 1 && w == ow && sh == 1); r++) {
+                long row = src + ((long) sh * (r + g.rowFrom) + ri) * w;
+                if (sw == 2) {
+                    splitRow(x, row, w, s, start[ri * 2] + r * ow, start[ri * 2 + 1] + r * ow, ow);
+                    continue;
                 }
+                for (int rj = 0; rj < sw; rj++) {
+                    int dst = start[ri * sw + rj] + r * ow;
+                    int inside = Math.clamp(Math.ceilDiv(w - rj, sw), 0, ow);
+                    if (sw == 1) MemorySegment.copy(x, F32, (row + rj) * 4, s, dst, inside);
+                    else for (int k = 0; k < inside; k++) s[dst + k] = x.getAtIndex(F32, row + rj + (long) sw * k);
+                    java.util.Arrays.fill(s, dst + inside, dst + ow, 0f);
+                }
+            }
+            // the zero rows last: a split row may have written past its end into the row after it
+            for (int rj = 0; rj < sw; rj++) {
+                int base = start[ri * sw + rj];
+                java.util.Arrays.fill(s, base, base + r0 * ow, 0f);
+                java.util.Arrays.fill(s, base + r1 * ow, base + rows * ow, 0f);
             }
         }
     }
 
-    /** {@code s[dst + k] = x[row + 2k]} for {@code k < n}: half a vector of even lanes per load while the loads fit. */
-    private static void everySecond(MemorySegment x, long row, float[] s, int dst, int n) {
-        long lastStart = x.byteSize() / 4 - L;
+    /**
+     * Input row {@code row} ({@code w} elements) split into its even columns at {@code s[even]} and odd columns at
+     * {@code s[odd]}, {@code ow} each, zero past the row. A vector pair at a time; the last pair may write past
+     * {@code ow} (into the next phase row, filled after this one, or the plane's margin) and read into the next
+     * input row, but never past the segment (those rows go element by element).
+     */
+    private static void splitRow(MemorySegment x, long row, int w, float[] s, int even, int odd, int ow) {
+        int evens = Math.min(ow, (w + 1) / 2), odds = Math.min(ow, w / 2);
         int k = 0;
-        for (; k + HALF <= n && row + 2L * k <= lastStart; k += HALF) {
-            ((FloatVector) FloatVector.fromMemorySegment(S, x, (row + 2L * k) * 4, ORDER).rearrange(EVEN).reinterpretShape(H, 0))
-                    .intoArray(s, dst + k);
+        if ((row + 2L * ow + 2L * L) * 4 <= x.byteSize()) {
+            for (; k < ow; k += L) {
+                long at = (row + 2L * k) * 4;
+                FloatVector a = FloatVector.fromMemorySegment(S, x, at, ORDER), b = FloatVector.fromMemorySegment(S, x, at + 4L * L, ORDER);
+                a.rearrange(EVEN, b).intoArray(s, even + k);
+                a.rearrange(ODD, b).intoArray(s, odd + k);
+            }
+        } else {
+            for (; k < evens; k++) s[even + k] = x.getAtIndex(F32, row + 2L * k);
+            for (k = 0; k < odds; k++) s[odd + k] = x.getAtIndex(F32, row + 2L * k + 1);
         }
-        for (; k < n; k++) s[dst + k] = x.getAtIndex(F32, row + 2L * k);
+        java.util.Arrays.fill(s, even + evens, even + ow, 0f);
+        java.util.Arrays.fill(s, odd + odds, odd + ow, 0f);
     }
 }

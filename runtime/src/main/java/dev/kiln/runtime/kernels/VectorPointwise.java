@@ -31,8 +31,8 @@ final class VectorPointwise implements Pointwise.Kernel {
     public int block() { return NB; }
 
     @Override
-    public void units(Pointwise.Filters f, int n, MemorySegment x, MemorySegment bias, MemorySegment residual, boolean relu,
-                      MemorySegment out, long u0, long u1) {
+    public void units(Pointwise.Filters f, int n, MemorySegment x, long xImage, MemorySegment bias, MemorySegment residual,
+                      boolean relu, MemorySegment out, long u0, long u1) {
         int k = f.k, m = f.m, groups = f.groups, mPadded = f.mPadded;
         float[][] holder = SCRATCH.get();
         int tileAt = k * NB;
@@ -49,7 +49,7 @@ final class VectorPointwise implements Pointwise.Kernel {
                 owned = at - (n - NB);
                 at = n - NB;
             }
-            long xRows = (img * groups + g) * (long) k * n + at;
+            long xRows = img * xImage + (long) g * k * n + at;
             for (int c = 0; c < k; c++) {
                 long from = (xRows + (long) c * n) * 4;
                 FloatVector.fromMemorySegment(S, x, from, ORDER).intoArray(s, c * NB);

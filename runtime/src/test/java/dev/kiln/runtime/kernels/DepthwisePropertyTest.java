@@ -37,9 +37,9 @@ class DepthwisePropertyTest {
                        @ForAll @IntRange(min = 1, max = 2) int dh, @ForAll @IntRange(min = 1, max = 2) int dw,
                        @ForAll @IntRange(min = 1, max = 2) int images, @ForAll @IntRange(min = 1, max = 3) int shuffle,
                        @ForAll boolean bias, @ForAll boolean specials, @ForAll @IntRange(min = 1, max = 2) int threads,
-                       @ForAll long seed) {
+                       @ForAll @IntRange(max = 5) int gap, @ForAll long seed) {
         Assume.that(h + 2 * ph >= dh * (kh - 1) + 1 && w + 2 * pw >= dw * (kw - 1) + 1 && c % shuffle == 0);
-        assertMatches(c, mult, h, w, kh, kw, sh, sw, ph, pw, dh, dw, images, shuffle, bias, specials, threads, seed);
+        assertMatches(c, mult, h, w, kh, kw, sh, sw, ph, pw, dh, dw, images, shuffle, bias, specials, threads, gap, seed);
     }
 
     /** ShuffleNet's and MobileNet's layers (3x3, padding 1, strides 1 and 2, planes 56 to 3) take the vector kernel. */
@@ -55,7 +55,7 @@ class DepthwisePropertyTest {
                         "3x3 stride " + stride + " over " + size + "x" + size);
             }
             for (int threads = 1; threads <= 2; threads++) {
-                assertMatches(c, 1, size, size, 3, 3, stride, stride, 1, 1, 1, 1, 2, c % 3 == 0 ? 3 : 1, true, true, threads, c + size);
+                assertMatches(c, 1, size, size, 3, 3, stride, stride, 1, 1, 1, 1, 2, c % 3 == 0 ? 3 : 1, true, true, threads, threads * 7, c + size);
             }
         }
     }
@@ -69,16 +69,17 @@ class DepthwisePropertyTest {
         Depthwise.Geometry g = new Depthwise.Geometry(2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8, 1);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = arena.allocate(4L * 2 * 64), w = arena.allocate(4L * 18), out = arena.allocate(4L * 2 * 64);
-            KilnException e = assertThrows(KilnException.class, () -> Depthwise.f32(g, 2, x, w, null, out));
+            KilnException e = assertThrows(KilnException.class, () -> Depthwise.f32(g, 2, x, 2 * 64, w, null, out));
             assertTrue(e.getMessage().contains("bytes of input"), e.getMessage());
-            assertThrows(KilnException.class, () -> Depthwise.f32(g, 1, x, w.asSlice(0, 8), null, out));
-            assertThrows(KilnException.class, () -> Depthwise.f32(g, 1, x, w, w.asSlice(0, 4), out));
+            assertThrows(KilnException.class, () -> Depthwise.f32(g, 1, x, 2 * 64, w.asSlice(0, 8), null, out));
+            assertThrows(KilnException.class, () -> Depthwise.f32(g, 1, x, 2 * 64, w, w.asSlice(0, 4), out));
+            assertThrows(KilnException.class, () -> Depthwise.f32(g, 1, x, 2 * 64 - 1, w, null, out));
         }
     }
 
     private static void assertMatches(int c, int mult, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
                                       int dh, int dw, int images, int shuffle, boolean withBias, boolean specials,
-                                      int threads, long seed) {
+                                      int threads, int gap, long seed) {
         Random r = new Random(seed);
         NDArray x = input(r, images, c, h, w, specials), weight = input(r, c * mult, 1, kh, kw, false);
         NDArray bias = withBias ? NDArray.of(input(r, 1, 1, 1, c * mult, false).toFloatArray(), c * mult) : null;
@@ -91,10 +92,16 @@ class DepthwisePropertyTest {
         int before = Parallel.threads();
         Parallel.setThreads(threads);
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment xs = segment(arena, x), ws = segment(arena, weight), bs = bias == null ? null : segment(arena, bias);
+            // images `gap` floats apart beyond their size (a channel slice of a larger batch), the gap filled with NaN
+            long imageStride = (long) c * h * w + gap;
+            MemorySegment xs = arena.allocate(4L * Math.max(1, images * imageStride));
+            xs.fill((byte) 0xff);
+            float[] xv = x.toFloatArray();
+            for (int i = 0; i < images; i++) MemorySegment.copy(xv, i * c * h * w, xs, F32, 4L * i * imageStride, c * h * w);
+            MemorySegment ws = segment(arena, weight), bs = bias == null ? null : segment(arena, bias);
             MemorySegment out = arena.allocate(4L * ref.numel());
             out.fill((byte) 0x7f);   // every element must be written
-            Depthwise.f32(g, images, xs, ws, bs, out);
+            Depthwise.f32(g, images, xs, imageStride, ws, bs, out);
             float[] expected = ref.toFloatArray(), bound = magnitude.toFloatArray();
             double eps = Math.ulp(1f);
             for (int i = 0; i < expected.length; i++) {

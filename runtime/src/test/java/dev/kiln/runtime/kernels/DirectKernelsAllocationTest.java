@@ -132,10 +132,10 @@ class DirectKernelsAllocationTest {
             try {
                 assertNoAllocation("Depthwise.f32", reps -> {
                     for (int i = 0; i < reps; i++) {
-                        Depthwise.f32(dwSame, 1, wide, dwWeight, dwBias, dwOut);
-                        Depthwise.f32(dwStrided, 1, wide, dwWeight, null, dwOut);
-                        Depthwise.f32(dwTiny, 2, wide, dwWeight, dwBias, dwOut);
-                        Depthwise.f32(dwRows, 1, wide, dwWeight, dwBias, dwOut);
+                        Depthwise.f32(dwSame, 1, wide, 2 * 40 * 40, dwWeight, dwBias, dwOut);
+                        Depthwise.f32(dwStrided, 1, wide, 2 * 40 * 40, dwWeight, null, dwOut);
+                        Depthwise.f32(dwTiny, 2, wide, 4 * 3 * 3 + 5, dwWeight, dwBias, dwOut);
+                        Depthwise.f32(dwRows, 1, wide, 2 * 40 * 40, dwWeight, dwBias, dwOut);
                     }
                 });
             } finally {

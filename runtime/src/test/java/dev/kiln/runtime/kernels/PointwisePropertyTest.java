@@ -29,9 +29,10 @@ class PointwisePropertyTest {
     void matchesConv2d(@ForAll @IntRange(min = 1, max = 3) int groups, @ForAll @IntRange(min = 1, max = 21) int m,
                        @ForAll @IntRange(min = 1, max = 40) int k, @ForAll @IntRange(min = 32, max = 130) int n,
                        @ForAll @IntRange(min = 1, max = 2) int images, @ForAll boolean bias, @ForAll @IntRange(max = 2) int residual,
-                       @ForAll boolean relu, @ForAll @IntRange(min = 1, max = 2) int threads, @ForAll long seed) {
+                       @ForAll boolean relu, @ForAll @IntRange(min = 1, max = 2) int threads, @ForAll @IntRange(max = 40) int gap,
+                       @ForAll long seed) {
         Assume.that(Pointwise.available());
-        assertMatches(groups, m, k, n, images, bias, residual, relu, threads, seed);
+        assertMatches(groups, m, k, n, images, bias, residual, relu, threads, gap, seed);
     }
 
     /** ShuffleNet v1 and v2's 1x1 layers at their plane sizes (49 pixels: one block and an overlapping one). */
@@ -42,7 +43,7 @@ class PointwisePropertyTest {
                 {1, 116, 116, 196}, {1, 232, 232, 49}, {1, 60, 24, 3136}};
         for (int[] layer : layers) {
             for (int threads = 1; threads <= 2; threads++) {
-                assertMatches(layer[0], layer[1], layer[2], layer[3], 2, true, threads, threads == 1, threads, layer[3]);
+                assertMatches(layer[0], layer[1], layer[2], layer[3], 2, true, threads, threads == 1, threads, 13 * threads, layer[3]);
             }
         }
     }
@@ -56,16 +57,17 @@ class PointwisePropertyTest {
             assertThrows(KilnException.class, () -> Pointwise.Filters.pack(w.asSlice(0, 8), 2, 4, 3));
             Pointwise.Filters f = Pointwise.Filters.pack(w, 2, 4, 3);
             MemorySegment x = arena.allocate(4L * 6 * 40), out = arena.allocate(4L * 8 * 40);
-            KilnException e = assertThrows(KilnException.class, () -> Pointwise.f32(f, 2, 40, x, null, null, false, out));
+            KilnException e = assertThrows(KilnException.class, () -> Pointwise.f32(f, 2, 40, x, 6 * 40, null, null, false, out));
             assertTrue(e.getMessage().contains("bytes of input"), e.getMessage());
-            assertThrows(KilnException.class, () -> Pointwise.f32(f, 1, 8, x, null, null, false, out));
-            assertThrows(KilnException.class, () -> Pointwise.f32(f, 1, 40, x, x.asSlice(0, 4), null, false, out));
+            assertThrows(KilnException.class, () -> Pointwise.f32(f, 1, 8, x, 6 * 8, null, null, false, out));
+            assertThrows(KilnException.class, () -> Pointwise.f32(f, 1, 40, x, 6 * 40, x.asSlice(0, 4), null, false, out));
+            assertThrows(KilnException.class, () -> Pointwise.f32(f, 1, 40, x, 6 * 40 - 1, null, null, false, out));
         }
     }
 
     /** {@code residual}: 0 none, 1 a separate buffer, 2 the output buffer itself (holding the residual on entry). */
     private static void assertMatches(int groups, int m, int k, int n, int images, boolean withBias, int residual,
-                                      boolean relu, int threads, long seed) {
+                                      boolean relu, int threads, int gap, long seed) {
         Random r = new Random(seed);
         NDArray x = random(r, images, groups * k, 1, n), weight = random(r, groups * m, k, 1, 1);
         NDArray bias = withBias ? NDArray.of(random(r, 1, 1, 1, groups * m).toFloatArray(), groups * m) : null;
@@ -85,7 +87,13 @@ class PointwisePropertyTest {
         Parallel.setThreads(threads);
         try (Arena arena = Arena.ofShared()) {
             Pointwise.Filters f = Pointwise.Filters.pack(segment(arena, weight), groups, m, k);
-            MemorySegment xs = segment(arena, x), bs = bias == null ? null : segment(arena, bias);
+            // images `gap` floats apart beyond their size (a channel slice of a larger batch), the gap filled with NaN
+            long imageStride = (long) groups * k * n + gap;
+            MemorySegment xs = arena.allocate(4L * images * imageStride);
+            xs.fill((byte) 0xff);
+            float[] xv = x.toFloatArray();
+            for (int i = 0; i < images; i++) MemorySegment.copy(xv, i * groups * k * n, xs, F32, 4L * i * imageStride, groups * k * n);
+            MemorySegment bs = bias == null ? null : segment(arena, bias);
             MemorySegment out = arena.allocate(4L * expected.length);
             MemorySegment rs = null;
             if (residual == 1) rs = segment(arena, res);
@@ -95,7 +103,7 @@ class PointwisePropertyTest {
             } else {
                 out.fill((byte) 0x7f);   // every element must be written
             }
-            Pointwise.f32(f, images, n, xs, bs, rs, relu, out);
+            Pointwise.f32(f, images, n, xs, imageStride, bs, rs, relu, out);
             double eps = Math.ulp(1f);
             for (int i = 0; i < expected.length; i++) {
                 float got = out.getAtIndex(F32, i);
