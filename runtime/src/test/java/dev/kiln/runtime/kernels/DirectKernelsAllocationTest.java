@@ -138,6 +138,17 @@ class DirectKernelsAllocationTest {
                         Depthwise.f32(dwRows, 1, wide, 2 * 40 * 40, dwWeight, dwBias, dwOut);
                     }
                 });
+                if (Pointwise.available()) {
+                    // pointwise with every epilogue, 49 pixels (a block and an overlapping one) and 40 (two overlapping)
+                    Pointwise.Filters filters = Pointwise.Filters.pack(random(arena, r, 3 * 10 * 6), 3, 10, 6);
+                    MemorySegment pwBias = random(arena, r, 30), pwOut = arena.allocate(4L * 2 * 30 * 49);
+                    assertNoAllocation("Pointwise.f32", reps -> {
+                        for (int i = 0; i < reps; i++) {
+                            Pointwise.f32(filters, 2, 49, wide, 18 * 49 + 3, pwBias, pwOut, true, pwOut);
+                            Pointwise.f32(filters, 1, 40, wide, 18 * 40, null, null, false, pwOut);
+                        }
+                    });
+                }
             } finally {
                 Parallel.setThreads(threads);
             }
