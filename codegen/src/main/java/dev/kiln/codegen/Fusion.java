@@ -83,16 +83,6 @@ final class Fusion {
         return e == null ? null : build(e, operands, out, out.shape(), null);
     }
 
-    /**
-     * A lone reduction ({@code sum}, {@code mean}, {@code amax}, {@code amin} of one f32 tensor over trailing dims,
-     * such as ShuffleNet v2's global mean over the plane) as a reducing loop; null otherwise.
-     */
-    static LoopSpec fromReduction(Op op, List<TensorRef> operands, TensorRef out) {
-        if (operands.size() != 1 || !isF32(op.operand(0)) || !isF32(op.result())) return null;
-        if (TensorRef.numel(operands.get(0).shape()) == 0) return null;   // the reference's identities and NaN means
-        return build(new LoopSpec.Expr.In(0), operands, out, operands.get(0).shape(), op);
-    }
-
     private static boolean isF32(Value v) {
         return v.type() instanceof TensorType t && t.dtype() == DType.F32;
     }

@@ -302,8 +302,6 @@ final class Lowering implements Opcodes {
         if (stridedCopy(op)) return;
         if (DirectOps.lower(this, op)) return;
         if (op.has(Trait.ELEMENTWISE) && elementwiseLoop(op)) return;
-        if (op.has(Trait.REDUCTION) && op.results().size() == 1 && loop(op, out -> Fusion.fromReduction(op, op.operands().stream()
-                .map(this::tensorRef).toList(), out), op.name())) return;
         referenceStep(op);
     }
 
