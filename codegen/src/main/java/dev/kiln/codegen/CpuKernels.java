@@ -1,11 +1,13 @@
 package dev.kiln.codegen;
 
 import dev.kiln.runtime.kernels.ConvPanels;
+import dev.kiln.runtime.kernels.Depthwise;
 import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.DirectPool;
 import dev.kiln.runtime.kernels.PackedA;
 import dev.kiln.runtime.kernels.PackedB;
+import dev.kiln.runtime.kernels.Pointwise;
 import dev.kiln.runtime.kernels.RowEpilogue;
 
 import java.lang.foreign.MemorySegment;
@@ -65,9 +67,15 @@ public final class CpuKernels {
         DirectPool.avgPool2dF32(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad, out);
     }
 
-    /** f32 depthwise convolution of one image, {@code mult} output channels per input channel, no bias. */
-    public static void depthwiseF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
-                                    int dh, int dw, int mult, int oh, int ow, MemorySegment weight, MemorySegment out) {
-        DirectConv.depthwiseF32(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, mult, oh, ow, weight, out);
+    /** f32 depthwise convolution of {@code images} images plus a per-channel bias (may be null). */
+    public static void depthwiseF32(Depthwise.Geometry geometry, int images, MemorySegment x, long xImageStride,
+                                    MemorySegment weight, MemorySegment bias, MemorySegment out) {
+        Depthwise.f32(geometry, images, x, xImageStride, weight, bias, out);
+    }
+
+    /** f32 pointwise convolution with packed filters and its fused epilogue (bias, residual: may be null). */
+    public static void pointwiseF32(Pointwise.Filters filters, int images, int n, MemorySegment x, long xImageStride,
+                                    MemorySegment bias, MemorySegment residual, boolean relu, MemorySegment out) {
+        Pointwise.f32(filters, images, n, x, xImageStride, bias, residual, relu, out);
     }
 }

@@ -8,10 +8,12 @@ import dev.kiln.ir.Value;
 import dev.kiln.runtime.NDArray;
 import dev.kiln.runtime.kernels.Attention;
 import dev.kiln.runtime.kernels.ConvPanels;
+import dev.kiln.runtime.kernels.Depthwise;
 import dev.kiln.runtime.kernels.DirectConv;
 import dev.kiln.runtime.kernels.DirectGemm;
 import dev.kiln.runtime.kernels.PackedA;
 import dev.kiln.runtime.kernels.PackedB;
+import dev.kiln.runtime.kernels.Pointwise;
 import dev.kiln.runtime.kernels.RowEpilogue;
 
 import java.lang.foreign.MemorySegment;
@@ -36,7 +38,7 @@ final class DirectOps {
         return switch (op.name()) {
             case "linear", "linear_act" -> linear(l, op);
             case "matmul" -> matmul(l, op);
-            case "conv2d", "conv2d_act" -> conv(l, op);
+            case "conv2d", "conv2d_act" -> conv(l, op) || unshuffled(l, op);
             case "max_pool2d", "avg_pool2d" -> pool(l, op);
             case "softmax" -> softmax(l, op);
             case "adaptive_avg_pool2d" -> globalAveragePool(l, op);
@@ -268,6 +270,12 @@ final class DirectOps {
         return (last + 1) * r.dtype().byteSize();
     }
 
+    /** Whether the bytes from {@code x}'s first element to the end of its last (x fixed) share any with {@code b}. */
+    private static boolean overlapsSpan(TensorRef x, NDArray b) {
+        long as = x.fixed().segment().address() + x.fixed().offset() * 4, bs = b.segment().address();
+        return as < bs + b.numel() * 4 && bs < as + Lowering.spanBytes(x);
+    }
+
     private static boolean overlaps(NDArray a, NDArray b) {
         long as = a.segment().address() + a.offset() * 4, bs = b.segment().address();
         return as < bs + b.numel() * 4 && bs < as + a.numel() * 4;
@@ -295,11 +303,44 @@ final class DirectOps {
         return true;
     }
 
+    /**
+     * Whether {@link #conv} will lower {@code op} as a depthwise convolution of {@code channels} input channels that
+     * can read its input through a channel shuffle ({@link Lowering#shuffle}); asked before the shuffle is lowered.
+     */
+    static boolean readsShuffleInPlace(Lowering l, Op op, long channels) {
+        if (!(op.name().equals("conv2d") || op.name().equals("conv2d_act"))) return false;
+        for (int i = 1; i < op.operandCount(); i++) if (!f32Contiguous(l, op.operand(i))) return false;
+        long[] w = l.ref(op.operand(1)).shape();
+        return op.intAttr("groups") == channels && channels > 1 && w.length == 4 && w[1] == 1;
+    }
+
+    /** A convolution {@link #conv} declined although it was to read a channel shuffle in place: a codegen bug. */
+    private static boolean unshuffled(Lowering l, Op op) {
+        if (l.shuffle(op.operand(0)) == null) return false;
+        throw new IllegalStateException("codegen: " + op.result() + " was to read channel shuffle " + op.operand(0)
+                + " in place but is not lowered as a depthwise convolution");
+    }
+
+    /**
+     * Elements between the images of a rank-4 f32 tensor whose every image is contiguous (a channel slice of a
+     * contiguous batch, as ShuffleNet v2's split, included), or -1 when its images are not.
+     */
+    private static long imageStride(TensorRef x) {
+        long[] shape = x.shape();
+        if (x.dtype() != DType.F32 || shape.length != 4) return -1;
+        long image = shape[1] * shape[2] * shape[3];
+        if (x.contiguous() || shape[0] <= 1 && imagesContiguous(x)) return image;
+        return imagesContiguous(x) ? x.strides()[0] : -1;
+    }
+
     private static boolean conv(Lowering l, Op op) {
         boolean residual = op.name().equals("conv2d_act") && op.boolAttr("residual");
-        for (Value v : op.operands()) if (!f32Contiguous(l, v)) return false;
+        for (int i = 1; i < op.operandCount(); i++) if (!f32Contiguous(l, op.operand(i))) return false;
         int convOperands = residual ? op.operandCount() - 1 : op.operandCount();
-        TensorRef x = l.ref(op.operand(0)), w = l.ref(op.operand(1));
+        Lowering.Shuffle shuffle = l.shuffle(op.operand(0));
+        TensorRef x = shuffle != null ? shuffle.channels() : l.ref(op.operand(0)), w = l.ref(op.operand(1));
+        long xImage = imageStride(x);
+        if (xImage < 0) return false;
         TensorRef b = convOperands > 2 ? l.ref(op.operand(2)) : null;
         TensorRef res = residual ? l.ref(op.operand(op.operandCount() - 1)) : null;
         long[] stride = ints(op, "stride"), pad = ints(op, "padding"), dil = ints(op, "dilation");
@@ -313,33 +354,41 @@ final class DirectOps {
         if (!fitsInt(mg, p, kk) || !fitsInt(cin, h * wd, cout)) return false;
         boolean pointwise = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pad[0] == 0 && pad[1] == 0;
         TensorRef o = TensorRef.of(out);
+        String act = activation(op);
+        if (shuffle != null && !(depthwise && fitsInt(batch))) return false;
+        if (!depthwise && pointwise && l.isConstant(op.operand(1)) && (act.equals("none") || act.equals("relu")) && fitsInt(batch)
+                && Pointwise.suits(groups, mg, cg, p) && (x.isBound() || !overlapsSpan(x, out))) {
+            l.bind(op.result(), o);
+            pointwiseConv(l, op, (int) batch, (int) groups, (int) mg, (int) cg, (int) p, x, xImage, w, b, res, act.equals("relu"), o);
+            return true;
+        }
         if (!depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
                 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64)) {
             ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
                     (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
             l.bind(op.result(), o);
-            packedConv(l, op, geometry, (int) batch, (int) groups, (int) mg, x, w, o,
+            packedConv(l, op, geometry, (int) batch, (int) groups, (int) mg, x, xImage, w, o,
                     epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
             return true;
         }
-        if (batch * (depthwise ? 1 : groups) > l.maxUnrolledCalls()) return false;
-        MemorySegment col = pointwise || depthwise ? null : l.colScratch(kk * p * 4);
+        if (depthwise) {
+            Depthwise.Geometry geometry = new Depthwise.Geometry((int) cin, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
+                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg, (int) oh, (int) ow,
+                    shuffle == null ? 1 : shuffle.groups());
+            if (!fitsInt(batch)) return false;
+            l.bind(op.result(), o);
+            depthwiseConv(l, op, geometry, (int) batch, x, xImage, w, b, o, epilogue(o, new long[] {batch, cout}, p, null, new long[] {0, 1}, 0, res, activation(op)));
+            return true;
+        }
+        if (batch * groups > l.maxUnrolledCalls()) return false;
+        MemorySegment col = pointwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
         LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
         String loop = epilogue != null && batch * cout * p > 0 ? l.loopMethod(epilogue) : null;
         Gen g = l.gen();
-        long imageIn = cin * h * wd * 4, imageOut = cout * p * 4;
+        long imageIn = xImage * 4, imageOut = cout * p * 4;
         for (long img = 0; img < batch; img++) {
-            if (depthwise) {
-                l.pushSegment(x, img * imageIn, imageIn);
-                for (long v : new long[] {cin, h, wd, kh, kw, stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], mg, oh, ow}) g.pushInt((int) v);
-                l.pushSegment(w);
-                l.pushSegment(o, img * imageOut, imageOut);
-                g.callStatic(CpuKernels.class, "depthwiseF32", MemorySegment.class, int.class, int.class, int.class, int.class, int.class,
-                        int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class, int.class,
-                        MemorySegment.class, MemorySegment.class);
-            }
-            for (long grp = 0; grp < (depthwise ? 0 : groups); grp++) {
+            for (long grp = 0; grp < groups; grp++) {
                 long xOff = img * imageIn + grp * cg * h * wd * 4;
                 TensorRef b2 = x;
                 long bOff = xOff;
@@ -361,10 +410,64 @@ final class DirectOps {
                 g.callOwn(loop, LoopGen.DESCRIPTOR);
             }
         }
-        String how = depthwise ? "depthwise " + cin + " channels x " + mg + ", " + kh + "x" + kw + " taps over " + oh + "x" + ow + " x " + batch
-                : (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
+        String how = (pointwise ? "pointwise " : "im2col + ") + "gemm " + mg + "x" + p + "x" + kk + " x " + batch * groups;
         l.direct(op.result() + " = " + op.name() + " -> " + how + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
         return true;
+    }
+
+    /**
+     * A pointwise convolution with constant filters as one call over the whole batch and every group
+     * ({@link Pointwise}): filters packed now, bias, residual and relu applied as each tile is stored.
+     */
+    private static void pointwiseConv(Lowering l, Op op, int batch, int groups, int mg, int cg, int p, TensorRef x, long xImage,
+                                      TensorRef w, TensorRef b, TensorRef res, boolean relu, TensorRef o) {
+        MemorySegment weight = w.fixed().segment().asSlice(w.fixed().offset() * 4, w.bytes());
+        Pointwise.Filters filters = Pointwise.Filters.pack(weight, groups, mg, cg);
+        Gen g = l.gen();
+        g.constant(filters, Pointwise.Filters.class);
+        g.pushInt(batch);
+        g.pushInt(p);
+        l.pushSegment(x);
+        g.pushLong(xImage);
+        for (TensorRef optional : new TensorRef[] {b, res}) {
+            if (optional != null) l.pushSegment(optional);
+            else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        }
+        g.pushBool(relu);
+        l.pushSegment(o);
+        g.callStatic(CpuKernels.class, "pointwiseF32", Pointwise.Filters.class, int.class, int.class, MemorySegment.class,
+                long.class, MemorySegment.class, MemorySegment.class, boolean.class, MemorySegment.class);
+        l.direct(op.result() + " = " + op.name() + " -> pointwise " + mg + "x" + p + "x" + cg + " x " + batch + " images x " + groups
+                + " group(s) (filters packed at compile time)" + (b != null ? " + bias" : "") + (res != null ? " + residual" : "")
+                + (relu ? " + relu" : "") + " in the tile writeback");
+    }
+
+    /**
+     * A depthwise convolution as one call over the whole batch ({@link Depthwise}), the bias added as each plane is
+     * computed; a residual or activation follows as a generated loop over the output.
+     */
+    private static void depthwiseConv(Lowering l, Op op, Depthwise.Geometry geometry, int batch, TensorRef x, long xImage,
+                                      TensorRef w, TensorRef b, TensorRef o, LoopSpec epilogue) {
+        Gen g = l.gen();
+        g.constant(geometry, Depthwise.Geometry.class);
+        g.pushInt(batch);
+        l.pushSegment(x);
+        g.pushLong(xImage);
+        l.pushSegment(w);
+        if (b != null) l.pushSegment(b);
+        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        l.pushSegment(o);
+        g.callStatic(CpuKernels.class, "depthwiseF32", Depthwise.Geometry.class, int.class, MemorySegment.class, long.class,
+                MemorySegment.class, MemorySegment.class, MemorySegment.class);
+        String loop = null;
+        if (epilogue != null) {
+            loop = l.loopMethod(epilogue);
+            g.pushLong(0);
+            g.pushLong(epilogue.rows());
+            g.callOwn(loop, LoopGen.DESCRIPTOR);
+        }
+        l.direct(op.result() + " = " + op.name() + " -> " + geometry + " x " + batch + (b != null ? " + bias" : "")
+                + (loop != null ? " + epilogue " + loop + " [" + epilogue.describe() + "]" : ""));
     }
 
     /**
@@ -373,7 +476,7 @@ final class DirectOps {
      * and runs the epilogue (the generated loop object) per block of finished channels.
      */
     private static void packedConv(Lowering l, Op op, ConvPanels.Geometry geometry, int batch, int groups, int mg,
-                                   TensorRef x, TensorRef w, TensorRef o, LoopSpec epilogue) {
+                                   TensorRef x, long imageIn, TensorRef w, TensorRef o, LoopSpec epilogue) {
         int kk = geometry.k(), p = geometry.n(), cout = mg * groups;
         MemorySegment weight = w.fixed().segment().asSlice(w.fixed().offset() * 4, w.bytes());
         PackedA[] filters = new PackedA[groups];
@@ -383,12 +486,12 @@ final class DirectOps {
         }
         String loop = epilogue != null ? l.loopMethod(epilogue) : null;
         Gen g = l.gen();
-        long imageIn = (long) groups * geometry.imageBytes() / 4, groupOut = (long) mg * p;
+        long groupOut = (long) mg * p, xBytes = Lowering.spanBytes(x);
         for (int grp = 0; grp < groups; grp++) {
             g.constant(filters[grp], PackedA.class);
             g.constant(geometry, ConvPanels.Geometry.class);
             g.pushInt(batch);
-            l.pushSegment(x, grp * geometry.imageBytes(), x.bytes() - grp * geometry.imageBytes());
+            l.pushSegment(x, grp * geometry.imageBytes(), xBytes - grp * geometry.imageBytes());
             g.pushLong(imageIn);
             l.pushSegment(o, grp * groupOut * 4, o.bytes() - grp * groupOut * 4);
             g.pushLong((long) cout * p);
@@ -413,7 +516,6 @@ final class DirectOps {
      * before the axis into its place in the output (DenseNet's dense blocks: a growing concat per layer).
      */
     private static boolean cat(Lowering l, Op op) {
-        for (Value v : op.operands()) if (!(v.type() instanceof TensorType) || !l.ref(v).contiguous()) return false;
         NDArray out = l.slotOf(op.result());
         long[] shape = out.shape();
         long axis = op.intAttr("axis");
@@ -422,27 +524,53 @@ final class DirectOps {
         long outer = 1, inner = out.dtype().byteSize();
         for (int d = 0; d < axis; d++) outer *= shape[d];
         for (int d = (int) axis + 1; d < shape.length; d++) inner *= shape[d];
+        // an input whose images (index of dim 0) are each contiguous but lie apart (a channel slice of a batch,
+        // ShuffleNet v2's split) is copied image by image
+        long images = axis >= 1 && shape[0] > 1 ? shape[0] : 1;
+        boolean perImage = false;
+        for (Value v : op.operands()) {
+            if (!(v.type() instanceof TensorType)) return false;
+            TensorRef x = l.ref(v);
+            if (x.contiguous()) continue;
+            if (images <= 1 || !imagesContiguous(x)) return false;
+            perImage = true;
+        }
+        if (perImage && images * op.operandCount() > l.maxUnrolledCalls()) return false;
         TensorRef o = TensorRef.of(out);
         l.bind(op.result(), o);
         Gen g = l.gen();
-        long outBlock = shape[(int) axis] * inner, offset = 0;
+        long outBlock = shape[(int) axis] * inner, offset = 0, outerPerImage = outer / images;
         for (Value v : op.operands()) {
             TensorRef x = l.ref(v);
             long block = x.shape()[(int) axis] * inner;
-            if (block > 0 && outer > 0) {
-                l.pushSegment(x);
+            for (long img = 0; block > 0 && outer > 0 && img < (x.contiguous() ? 1 : images); img++) {
+                long count = x.contiguous() ? outer : outerPerImage, imageBytes = count * block;
+                if (x.contiguous()) l.pushSegment(x);
+                else l.pushSegment(x, img * x.strides()[0] * x.dtype().byteSize(), imageBytes);
                 l.pushSegment(o);
-                g.pushLong(outer);
+                g.pushLong(count);
                 g.pushLong(block);
                 g.pushLong(outBlock);
-                g.pushLong(offset);
+                g.pushLong(offset + img * outerPerImage * outBlock);
                 g.callStatic(CpuKernels.class, "copyBlocks", MemorySegment.class, MemorySegment.class, long.class, long.class,
                         long.class, long.class);
             }
             offset += block;
         }
-        l.direct(op.result() + " = cat -> " + op.operandCount() + " block copies of " + outer + " block(s) each");
+        l.direct(op.result() + " = cat -> " + op.operandCount() + " block copies of " + outer + " block(s) each"
+                + (perImage ? " (strided inputs image by image)" : ""));
         return true;
+    }
+
+    /** Whether every index of {@code x}'s first dim is a contiguous block (its other dims row-major). */
+    private static boolean imagesContiguous(TensorRef x) {
+        long[] shape = x.shape(), strides = x.strides();
+        long expect = 1;
+        for (int d = shape.length - 1; d >= 1; d--) {
+            if (shape[d] != 1 && strides[d] != expect) return false;
+            expect *= shape[d];
+        }
+        return shape.length >= 2 && strides[0] >= expect;
     }
 
     private static boolean pool(Lowering l, Op op) {

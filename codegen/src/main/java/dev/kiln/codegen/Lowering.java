@@ -17,6 +17,7 @@ import dev.kiln.runtime.OpAttributes;
 import dev.kiln.runtime.OpKernels;
 import dev.kiln.runtime.ResultStorage;
 import dev.kiln.runtime.ScalarOpsEval;
+import dev.kiln.runtime.kernels.Depthwise;
 import dev.kiln.runtime.kernels.Parallel;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodTooLargeException;
@@ -248,7 +249,8 @@ final class Lowering implements Opcodes {
     /** Pushes the segment of {@code r}, starting at its first element and spanning every element it addresses. */
     private void loadSegment(TensorRef r) { pushSegment(r, 0, spanBytes(r)); }
 
-    private static long spanBytes(TensorRef r) {
+    /** Bytes from the first element of {@code r} to the end of its last. */
+    static long spanBytes(TensorRef r) {
         long last = 0;
         for (int i = 0; i < r.shape().length; i++) {
             if (r.shape()[i] == 0) return 0;
@@ -337,8 +339,56 @@ final class Lowering implements Opcodes {
         if (!(op.name().equals("reshape") || op.name().equals("flatten"))) return false;
         TensorRef src = tensorRef(op.operand(0));
         if (src.dtype() != dev.kiln.ir.DType.F32) return false;
+        if (shuffleIntoDepthwise(op, src)) return true;
         return loop(op, out -> Fusion.copy(src, new TensorRef(out.fixed(), out.bound(), out.dtype(), src.shape(),
                 TensorRef.contiguousStrides(src.shape()), out.offset())), op.name() + " (copy of a strided view)");
+    }
+
+    /**
+     * A channel shuffle read in place by the depthwise convolution right after it: {@code channels} is the
+     * unshuffled (contiguous) tensor, and channel {@code i} of the shuffled tensor is its channel
+     * {@code (i % groups) * (C / groups) + i / groups}.
+     */
+    record Shuffle(TensorRef channels, int groups) {}
+
+    private final Map<Value, Shuffle> shuffles = new IdentityHashMap<>();
+
+    /** The channel shuffle {@code v} stands for, unwritten, when its one user reads it in place; else null. */
+    Shuffle shuffle(Value v) { return shuffles.get(v); }
+
+    /**
+     * ShuffleNet's channel shuffle ({@code reshape [N, G, C/G, H, W]}, {@code transpose(1, 2)}, this reshape back
+     * to {@code [N, C, H, W]}) feeding only the depthwise convolution that is the next op: no copy, the convolution
+     * reads the unshuffled tensor through {@link Depthwise.Geometry#shuffleGroups()}. Only when the convolution's
+     * output does not share bytes with the unshuffled tensor (which the memory plan counts as dead after this op).
+     */
+    private boolean shuffleIntoDepthwise(Op op, TensorRef src) {
+        long[] s = src.shape(), st = src.strides();
+        if (s.length != 5 || op.result().uses().size() != 1) return false;
+        long n = s[0], a = s[1], groups = s[2], h = s[3], w = s[4], c = a * groups, plane = h * w;
+        if (groups < 2 || groups > Integer.MAX_VALUE || st[4] != 1 && w > 1 || st[3] != w && h > 1 || st[2] != a * plane
+                || st[1] != plane || st[0] != c * plane && n > 1) return false;
+        long[] outShape = shapes.shape(op.result());
+        if (!Arrays.equals(outShape, new long[] {n, c, h, w})) return false;
+        Value.Use use = op.result().uses().get(0);
+        List<Op> ops = graph.body().ops();
+        int at = ops.indexOf(op);
+        Op conv = use.user();
+        if (use.index() != 0 || at + 1 >= ops.size() || ops.get(at + 1) != conv || !DirectOps.readsShuffleInPlace(this, conv, c)) return false;
+        TensorRef channels = src.isBound()
+                ? new TensorRef(null, src.bound(), src.dtype(), outShape, TensorRef.contiguousStrides(outShape), src.offset())
+                : TensorRef.of(NDArray.wrap(src.fixed().segment(), src.dtype(), outShape, TensorRef.contiguousStrides(outShape), src.fixed().offset()));
+        NDArray convOut = slot(conv.result());
+        if (!channels.isBound()) {
+            NDArray f = channels.fixed();
+            long from = f.segment().address() + f.offset() * 4, to = from + channels.bytes();
+            long outFrom = convOut.segment().address(), outTo = outFrom + convOut.numel() * 4;
+            if (from < outTo && outFrom < to) return false;
+        }
+        shuffles.put(op.result(), new Shuffle(channels, (int) groups));
+        refs.put(op.result(), TensorRef.of(slot(op.result())));   // a stand-in with the shape; never written or read
+        listing.add(op.result() + " = " + op.name() + " (channel shuffle of " + groups + " groups) read in place by " + conv.result());
+        return true;
     }
 
     /** A geometry-only stand-in for a bound buffer, for computing views of it (never read). */

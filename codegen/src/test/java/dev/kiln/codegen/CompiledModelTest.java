@@ -256,8 +256,53 @@ class CompiledModelTest {
         Graph g = IrParser.parse(ir);
         CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(7)));
         model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 1, 4, 17, 19)));
-        assertTrue(model.explain().contains("depthwise 4 channels x 1, 3x3 taps over 17x19 x 1")
-                && model.explain().contains("depthwise 4 channels x 2, 3x3 taps over 9x10 x 1"), model.explain());
+        String explain = model.explain();
+        assertTrue(explain.contains("depthwise 4 channels x 1, 3x3 taps, stride 1x1, padding 1x1, dilation 1x1, 17x19 -> 17x19")
+                && explain.contains("depthwise 4 channels x 2, 3x3 taps, stride 2x2, padding 1x1, dilation 1x1, 17x19 -> 9x10"), explain);
+        if (dev.kiln.runtime.kernels.Pointwise.available()) {
+            assertTrue(explain.contains("x 1 + bias + epilogue") && explain.contains("pointwise 6x90x8 x 1 images x 1 group(s)"), explain);
+        }
+    }
+
+    /**
+     * ShuffleNet units: v1's grouped 1x1 convolution, channel shuffle (read in place by the depthwise convolution
+     * after it, never copied), depthwise 3x3 and grouped 1x1 with residual and relu; v2's channel split, branch,
+     * concatenation and shuffle (one interleaving concatenation after O2), at a batch where the split halves
+     * images lie apart.
+     */
+    @Test
+    void shuffleNetUnitsMatchTheInterpreter() {
+        String ir = """
+                graph @unit(%x: f32[N, 12, 9, 7]) weights(@w1: f32[6, 4, 1, 1], @b1: f32[6], @w2: f32[6, 1, 3, 3], @w3: f32[12, 2, 1, 1], @w4: f32[6, 6, 1, 1]) {
+                  %0 = conv2d(%x, @w1, @b1) {groups = 3} : f32[N, 6, 9, 7]
+                  %1 = relu(%0) : f32[N, 6, 9, 7]
+                  %2 = reshape(%1) {shape = [-1, 3, 2, 9, 7]} : f32[N, 3, 2, 9, 7]
+                  %3 = permute(%2) {perm = [0, 2, 1, 3, 4]} : f32[N, 2, 3, 9, 7]
+                  %4 = reshape(%3) {shape = [-1, 6, 9, 7]} : f32[N, 6, 9, 7]
+                  %5 = conv2d(%4, @w2) {padding = [1, 1], groups = 6} : f32[N, 6, 9, 7]
+                  %6 = conv2d(%5, @w3) {groups = 3} : f32[N, 12, 9, 7]
+                  %7 = add(%6, %x) : f32[N, 12, 9, 7]
+                  %8 = relu(%7) : f32[N, 12, 9, 7]
+                  %9 = slice(%8) {axis = 1, start = 0, end = 6} : f32[N, 6, 9, 7]
+                  %10 = slice(%8) {axis = 1, start = 6, end = 12} : f32[N, 6, 9, 7]
+                  %11 = conv2d(%10, @w4) : f32[N, 6, 9, 7]
+                  %12 = relu(%11) : f32[N, 6, 9, 7]
+                  %13 = cat(%9, %12) {axis = 1} : f32[N, 12, 9, 7]
+                  %14 = reshape(%13) {shape = [-1, 2, 6, 9, 7]} : f32[N, 2, 6, 9, 7]
+                  %15 = permute(%14) {perm = [0, 2, 1, 3, 4]} : f32[N, 6, 2, 9, 7]
+                  %16 = reshape(%15) {shape = [-1, 12, 9, 7]} : f32[N, 12, 9, 7]
+                  %17 = mean(%16) {axes = [2, 3]} : f32[N, 12]
+                  return(%17, %16)
+                }
+                """;
+        for (long n : new long[] {1, 2}) check(ir, n, 130 + n);
+        Graph g = IrParser.parse(ir);
+        CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));
+        model.run(List.of(NDArray.zeros(dev.kiln.ir.DType.F32, 2, 12, 9, 7)));
+        String explain = model.explain();
+        assertTrue(explain.contains("interleave-cat-shuffle") && explain.contains("2 block copies of 12 block(s) each (strided inputs image by image)")
+                && explain.contains("input read through a channel shuffle of 3 groups")
+                && explain.contains("pointwise 6x63x6 x 2 images"), explain);
     }
 
     /**

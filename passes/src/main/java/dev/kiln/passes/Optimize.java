@@ -70,6 +70,7 @@ public final class Optimize {
         passes.add(fuseTransformer);
         passes.add(fuseLinear);
         passes.add(fuseElementwise);
+        passes.add(new InterleaveCatShuffle());
         passes.add(new DeadCodeElimination());
         return passes;
     }

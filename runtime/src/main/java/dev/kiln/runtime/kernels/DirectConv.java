@@ -184,49 +184,6 @@ public final class DirectConv {
         }
     }
 
-    /**
-     * Depthwise convolution of one image {@code x[c,h,w]} (contiguous f32): {@code mult} output channels per input
-     * channel, {@code out[c*mult, oh, ow]}, output channel {@code oc} reading input channel {@code oc / mult} with
-     * filter {@code weight[oc, 1, kh, kw]}; no bias (the caller's epilogue adds it). Each output row accumulates
-     * its taps in order: per tap, the output columns whose input column lies inside the image are found once and
-     * take one scaled add (a vector one for unit horizontal stride), so padding costs nothing.
-     */
-    public static void depthwiseF32(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph,
-                                    int pw, int dh, int dw, int mult, int oh, int ow, MemorySegment weight,
-                                    MemorySegment out) {
-        check(x, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, MemorySegment.NULL, 4);
-        long outBytes = 4L * c * mult * oh * ow, weightBytes = 4L * c * mult * kh * kw;
-        if (mult < 1 || out.byteSize() < outBytes || weight.byteSize() < weightBytes) {
-            throw new KilnException("depthwise conv: " + c + " channels x " + mult + " need an output of " + outBytes
-                    + " bytes (segment has " + out.byteSize() + ") and weights of " + weightBytes + " (segment has " + weight.byteSize() + ")");
-        }
-        long plane = (long) h * w, outPlane = (long) oh * ow;
-        F32Windows vector = F32Windows.VECTOR;
-        for (long oc = 0; oc < (long) c * mult; oc++) {
-            long xPlane = (oc / mult) * plane, oPlane = oc * outPlane, taps = oc * kh * kw;
-            for (long i = 0; i < outPlane; i++) out.setAtIndex(F32, oPlane + i, 0f);
-            for (int i = 0; i < kh; i++) {
-                long shiftH = (long) i * dh - ph;
-                long yLo = Math.min(oh, Math.max(0, Math.ceilDiv(-shiftH, sh)));
-                long yHi = Math.max(yLo, Math.min(oh, Math.floorDiv(h - 1 - shiftH, sh) + 1));
-                for (int j = 0; j < kw; j++) {
-                    float tap = weight.getAtIndex(F32, taps + (long) i * kw + j);
-                    long shiftW = (long) j * dw - pw;
-                    int xLo = (int) Math.min(ow, Math.max(0, Math.ceilDiv(-shiftW, sw)));
-                    int xHi = (int) Math.max(xLo, Math.min(ow, Math.floorDiv(w - 1 - shiftW, sw) + 1));
-                    for (long y = yLo; y < yHi; y++) {
-                        long src = xPlane + (y * sh + shiftH) * w + shiftW, dst = oPlane + y * ow;
-                        int from = xLo;
-                        if (vector != null && sw == 1) from = vector.axpy(tap, x, src, out, dst, xLo, xHi);
-                        for (long ox = from; ox < xHi; ox++) {
-                            out.setAtIndex(F32, dst + ox, out.getAtIndex(F32, dst + ox) + tap * x.getAtIndex(F32, src + ox * sw));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     private static void check(MemorySegment x, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
                               int dh, int dw, int oh, int ow, MemorySegment col, int bytes) {
         if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {

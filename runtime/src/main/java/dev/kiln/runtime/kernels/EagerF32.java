@@ -50,13 +50,16 @@ public final class EagerF32 {
             DirectConv.packedF32((int) mg, ws.asSlice(grp * mg * kk * 4, mg * kk * 4), geometry, (int) batch,
                     xs.asSlice(grp * groupIn), cin * h * wd, os.asSlice(grp * mg * p * 4), cout * p, null, 0, 0);
         }
+        if (depthwise) {
+            // the whole batch in one call, the bias added as each plane is computed
+            Depthwise.Geometry planes = new Depthwise.Geometry((int) cin, (int) h, (int) wd, (int) kh, (int) kw,
+                    (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg,
+                    (int) oh, (int) ow, 1);
+            Depthwise.f32(planes, (int) batch, xs, cin * h * wd, ws, bias == null ? null : whole(bias), os);
+            return out;
+        }
         for (long img = 0; img < (packed ? 0 : batch); img++) {
-            if (depthwise) {
-                DirectConv.depthwiseF32(xs.asSlice(img * imageIn, imageIn), (int) cin, (int) h, (int) wd, (int) kh, (int) kw,
-                        (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) mg,
-                        (int) oh, (int) ow, ws, os.asSlice(img * imageOut, imageOut));
-            }
-            for (long grp = 0; grp < (depthwise ? 0 : groups); grp++) {
+            for (long grp = 0; grp < groups; grp++) {
                 MemorySegment image = xs.asSlice(img * imageIn + grp * groupIn, groupIn), b = image;
                 if (col != null) {
                     DirectConv.im2colF32(image, (int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0], (int) stride[1],

@@ -221,33 +221,6 @@ class DirectConvPoolPropertyTest {
     }
 
     /** Ties between -0 and +0 keep the first in window order; NaN wins wherever it sits; all -inf gives -inf. */
-    /** The depthwise kernel against {@link Conv#conv2d} with one group per input channel, within the GEMM bound. */
-    @Property(tries = 150)
-    void depthwiseMatchesConv2d(@ForAll @IntRange(min = 1, max = 4) int c, @ForAll @IntRange(min = 1, max = 3) int mult,
-                                @ForAll @IntRange(min = 1, max = 40) int h, @ForAll @IntRange(min = 1, max = 40) int w,
-                                @ForAll @IntRange(min = 1, max = 5) int k, @ForAll @IntRange(min = 1, max = 2) int sh,
-                                @ForAll @IntRange(min = 1, max = 2) int sw, @ForAll @IntRange(max = 3) int pad,
-                                @ForAll @IntRange(min = 1, max = 2) int dilation, @ForAll long seed) {
-        Assume.that(h + 2 * pad >= dilation * (k - 1) + 1 && w + 2 * pad >= dilation * (k - 1) + 1);
-        Random r = new Random(seed);
-        NDArray x = input(r, 1, c, h, w, false), weight = input(r, c * mult, 1, k, k, false);
-        NDArray ref = Conv.conv2d(x, weight, null, new int[] {sh, sw}, new int[] {pad, pad}, new int[] {dilation, dilation}, c);
-        int oh = (int) ref.dim(2), ow = (int) ref.dim(3);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment xs = arena.allocate(4L * x.numel()), ws = arena.allocate(4L * weight.numel()), out = arena.allocate(4L * ref.numel());
-            MemorySegment.copy(x.toFloatArray(), 0, xs, F32, 0, (int) x.numel());
-            MemorySegment.copy(weight.toFloatArray(), 0, ws, F32, 0, (int) weight.numel());
-            out.fill((byte) 0x7f);   // every element must be written
-            DirectConv.depthwiseF32(xs, c, h, w, k, k, sh, sw, pad, pad, dilation, dilation, mult, oh, ow, ws, out);
-            float[] expected = ref.toFloatArray();
-            double tolerance = 4 * Math.ulp(1f) * k * k;
-            for (int i = 0; i < expected.length; i++) {
-                float got = out.getAtIndex(F32, i);
-                assertTrue(Math.abs(got - expected[i]) <= tolerance, "element " + i + ": expected " + expected[i] + ", got " + got);
-            }
-        }
-    }
-
     /** Rows wide enough for whole vectors of outputs (the vector path of horizontal strides 1 and 2). */
     @Property(tries = 200)
     void maxPoolWideRowsEqualPoolMaxPool2dBitForBit(@ForAll @IntRange(min = 1, max = 6) int h,

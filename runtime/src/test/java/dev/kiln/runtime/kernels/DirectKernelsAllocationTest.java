@@ -121,10 +121,38 @@ class DirectKernelsAllocationTest {
                     DirectPool.maxPool2dF32(wide, 2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 40, 40, wideOut);
                 }
             });
-            MemorySegment dwWeight = random(arena, r, 4 * 9), dwOut = arena.allocate(4L * 4 * 40 * 40);
-            assertNoAllocation("depthwiseF32", reps -> {
-                for (int i = 0; i < reps; i++) DirectConv.depthwiseF32(wide, 2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 2, 40, 40, dwWeight, dwOut);
-            });
+            // depthwise, one thread: the vector phase planes at strides 1 and 2 (a plane under one vector too), with a
+            // channel shuffle and bias, and the per-row loop (a geometry the phase planes do not fit)
+            MemorySegment dwWeight = random(arena, r, 4 * 9), dwBias = random(arena, r, 4), dwOut = arena.allocate(4L * 4 * 40 * 40);
+            Depthwise.Geometry dwSame = new Depthwise.Geometry(2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 2, 40, 40, 2);
+            Depthwise.Geometry dwStrided = new Depthwise.Geometry(2, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 2, 20, 20, 1);
+            Depthwise.Geometry dwTiny = new Depthwise.Geometry(4, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3, 3, 1);
+            Depthwise.Geometry dwRows = new Depthwise.Geometry(2, 40, 40, 3, 3, 1, 1, 0, 0, 1, 1, 2, 38, 38, 1);
+            int threads = Parallel.threads();
+            Parallel.setThreads(1);
+            try {
+                assertNoAllocation("Depthwise.f32", reps -> {
+                    for (int i = 0; i < reps; i++) {
+                        Depthwise.f32(dwSame, 1, wide, 2 * 40 * 40, dwWeight, dwBias, dwOut);
+                        Depthwise.f32(dwStrided, 1, wide, 2 * 40 * 40, dwWeight, null, dwOut);
+                        Depthwise.f32(dwTiny, 2, wide, 4 * 3 * 3 + 5, dwWeight, dwBias, dwOut);
+                        Depthwise.f32(dwRows, 1, wide, 2 * 40 * 40, dwWeight, dwBias, dwOut);
+                    }
+                });
+                if (Pointwise.available()) {
+                    // pointwise with every epilogue, 49 pixels (a block and an overlapping one) and 40 (two overlapping)
+                    Pointwise.Filters filters = Pointwise.Filters.pack(random(arena, r, 3 * 10 * 6), 3, 10, 6);
+                    MemorySegment pwBias = random(arena, r, 30), pwOut = arena.allocate(4L * 2 * 30 * 49);
+                    assertNoAllocation("Pointwise.f32", reps -> {
+                        for (int i = 0; i < reps; i++) {
+                            Pointwise.f32(filters, 2, 49, wide, 18 * 49 + 3, pwBias, pwOut, true, pwOut);
+                            Pointwise.f32(filters, 1, 40, wide, 18 * 40, null, null, false, pwOut);
+                        }
+                    });
+                }
+            } finally {
+                Parallel.setThreads(threads);
+            }
             // packed convolutions, one thread: "same" 3x3 over two images (vector unfolding), strided 3x3, pointwise
             ConvPanels.Geometry same = new ConvPanels.Geometry(2, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14);
             ConvPanels.Geometry strided = new ConvPanels.Geometry(2, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 7, 7);
