@@ -111,14 +111,40 @@ public final class DirectPool {
     public static void avgPool2dF32(MemorySegment x, int planes, int h, int w, int kh, int kw, int sh, int sw,
                                     int ph, int pw, int oh, int ow, boolean countIncludePad, MemorySegment out) {
         check("avgPool2dF32", x, planes, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow, out);
+        long outPlane = (long) oh * ow, taps = (long) planes * outPlane * kh * kw;
+        if (Parallel.threads() > 1 && planes > 1 && taps >= PARALLEL_TAPS && Parallel.shareable(x, out)) {
+            Parallel.forRange(planes, Math.max(1, PARALLEL_TAPS / 4 / (outPlane * kh * kw)), (p0, p1) ->
+                    avgPlanes(x, p0, p1, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad, out));
+        } else {
+            avgPlanes(x, 0, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad, out);
+        }
+    }
+
+    /**
+     * Planes {@code [p0, p1)} of {@link #avgPool2dF32}: the columns whose whole window is inside the input
+     * horizontally a vector at a time ({@link F32Windows#avgRow}), the others (and all without the Vector API) one by one.
+     */
+    private static void avgPlanes(MemorySegment x, long p0, long p1, int h, int w, int kh, int kw, int sh, int sw,
+                                  int ph, int pw, int oh, int ow, boolean countIncludePad, MemorySegment out) {
         long plane = (long) h * w, outPlane = (long) oh * ow;
-        for (long p = 0; p < planes; p++) {
-            long xBase = p * plane, o = p * outPlane;
-            for (int y = 0; y < oh; y++) {
+        // columns whose window [ox*sw - pw, ox*sw - pw + kw) lies inside [0, w)
+        int xA = Math.min(ow, Math.ceilDiv(pw, sw)), xB = Math.max(xA, Math.min(ow, Math.floorDiv(w + pw - kw, sw) + 1));
+        F32Windows vector = F32Windows.VECTOR;
+        for (long p = p0; p < p1; p++) {
+            long xBase = p * plane, oRow = p * outPlane;
+            for (int y = 0; y < oh; y++, oRow += ow) {
                 long hs0 = (long) y * sh - ph, he0 = Math.min(hs0 + kh, (long) h + ph);
                 long rows = he0 - hs0;
                 int hs = (int) Math.max(hs0, 0), he = (int) Math.min(he0, h);
-                for (int ox = 0; ox < ow; ox++, o++) {
+                int vectorFrom = xA, vectorTo = xA;
+                if (vector != null && hs < he) {
+                    double divisor = countIncludePad ? rows * kw : (long) (he - hs) * kw;
+                    vectorTo = vector.avgRow(x, xBase + (long) hs * w - pw, w, he - hs, kw, sw, divisor, out, oRow, xA, xB);
+                }
+                for (int ox = 0; ox < ow; ox++) {
+                    if (ox == vectorFrom) ox = vectorTo;
+                    if (ox >= ow) break;
+                    long o = oRow + ox;
                     long ws0 = (long) ox * sw - pw, we0 = Math.min(ws0 + kw, (long) w + pw);
                     long poolSize = rows * (we0 - ws0);
                     int ws = (int) Math.max(ws0, 0), we = (int) Math.min(we0, w);

@@ -47,6 +47,17 @@ interface F32Windows {
      * {@code first + i*rowStep + ox*sw + j*dw} for {@code i < rows}, {@code j < kw}. Whole vectors of outputs only,
      * as long as their reads stay inside {@code x}; returns the first output not written.
      */
+    /**
+     * Average pool outputs {@code o + ox} for {@code ox} from {@code from} towards {@code to}, for a horizontal stride
+     * {@code sw} of 1 or 2, whose windows lie inside the input horizontally: output {@code ox} is the sum in double, in
+     * {@link DirectPool#avgPool2dF32}'s row-major visiting order, of elements {@code first + i*rowStep + ox*sw + j}
+     * for {@code i < rows}, {@code j < kw}, divided by {@code divisor} and rounded to f32 (bit-identical to it).
+     * Whole vectors of outputs only, as long as their reads stay inside {@code x}; returns the first output not
+     * written.
+     */
+    int avgRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, double divisor, MemorySegment out,
+               long o, int from, int to);
+
     int maxRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, int dw, MemorySegment out, long o,
                int from, int to);
 

@@ -1,5 +1,6 @@
 package dev.kiln.runtime.kernels;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -319,6 +320,49 @@ final class VectorF32Windows implements F32Windows {
             ox = to;
         }
         return ox;
+    }
+
+    /** Doubles as many as the floats of {@link #H}: an average pool's sums of half a vector of outputs. */
+    private static final VectorSpecies<Double> HD = VectorSpecies.of(double.class, VectorShape.forBitSize(S.vectorBitSize()));
+
+    @Override
+    public int avgRow(MemorySegment x, long first, long rowStep, int rows, int kw, int sw, double divisor, MemorySegment out,
+                      long o, int from, int to) {
+        if (rows <= 0 || (sw != 1 && sw != 2)) return from;
+        int perChunk = HALF;
+        // the last sw*ox whose vectors (a whole S vector for stride 2) stay inside the segment
+        long limit = x.byteSize() / 4 - (first + (rows - 1L) * rowStep) - (kw - 1L + L);
+        int ox = from;
+        for (; ox + perChunk <= to && (long) sw * ox <= limit; ox += perChunk) {
+            if (sw == 1) avgChunkUnitStride(x, first + ox, rowStep, rows, kw, divisor, out, o + ox);
+            else avgChunkStride2(x, first + 2L * ox, rowStep, rows, kw, divisor, out, o + ox);
+        }
+        return ox;
+    }
+
+    /** Half a vector of stride-1 averages from input element {@code at}: sums widened to double, as the scalar loop. */
+    private static void avgChunkUnitStride(MemorySegment x, long at, long rowStep, int rows, int kw, double divisor,
+                                           MemorySegment out, long o) {
+        DoubleVector sum = DoubleVector.zero(HD);
+        for (int i = 0; i < rows; i++, at += rowStep) {
+            for (int j = 0; j < kw; j++) {
+                sum = sum.add(FloatVector.fromMemorySegment(H, x, (at + j) * 4, ORDER).convertShape(VectorOperators.F2D, HD, 0));
+            }
+        }
+        sum.div(divisor).convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(out, o * 4, ORDER);
+    }
+
+    /** Half a vector of stride-2 averages from input element {@code at}: the even lanes of whole-vector loads. */
+    private static void avgChunkStride2(MemorySegment x, long at, long rowStep, int rows, int kw, double divisor,
+                                        MemorySegment out, long o) {
+        DoubleVector sum = DoubleVector.zero(HD);
+        for (int i = 0; i < rows; i++, at += rowStep) {
+            for (int j = 0; j < kw; j++) {
+                sum = sum.add(FloatVector.fromMemorySegment(S, x, (at + j) * 4, ORDER).rearrange(PACK).reinterpretShape(H, 0)
+                        .convertShape(VectorOperators.F2D, HD, 0));
+            }
+        }
+        sum.div(divisor).convertShape(VectorOperators.D2F, H, 0).intoMemorySegment(out, o * 4, ORDER);
     }
 
     /** One chunk of outputs at {@code out[o ..]}: the window maxima starting at input element {@code at}. */

@@ -221,6 +221,27 @@ class DirectConvPoolPropertyTest {
     }
 
     /** Ties between -0 and +0 keep the first in window order; NaN wins wherever it sits; all -inf gives -inf. */
+    /** Average pooling over rows wide enough for whole vectors of outputs (strides 1 and 2), bit for bit. */
+    @Property(tries = 200)
+    void avgPoolWideRowsEqualPoolAvgPool2dBitForBit(@ForAll @IntRange(min = 1, max = 6) int h,
+                                                    @ForAll @IntRange(min = 16, max = 80) int w,
+                                                    @ForAll @IntRange(min = 1, max = 4) int kh,
+                                                    @ForAll @IntRange(min = 1, max = 4) int kw,
+                                                    @ForAll @IntRange(min = 1, max = 2) int sh,
+                                                    @ForAll @IntRange(min = 1, max = 2) int sw,
+                                                    @ForAll @IntRange(max = 2) int ph, @ForAll @IntRange(max = 2) int pw,
+                                                    @ForAll boolean ceilMode, @ForAll boolean countIncludePad,
+                                                    @ForAll boolean specials, @ForAll long seed) {
+        Assume.that(ph <= kh / 2 && pw <= kw / 2);
+        long oh = Pool.outputSize(h, kh, sh, ph, 1, ceilMode), ow = Pool.outputSize(w, kw, sw, pw, 1, ceilMode);
+        Assume.that(oh >= 1 && ow >= 1);
+        NDArray x = input(new Random(seed), 2, 3, h, w, specials);
+        NDArray ref = Pool.avgPool2d(x, new int[] {kh, kw}, new int[] {sh, sw}, new int[] {ph, pw}, ceilMode,
+                countIncludePad);
+        assertPool(ref, x, 6, (xs, out) -> DirectPool.avgPool2dF32(xs, 6, h, w, kh, kw, sh, sw, ph, pw, (int) oh,
+                (int) ow, countIncludePad, out));
+    }
+
     /** Rows wide enough for whole vectors of outputs (the vector path of horizontal strides 1 and 2). */
     @Property(tries = 200)
     void maxPoolWideRowsEqualPoolMaxPool2dBitForBit(@ForAll @IntRange(min = 1, max = 6) int h,

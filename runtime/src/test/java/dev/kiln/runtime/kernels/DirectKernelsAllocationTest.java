@@ -185,6 +185,8 @@ class DirectKernelsAllocationTest {
                 for (int i = 0; i < reps; i++) {
                     DirectPool.avgPool2dF32(x, 6, 14, 14, 3, 3, 2, 2, 1, 1, 7, 7, true, out);
                     DirectPool.avgPool2dF32(x, 6, 14, 14, 2, 2, 2, 2, 0, 0, 7, 7, false, out);
+                    DirectPool.avgPool2dF32(wide, 2, 40, 40, 3, 3, 2, 2, 1, 1, 20, 20, false, wideOut);
+                    DirectPool.avgPool2dF32(wide, 2, 40, 40, 3, 3, 1, 1, 1, 1, 40, 40, true, wideOut);
                 }
             });
         }
