@@ -142,6 +142,20 @@ public final class Winograd {
      */
     static void convolve(int m, Filters f, ConvPanels.Geometry g, int images, MemorySegment x, long imageStride,
                          MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows, long epilogueImageRows) {
+        boolean parallel = Parallel.threads() > 1 && Parallel.shareable(x, out);
+        if (parallel && images >= 2 * Parallel.threads()) {
+            // a batch: whole images per thread, each on its own scratch (no barriers between the three steps)
+            Parallel.forRange(images, 1, (i0, i1) -> images(m, f, g, (int) i0, (int) i1, x, imageStride, out, outStride,
+                    epilogue, epilogueRows, epilogueImageRows, false));
+        } else {
+            images(m, f, g, 0, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows, parallel);
+        }
+    }
+
+    /** Images {@code [i0, i1)}, each step of each image split over the pool when {@code parallel}. */
+    private static void images(int m, Filters f, ConvPanels.Geometry g, int i0, int i1, MemorySegment x, long imageStride,
+                               MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
+                               long epilogueImageRows, boolean parallel) {
         WinogradTransforms tr = WinogradTransforms.VECTOR;
         int c = g.c(), tiles = tilesPerImage(g), plane = planeFloats(g);
         Scratch s = SCRATCH.get();
@@ -153,8 +167,7 @@ public final class Winograd {
             for (int xi = 0; xi < 16; xi++) if (s.v[xi].length < vSize) s.v[xi] = new float[vSize];
             if (s.m.byteSize() < 64L * m * tiles) s.m = Arena.ofAuto().allocate(64L * m * tiles, 64);
             Scratch sc = s;
-            boolean parallel = Parallel.threads() > 1 && Parallel.shareable(x, out);
-            for (int img = 0; img < images; img++) {
+            for (int img = i0; img < i1; img++) {
                 long xBase = img * imageStride, oBase = img * outStride, first = epilogueRows + img * epilogueImageRows;
                 // input transform by channels, the 16 GEMMs, output transform and epilogue by output channels; on
                 // the pool when it has threads (the lambdas only then: a warm serial call allocates nothing)

@@ -44,6 +44,7 @@ class WinogradPropertyTest {
         assertMatches(128, geometry(128, 28), 2, false, 1, 2);
         assertMatches(256, geometry(256, 14), 1, true, 1, 3);
         assertMatches(48, geometry(48, 27), 1, true, 2, 4);
+        assertMatches(64, geometry(64, 16), 5, true, 2, 5);   // a batch on two threads: whole images per thread
         assertTrue(!Winograd.applies(512, geometry(512, 7)), "ResNet's 7x7 stage keeps the direct convolution");
         assertTrue(!Winograd.applies(64, new ConvPanels.Geometry(64, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 28, 28)), "stride 2");
         assertTrue(!Winograd.applies(32, geometry(32, 56)), "32 channels in and out: the transforms outweigh the saving");
