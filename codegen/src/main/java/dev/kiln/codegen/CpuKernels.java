@@ -35,6 +35,13 @@ public final class CpuKernels {
     }
 
     /** One group of an f32 convolution over a batch of images with packed filters, then its epilogue per block of channels. */
+    /** {@link DirectConv#im2colGemmF32}: a batch of im2col + GEMM convolutions in one call, images over the pool. */
+    public static void convIm2colF32(int m, MemorySegment filters, ConvPanels.Geometry geometry, int images, MemorySegment x,
+                                     long imageStride, MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
+                                     long epilogueImageRows) {
+        DirectConv.im2colGemmF32(m, filters, geometry, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
+    }
+
     public static void convPackedF32(PackedA filters, ConvPanels.Geometry geometry, int images, MemorySegment x, long imageStride,
                                      MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
                                      long epilogueImageRows) {

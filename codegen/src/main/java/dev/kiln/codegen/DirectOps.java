@@ -380,6 +380,14 @@ final class DirectOps {
             depthwiseConv(l, op, geometry, (int) batch, x, xImage, w, b, o, epilogue(o, new long[] {batch, cout}, p, null, new long[] {0, 1}, 0, res, activation(op)));
             return true;
         }
+        if (groups == 1 && !pointwise && batch > 1 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage)) {
+            ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
+                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
+            l.bind(op.result(), o);
+            im2colConv(l, op, geometry, (int) batch, (int) mg, x, xImage, w, o,
+                    epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
+            return true;
+        }
         if (batch * groups > l.maxUnrolledCalls()) return false;
         MemorySegment col = pointwise ? null : l.colScratch(kk * p * 4);
         l.bind(op.result(), o);
@@ -509,6 +517,32 @@ final class DirectOps {
                 + " (filters packed at compile time, patches unfolded into panels)";
         l.direct(op.result() + " = " + op.name() + how
                 + (loop != null ? " + epilogue " + loop + " per row block [" + epilogue.describe() + "]" : ""));
+    }
+
+    /**
+     * A batch of convolutions the packed GEMM does not suit (few filters: LeNet's) in one call that splits the images
+     * over the pool, each as im2col + GEMM ({@link DirectConv#im2colGemmF32}), with the epilogue per image.
+     */
+    private static void im2colConv(Lowering l, Op op, ConvPanels.Geometry geometry, int batch, int m, TensorRef x, long imageIn,
+                                   TensorRef w, TensorRef o, LoopSpec epilogue) {
+        String loop = epilogue != null ? l.loopMethod(epilogue) : null;
+        Gen g = l.gen();
+        g.pushInt(m);
+        l.pushSegment(w);
+        g.constant(geometry, ConvPanels.Geometry.class);
+        g.pushInt(batch);
+        l.pushSegment(x, 0, Lowering.spanBytes(x));
+        g.pushLong(imageIn);
+        l.pushSegment(o);
+        g.pushLong((long) m * geometry.n());
+        if (loop != null) l.pushRowLoop(loop);
+        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        g.pushLong(0);
+        g.pushLong(m);
+        g.callStatic(CpuKernels.class, "convIm2colF32", int.class, MemorySegment.class, ConvPanels.Geometry.class, int.class,
+                MemorySegment.class, long.class, MemorySegment.class, long.class, RowEpilogue.class, long.class, long.class);
+        l.direct(op.result() + " = " + op.name() + " -> im2col + gemm " + m + "x" + geometry.n() + "x" + geometry.k() + " x " + batch
+                + " images in one call (images over the pool)" + (loop != null ? " + epilogue " + loop + " per image [" + epilogue.describe() + "]" : ""));
     }
 
     /**

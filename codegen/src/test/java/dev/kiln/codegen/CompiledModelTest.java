@@ -363,6 +363,36 @@ class CompiledModelTest {
     }
 
     /**
+     * LeNet's convolutions (6 and 16 filters: too few for the packed GEMM) over a batch take one call that splits the
+     * images over the pool, each as im2col + GEMM with its epilogue; 1 and 2 threads.
+     */
+    @Test
+    void smallConvolutionsOverABatchMatchTheInterpreter() {
+        String ir = """
+                graph @lenet(%x: f32[N, 1, 28, 28]) weights(@w1: f32[6, 1, 5, 5], @b1: f32[6], @w2: f32[16, 6, 5, 5], @b2: f32[16]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [2, 2]} : f32[N, 6, 28, 28]
+                  %1 = relu(%0) : f32[N, 6, 28, 28]
+                  %2 = conv2d(%1, @w2, @b2) : f32[N, 16, 24, 24]
+                  %3 = relu(%2) : f32[N, 16, 24, 24]
+                  return(%3)
+                }
+                """;
+        Graph g = IrParser.parse(ir);
+        int before = dev.kiln.runtime.kernels.Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                dev.kiln.runtime.kernels.Parallel.setThreads(threads);
+                CompiledModel model = assertConvolutionsMatchTheInterpreter(g, 5, 40 + threads);
+                String explain = model.explain();
+                assertTrue(explain.contains("im2col + gemm 6x784x25 x 5 images in one call")
+                        && explain.contains("im2col + gemm 16x576x150 x 5 images in one call"), explain);
+            }
+        } finally {
+            dev.kiln.runtime.kernels.Parallel.setThreads(before);
+        }
+    }
+
+    /**
      * Compiles {@code g} for batch {@code n} and compares its run with the interpreter's on random inputs and weights:
      * outputs are sums of hundreds of terms of either sign, so the f32 error bound scales with the largest output.
      */

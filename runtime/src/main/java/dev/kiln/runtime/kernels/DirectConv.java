@@ -1,6 +1,7 @@
 package dev.kiln.runtime.kernels;
 
 import dev.kiln.ir.KilnException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static dev.kiln.runtime.Elements.F32;
@@ -119,6 +120,44 @@ public final class DirectConv {
         checkPacked(m, g.k(), g, images, x, imageStride, out, outStride);
         DirectGemm.checkMatrix("conv", "filters", filters, m, g.k(), Math.max(1, g.k()), 4);
         packed(m, filters, null, g, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
+    }
+
+    /**
+     * A convolution (one group) of {@code images} images, each as im2col then {@link DirectGemm#sgemm} (the path
+     * for outputs the packed GEMM does not suit: few filters, as LeNet's), with the same arguments as
+     * {@link #packedF32} and the filters ({@code m x c*kh*kw}, contiguous) as they are. The images are split over
+     * the pool, each thread unfolding into its own column matrix; the epilogue runs per image.
+     */
+    public static void im2colGemmF32(int m, MemorySegment filters, ConvPanels.Geometry g, int images, MemorySegment x,
+                                     long imageStride, MemorySegment out, long outStride, RowEpilogue epilogue,
+                                     long epilogueRows, long epilogueImageRows) {
+        checkPacked(m, g.k(), g, images, x, imageStride, out, outStride);
+        DirectGemm.checkMatrix("conv", "filters", filters, m, g.k(), Math.max(1, g.k()), 4);
+        long work = (long) images * m * g.k() * g.n();
+        if (Parallel.threads() > 1 && images > 1 && work >= 4L * Parallel.PARALLEL_THRESHOLD
+                && Parallel.shareable(filters, x, out)) {
+            Parallel.forRange(images, 1, (i0, i1) -> im2colGemmImages(m, filters, g, (int) i0, (int) i1, x, imageStride, out,
+                    outStride, epilogue, epilogueRows, epilogueImageRows));
+        } else {
+            im2colGemmImages(m, filters, g, 0, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
+        }
+    }
+
+    private static final ThreadLocal<MemorySegment[]> COLUMNS = ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
+
+    private static void im2colGemmImages(int m, MemorySegment filters, ConvPanels.Geometry g, int i0, int i1, MemorySegment x,
+                                         long imageStride, MemorySegment out, long outStride, RowEpilogue epilogue,
+                                         long epilogueRows, long epilogueImageRows) {
+        int k = g.k(), n = g.n();
+        MemorySegment[] holder = COLUMNS.get();
+        if (holder[0].byteSize() < 4L * k * n) holder[0] = Arena.ofAuto().allocate(Math.max(4, 4L * k * n), 64);
+        MemorySegment col = holder[0];
+        for (int i = i0; i < i1; i++) {
+            MemorySegment image = x.asSlice(4L * i * imageStride, g.imageBytes()), o = out.asSlice(4L * i * outStride, 4L * m * n);
+            im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), g.oh(), g.ow(), col);
+            DirectGemm.sgemm(m, n, k, filters, Math.max(1, k), col, Math.max(1, n), false, o, Math.max(1, n));
+            if (epilogue != null) epilogue.rows(epilogueRows + i * epilogueImageRows, epilogueRows + i * epilogueImageRows + m);
+        }
     }
 
     /**
