@@ -3,10 +3,8 @@ package dev.kiln.runtime.kernels;
 import dev.kiln.ir.KilnException;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -25,15 +23,65 @@ public final class Parallel {
     /** Element counts above this are worth splitting across threads. */
     public static final long PARALLEL_THRESHOLD = 1 << 16;
 
-    /** A thread count and its workers (null for one thread); replaced as a whole so readers see a consistent pair. */
-    private record Pool(int threads, ExecutorService workers) {
-        static Pool of(int threads) {
-            return new Pool(threads, threads > 1 ? Executors.newFixedThreadPool(threads - 1, Thread.ofPlatform()
-                    .daemon().name("kiln-worker-", 0).factory()) : null);
+    /**
+     * A thread count and its workers (none for one thread); replaced as a whole so readers see a consistent pair.
+     * Workers wait for the next {@link Job} posted in {@link #job}: spinning for {@link #SPIN_NANOS} after their
+     * last one (a kernel's calls come back to back: waking a parked thread took about 10 us a call, as much as the
+     * small kernels' share of work), then parked until {@link #post} unparks them.
+     */
+    private static final class Pool {
+        final int threads;
+        final Thread[] workers;
+        /** The job to take chunks of; null once its caller is done, so that nothing it captured is kept. */
+        final AtomicReference<Job> job = new AtomicReference<>();
+        volatile boolean stopped;
+
+        Pool(int threads) {
+            this.threads = threads;
+            this.workers = new Thread[Math.max(0, threads - 1)];
+            for (int i = 0; i < workers.length; i++) {
+                workers[i] = Thread.ofPlatform().daemon().name("kiln-worker-" + i).unstarted(this::work);
+                workers[i].start();
+            }
+        }
+
+        /** Makes {@code j} the job workers take chunks of, and wakes those that parked. */
+        void post(Job j) {
+            job.set(j);
+            for (Thread w : workers) LockSupport.unpark(w);
+        }
+
+        /** Forgets {@code j} unless another job was posted since. */
+        void done(Job j) {
+            job.compareAndSet(j, null);
+        }
+
+        private void work() {
+            Job last = null;
+            while (!stopped) {
+                Job j = job.get();
+                if (j != null && j != last) {
+                    last = j;
+                    j.run();
+                    continue;
+                }
+                if (j == null) last = null;
+                long spinUntil = System.nanoTime() + SPIN_NANOS;
+                while (job.get() == j && !stopped && System.nanoTime() < spinUntil) Thread.onSpinWait();
+                if (job.get() == j && !stopped) LockSupport.park(this);
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            for (Thread w : workers) LockSupport.unpark(w);
         }
     }
 
-    private static volatile Pool current = Pool.of(Math.max(1, Integer.getInteger("kiln.threads",
+    /** How long an idle worker spins for the next job before parking. */
+    private static final long SPIN_NANOS = 50_000;
+
+    private static volatile Pool current = new Pool(Math.max(1, Integer.getInteger("kiln.threads",
             Runtime.getRuntime().availableProcessors())));
 
     private Parallel() {}
@@ -60,7 +108,7 @@ public final class Parallel {
 
     /** Number of threads kernels split their work over (the caller included). */
     public static int threads() {
-        return current.threads();
+        return current.threads;
     }
 
     /**
@@ -71,9 +119,9 @@ public final class Parallel {
     public static synchronized void setThreads(int threads) {
         if (threads < 1) throw new KilnException("Parallel.setThreads: thread count must be >= 1, got " + threads);
         Pool old = current;
-        if (old.threads() == threads) return;
-        current = Pool.of(threads);
-        if (old.workers() != null) old.workers().shutdown();
+        if (old.threads == threads) return;
+        current = new Pool(threads);
+        old.stop();
     }
 
     /**
@@ -83,21 +131,19 @@ public final class Parallel {
      */
     public static void forRange(long n, long minChunk, Range body) {
         Pool p = current;
-        long chunks = p.workers() == null ? 1 : Math.min(p.threads() * 4L, n / Math.max(1, minChunk));
+        long chunks = p.workers.length == 0 ? 1 : Math.min(p.threads * 4L, n / Math.max(1, minChunk));
         if (chunks <= 1) {
             if (n > 0) body.run(0, n);
             return;
         }
         Job job = new Job(n, (int) chunks, body, Thread.currentThread());
-        for (int i = 0; i < p.threads() - 1 && i < chunks - 1; i++) {
-            try {
-                p.workers().execute(job);
-            } catch (RejectedExecutionException e) {
-                break;   // setThreads stopped these workers meanwhile: the caller takes their chunks
-            }
-        }
+        p.post(job);   // a stopped pool's workers take nothing: the caller takes every chunk
         job.run();
-        job.await();
+        try {
+            job.await();
+        } finally {
+            p.done(job);
+        }
     }
 
     /** One range being split: the next chunk to take, the chunks not yet finished, the first failure. */
