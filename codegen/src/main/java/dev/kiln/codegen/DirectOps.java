@@ -362,13 +362,18 @@ final class DirectOps {
             pointwiseConv(l, op, (int) batch, (int) groups, (int) mg, (int) cg, (int) p, x, xImage, w, b, res, act.equals("relu"), o);
             return true;
         }
-        if (!depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
-                && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64)) {
+        // constant filters the packed GEMM suits: one packed (or Winograd) call per group; else, ungrouped over a
+        // batch: one call of im2col + GEMM per image, images over the pool
+        boolean packed = !depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
+                && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64);
+        boolean batched = !depthwise && groups == 1 && !pointwise && batch > 1 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage);
+        if (packed || batched) {
             ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
                     (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
             l.bind(op.result(), o);
-            packedConv(l, op, geometry, (int) batch, (int) groups, (int) mg, x, xImage, w, o,
-                    epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
+            LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
+            if (packed) packedConv(l, op, geometry, (int) batch, (int) groups, (int) mg, x, xImage, w, o, epilogue);
+            else im2colConv(l, op, geometry, (int) batch, (int) mg, x, xImage, w, o, epilogue);
             return true;
         }
         if (depthwise) {
@@ -378,14 +383,6 @@ final class DirectOps {
             if (!fitsInt(batch)) return false;
             l.bind(op.result(), o);
             depthwiseConv(l, op, geometry, (int) batch, x, xImage, w, b, o, epilogue(o, new long[] {batch, cout}, p, null, new long[] {0, 1}, 0, res, activation(op)));
-            return true;
-        }
-        if (groups == 1 && !pointwise && batch > 1 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage)) {
-            ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
-                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
-            l.bind(op.result(), o);
-            im2colConv(l, op, geometry, (int) batch, (int) mg, x, xImage, w, o,
-                    epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op)));
             return true;
         }
         if (batch * groups > l.maxUnrolledCalls()) return false;

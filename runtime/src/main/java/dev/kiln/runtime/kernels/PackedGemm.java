@@ -214,13 +214,9 @@ public final class PackedGemm {
                 int kc = Math.min(KC, k - pc);
                 boolean accumulate = pc > 0;
                 for (int jp = 0; jp < panels; jp++) {
-                    int j = jp * NR, nr = Math.min(NR, n - j), bo = pc * nPadded + jp * kc * NR;
-                    for (int ir = 0; ir < m; ir += MR) {
-                        int mr = Math.min(MR, m - ir), ao = pc * a.mPadded + ir * kc;
-                        long co = cOffset + ((long) ir * ldc + j) * 4L;
-                        if (mr == MR && nr == NR) KERNEL.tile(kc, a.data, ao, bp, bo, c, co, ldcBytes, accumulate);
-                        else edgeTile(kc, a.data, ao, bp, bo, c, co, ldcBytes, accumulate, mr, nr, s.edge);
-                    }
+                    int j = jp * NR;
+                    sweep(kc, a.data, pc * a.mPadded, m, bp, pc * nPadded + jp * kc * NR, Math.min(NR, n - j), c,
+                            cOffset + j * 4L, ldcBytes, accumulate, s.edge);
                 }
             }
         } finally {
@@ -321,16 +317,8 @@ public final class PackedGemm {
             if (phased) ConvPanels.packPhasedPanel(g, image, imageBase, pc, kc, jp, panel, 0);
             else if (g != null) ConvPanels.packPanel(g, image, imageBase, pc, kc, jp, panel, 0);
             else KERNEL.packPanel(image, (imageBase + (long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
-            for (int ir = 0; ir < mc; ir += MR) {
-                int mr = Math.min(MR, mc - ir);
-                long co = (outBase + (long) (ic + ir) * n + j) * 4L;
-                int ao = pc * mPadded + (ic + ir) * kc;
-                if (mr == MR && nr == NR) {
-                    KERNEL.tile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate);
-                } else {
-                    edgeTile(kc, ap, ao, panel, 0, c, co, ldcBytes, accumulate, mr, nr, s.edge);
-                }
-            }
+            sweep(kc, ap, pc * mPadded + ic * kc, mc, panel, 0, nr, c, (outBase + (long) ic * n + j) * 4L, ldcBytes,
+                    accumulate, s.edge);
         }
     }
 
@@ -394,21 +382,25 @@ public final class PackedGemm {
                 packA(a, lda, ic, mc, pc, kc, ap, 0);
                 for (int jp = 0; jp < panels; jp++) {
                     int j = jp * NR;
-                    int bo = pc * nPadded + jp * kc * NR;
-                    int nr = Math.min(NR, n - j);
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = Math.min(MR, mc - ir);
-                        long co = ((long) (ic + ir) * ldc + j) * 4L;
-                        int ao = ir * kc;
-                        if (mr == MR && nr == NR) {
-                            KERNEL.tile(kc, ap, ao, bp, bo, c, co, ldcBytes, accumulate);
-                        } else {
-                            edgeTile(kc, ap, ao, bp, bo, c, co, ldcBytes, accumulate, mr, nr, s.edge);
-                        }
-                    }
+                    sweep(kc, ap, 0, mc, bp, pc * nPadded + jp * kc * NR, Math.min(NR, n - j), c, ((long) ic * ldc + j) * 4L,
+                            ldcBytes, accumulate, s.edge);
                 }
             }
             if (epilogue != null) epilogue.rows(ic, ic + mc);
+        }
+    }
+
+    /**
+     * Sweeps the row panels of A covering {@code mc} rows (from {@code ao}, {@code kc * MR} floats each) over one B
+     * panel ({@code bp} from {@code bo}, {@code nr} valid columns) into the C tile column from byte {@code co}: full
+     * tiles on the microkernel, the rest through {@link #edgeTile}. The inner loop of every packed product here.
+     */
+    private static void sweep(int kc, float[] ap, int ao, int mc, float[] bp, int bo, int nr, MemorySegment c, long co,
+                              long ldcBytes, boolean accumulate, MemorySegment edge) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            if (mr == MR && nr == NR) KERNEL.tile(kc, ap, ao + ir * kc, bp, bo, c, co + ir * ldcBytes, ldcBytes, accumulate);
+            else edgeTile(kc, ap, ao + ir * kc, bp, bo, c, co + ir * ldcBytes, ldcBytes, accumulate, mr, nr, edge);
         }
     }
 

@@ -189,14 +189,7 @@ class DirectConvPoolPropertyTest {
                                              @ForAll @IntRange(max = 2) int ph, @ForAll @IntRange(max = 2) int pw,
                                              @ForAll boolean ceilMode, @ForAll boolean countIncludePad,
                                              @ForAll boolean specials, @ForAll long seed) {
-        Assume.that(ph <= kh / 2 && pw <= kw / 2);
-        long oh = Pool.outputSize(h, kh, sh, ph, 1, ceilMode), ow = Pool.outputSize(w, kw, sw, pw, 1, ceilMode);
-        Assume.that(oh >= 1 && ow >= 1);
-        NDArray x = input(new Random(seed), 2, 3, h, w, specials);
-        NDArray ref = Pool.avgPool2d(x, new int[] {kh, kw}, new int[] {sh, sw}, new int[] {ph, pw}, ceilMode,
-                countIncludePad);
-        assertPool(ref, x, 6, (xs, out) -> DirectPool.avgPool2dF32(xs, 6, h, w, kh, kw, sh, sw, ph, pw, (int) oh,
-                (int) ow, countIncludePad, out));
+        assertAvgPool(h, w, kh, kw, sh, sw, ph, pw, ceilMode, countIncludePad, specials, seed);
     }
 
     /** The 2x2 stride-2 fast path: sizes past one vector, odd sizes, ceil mode, NaN/-inf/+inf/-0 sprinkled. */
@@ -232,14 +225,7 @@ class DirectConvPoolPropertyTest {
                                                     @ForAll @IntRange(max = 2) int ph, @ForAll @IntRange(max = 2) int pw,
                                                     @ForAll boolean ceilMode, @ForAll boolean countIncludePad,
                                                     @ForAll boolean specials, @ForAll long seed) {
-        Assume.that(ph <= kh / 2 && pw <= kw / 2);
-        long oh = Pool.outputSize(h, kh, sh, ph, 1, ceilMode), ow = Pool.outputSize(w, kw, sw, pw, 1, ceilMode);
-        Assume.that(oh >= 1 && ow >= 1);
-        NDArray x = input(new Random(seed), 2, 3, h, w, specials);
-        NDArray ref = Pool.avgPool2d(x, new int[] {kh, kw}, new int[] {sh, sw}, new int[] {ph, pw}, ceilMode,
-                countIncludePad);
-        assertPool(ref, x, 6, (xs, out) -> DirectPool.avgPool2dF32(xs, 6, h, w, kh, kw, sh, sw, ph, pw, (int) oh,
-                (int) ow, countIncludePad, out));
+        assertAvgPool(h, w, kh, kw, sh, sw, ph, pw, ceilMode, countIncludePad, specials, seed);
     }
 
     /** Rows wide enough for whole vectors of outputs (the vector path of horizontal strides 1 and 2). */
@@ -310,6 +296,19 @@ class DirectConvPoolPropertyTest {
         assertTrue(Float.isNaN(got[4]) && Float.isNaN(got[5]) && Float.isNaN(got[6]));
         assertEquals(inf, got[7]);
         assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(got[8]));
+    }
+
+    /** Average pooling of two images of three h x w planes against {@link Pool#avgPool2d}, bit for bit. */
+    private static void assertAvgPool(int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceilMode,
+                                      boolean countIncludePad, boolean specials, long seed) {
+        Assume.that(ph <= kh / 2 && pw <= kw / 2);
+        long oh = Pool.outputSize(h, kh, sh, ph, 1, ceilMode), ow = Pool.outputSize(w, kw, sw, pw, 1, ceilMode);
+        Assume.that(oh >= 1 && ow >= 1);
+        NDArray x = input(new Random(seed), 2, 3, h, w, specials);
+        NDArray ref = Pool.avgPool2d(x, new int[] {kh, kw}, new int[] {sh, sw}, new int[] {ph, pw}, ceilMode,
+                countIncludePad);
+        assertPool(ref, x, 6, (xs, out) -> DirectPool.avgPool2dF32(xs, 6, h, w, kh, kw, sh, sw, ph, pw, (int) oh,
+                (int) ow, countIncludePad, out));
     }
 
     private static void assertMaxPool2x2(int h, int w, boolean ceilMode, boolean specials, long seed) {
