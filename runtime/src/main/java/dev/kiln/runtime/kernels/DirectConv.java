@@ -170,11 +170,13 @@ public final class DirectConv {
 
     /**
      * Does now, for filters packed ahead of time, the work {@link #packedF32} would do on its first call with them:
-     * the Winograd transform of the filters when {@link #usesWinograd} (code generation calls this).
+     * the Winograd transform of the filters when {@link #usesWinograd}, or their transposed packing when the pixels
+     * are the GEMM's rows (code generation calls this).
      */
     public static void prepare(PackedA filters, ConvPanels.Geometry g) {
         if (filters.k() != g.k()) throw new KilnException("conv: filters have " + filters.k() + " columns, the geometry needs c*kh*kw = " + g.k());
         if (Winograd.applies(filters.m(), g)) Winograd.filters(filters, g);
+        else if (PackedGemm.byPixels(filters.m(), g.n(), g.k(), 1)) filters.transposed();
     }
 
     /**
@@ -204,7 +206,7 @@ public final class DirectConv {
         }
         boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
         PackedGemm.convolve(m, n, k, a, pa, images, x, imageStride, pointwise ? null : g, out, outStride, epilogue,
-                epilogueRows, epilogueImageRows);
+                epilogueRows, epilogueImageRows, PackedGemm.byPixels(m, n, k, images));
     }
 
     private static void checkPacked(int m, int k, ConvPanels.Geometry g, int images, MemorySegment x, long imageStride,

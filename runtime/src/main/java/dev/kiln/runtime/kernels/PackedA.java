@@ -71,6 +71,30 @@ public final class PackedA {
     /** The Winograd form of these filters when they are 3x3 ones used that way ({@link Winograd}), made on first use. */
     Winograd.Filters winograd;
 
+    /** {@link #transposed()}, made on first use. */
+    private volatile float[] transposed;
+
+    /**
+     * A transposed, in the column panels of a packed right-hand operand ({@link PackedGemm#packB}'s layout for
+     * {@code k x m}): the filters of a convolution computed with pixels as the GEMM's rows
+     * ({@link PackedGemm#convolve}). Made on first use from the packed rows and kept.
+     */
+    float[] transposed() {
+        float[] t = transposed;
+        if (t != null) return t;
+        int mr = PackedGemm.MR, nr = PackedGemm.NR;
+        t = new float[PackedGemm.packedBSize("conv", k, m)];
+        int nPadded = PackedB.ceilDiv(m, nr) * nr;
+        for (int pc = 0; pc < k; pc += PackedGemm.KC) {
+            int kc = Math.min(PackedGemm.KC, k - pc);
+            for (int r = 0; r < m; r++) {
+                int from = pc * mPadded + (r - r % mr) * kc + r % mr, to = pc * nPadded + (r - r % nr) * kc + r % nr;
+                for (int p = 0; p < kc; p++) t[to + p * nr] = data[from + p * mr];
+            }
+        }
+        return transposed = t;
+    }
+
     /** Rows of A: the output rows. */
     public int m() { return m; }
 

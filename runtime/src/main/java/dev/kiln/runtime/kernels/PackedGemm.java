@@ -53,6 +53,9 @@ public final class PackedGemm {
         MemorySegment phases = MemorySegment.NULL;
         final ConvColumns conv = new ConvColumns();
         final MemorySegment edge = Arena.ofAuto().allocate((long) MR * NR * 4, 64);
+        /** A convolution's panel of pixels as row panels of A, and one image's output pixel-major; see {@link ConvColumns#byPixels}. */
+        float[] pixelRows = new float[0];
+        MemorySegment pixelMajor = MemorySegment.NULL;
         boolean busy;
     }
 
@@ -115,17 +118,31 @@ public final class PackedGemm {
      * {@code KC x NR} panel is unfolded right before the microkernel sweeps every row panel of A over it, so it is
      * written and read in L1; the images' panels are one sequence of columns, so a block of A (up to
      * {@link #CONV_ROWS} rows) stays in L2 across all images' panels rather than being streamed again per image.
-     * Columns are split over the pool. The epilogue runs per block of finished rows, row {@code r} of image
-     * {@code i} numbered {@code epilogueRows + i * epilogueImageRows + r}. Sizes positive, arguments checked.
+     * Columns are split over the pool. With {@code byPixels} (when {@link #byPixels} says so) the roles turn:
+     * {@code C^T = B^T * A^T}, the pixels as rows and the filters, transposed, as column panels
+     * ({@link ConvColumns#byPixels}). The epilogue runs per block of finished rows, row {@code r} of image {@code i}
+     * numbered {@code epilogueRows + i * epilogueImageRows + r}. Sizes positive, arguments checked.
      */
     static void convolve(int m, int n, int k, MemorySegment a, PackedA pa, int images, MemorySegment image,
                          long imageStride, ConvPanels.Geometry g, MemorySegment c, long outStride,
-                         RowEpilogue epilogue, long epilogueRows, long epilogueImageRows) {
+                         RowEpilogue epilogue, long epilogueRows, long epilogueImageRows, boolean byPixels) {
+        if (byPixels && NR % MR != 0) throw new KilnException("conv: pixels as rows need MR (" + MR + ") to divide NR (" + NR + ")");
         Scratch s = acquire();
         try {
             float[] ap;
             int mPadded;
-            if (pa != null) {
+            if (byPixels) {
+                // the filters transposed, as B's column panels
+                mPadded = PackedB.ceilDiv(m, NR) * NR;
+                if (pa != null) {
+                    ap = pa.transposed();
+                } else {
+                    int size = packedBSize("conv", k, m);
+                    if (s.b.length < size) s.b = new float[size];
+                    ap = s.b;
+                    packB(a, k, true, k, m, ap, 0, PackedB.ceilDiv(m, NR));
+                }
+            } else if (pa != null) {
                 ap = pa.data;
                 mPadded = pa.mPadded;
             } else {
@@ -144,8 +161,29 @@ public final class PackedGemm {
                 image = s.phases;
                 imageStride = floats;
             }
-            ConvColumns cols = s.conv.set(m, n, k, ap, mPadded, image, imageStride, g, phased, c, outStride, epilogue,
+            ConvColumns cols = s.conv.set(m, n, k, ap, mPadded, images, image, imageStride, g, phased, c, outStride, epilogue,
                     epilogueRows, epilogueImageRows);
+            if (byPixels) {
+                long groups = PackedB.ceilDiv(images, cols.groupImages), tasks = groups * cols.channelPanels;
+                if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) n * images), k) && tasks > 1
+                        && Parallel.shareable(pa == null ? a : null, image, c))) {
+                    cols.byPixels(0, tasks, s);
+                    return;
+                }
+                // whole groups per thread for a batch, else each group's channel panels split
+                long minTasks = groups >= Parallel.threads() ? cols.channelPanels : 1;
+                Thread caller = Thread.currentThread();
+                Parallel.forRange(tasks, minTasks, (t0, t1) -> {
+                    boolean own = Thread.currentThread() == caller;
+                    Scratch t = own ? s : acquire();
+                    try {
+                        cols.byPixels(t0, t1, t);
+                    } finally {
+                        if (!own) t.busy = false;
+                    }
+                });
+                return;
+            }
             long panels = (long) images * cols.panelsPerImage;
             if (!(parallel(m, (int) Math.min(Integer.MAX_VALUE, (long) n * images), k) && panels > 1
                     && Parallel.shareable(pa == null ? a : null, image, c))) {
@@ -224,6 +262,35 @@ public final class PackedGemm {
         }
     }
 
+    /**
+     * Whether a convolution of {@code images} images with {@code m} output channels of {@code n} pixels and {@code k}
+     * patch rows wastes less of the microkernel with the pixels as the GEMM's rows ({@code out^T = patches^T *
+     * filters^T}; a group's pixels rounded to MR) and the channels as its columns (rounded to NR) than the other way
+     * round (each image's pixels rounded to NR), counting the final transpose as 100 multiply-adds an element: small
+     * images with many patch rows, such as ResNet's last stage (7x7 = 49 pixels take two panels of 32 columns, 77%
+     * used, but seven tiles of 8 rows, 88% used; a batch's pixels fill every tile).
+     */
+    static boolean byPixels(int m, int n, int k, int images) {
+        if (NR % MR != 0 || n > BY_PIXELS_MAX || images < 1) return false;
+        long asIs = (long) images * PackedB.ceilDiv(n, NR) * NR * PackedB.ceilDiv(m, MR) * MR * k;
+        int groups = groups(n, images), groupImages = PackedB.ceilDiv(images, groups);
+        long rows = (long) (images / groupImages) * PackedB.ceilDiv(groupImages * n, MR) * MR
+                + PackedB.ceilDiv(images % groupImages * n, MR) * MR;
+        long byPixels = rows * PackedB.ceilDiv(m, NR) * NR * k + 100L * images * n * m;
+        return byPixels * 20 < asIs * 19;
+    }
+
+    /** Groups of images {@link #byPixels} computes a batch in: as few as keep each group's pixels at most BY_PIXELS_MAX. */
+    static int groups(int n, int images) {
+        return PackedB.ceilDiv(images, Math.max(1, BY_PIXELS_MAX / Math.max(1, n)));
+    }
+
+    /**
+     * Pixels above which {@link #byPixels} is not considered, and the most pixels of a batch's images unfolded at once
+     * (one K block of them, 512 KB, stays in L2).
+     */
+    private static final int BY_PIXELS_MAX = 512;
+
     /** Bytes of packed A small enough for L2 that a convolution finishes each column panel of C before the next. */
     private static final long CONV_A_IN_L2 = 512 * 1024;
 
@@ -233,7 +300,7 @@ public final class PackedGemm {
      * read it, while the call that set it waits for them.
      */
     private static final class ConvColumns {
-        private int m, n, k, mPadded, panelsPerImage, rowBlock;
+        private int m, n, k, mPadded, panelsPerImage, channelPanels, rowBlock, images, groupImages;
         private float[] ap;
         private MemorySegment image, c;
         private long imageStride, outStride, epilogueRows, epilogueImageRows;
@@ -242,7 +309,7 @@ public final class PackedGemm {
         private boolean phased;
         private RowEpilogue epilogue;
 
-        ConvColumns set(int m, int n, int k, float[] ap, int mPadded, MemorySegment image, long imageStride,
+        ConvColumns set(int m, int n, int k, float[] ap, int mPadded, int images, MemorySegment image, long imageStride,
                         ConvPanels.Geometry g, boolean phased, MemorySegment c, long outStride, RowEpilogue epilogue, long epilogueRows,
                         long epilogueImageRows) {
             this.m = m;
@@ -260,6 +327,9 @@ public final class PackedGemm {
             this.epilogueRows = epilogueRows;
             this.epilogueImageRows = epilogueImageRows;
             this.panelsPerImage = PackedB.ceilDiv(n, NR);
+            this.channelPanels = PackedB.ceilDiv(m, NR);
+            this.images = images;
+            this.groupImages = PackedB.ceilDiv(images, Math.max(1, groups(n, images)));
             int blocks = PackedB.ceilDiv(m, CONV_ROWS);
             this.rowBlock = PackedB.ceilDiv(PackedB.ceilDiv(m, blocks), MR) * MR;
             return this;
@@ -310,15 +380,90 @@ public final class PackedGemm {
         private void panel(long p, int pc, int ic, int mc, Scratch s) {
             long img = p / panelsPerImage;
             int jp = (int) (p - img * panelsPerImage);
-            float[] panel = s.panel;
-            long ldcBytes = n * 4L, imageBase = img * imageStride, outBase = img * outStride;
             int kc = Math.min(KC, k - pc), j = jp * NR, nr = Math.min(NR, n - j);
-            boolean accumulate = pc > 0;
+            unfold(img, jp, pc, kc, s.panel);
+            sweep(kc, ap, pc * mPadded + ic * kc, mc, s.panel, 0, nr, c, (img * outStride + (long) ic * n + j) * 4L,
+                    n * 4L, pc > 0, s.edge);
+        }
+
+        /** Panel {@code jp} of image {@code img}'s patch matrix, rows {@code [pc, pc + kc)}, into {@code panel}. */
+        private void unfold(long img, int jp, int pc, int kc, float[] panel) {
+            long imageBase = img * imageStride;
             if (phased) ConvPanels.packPhasedPanel(g, image, imageBase, pc, kc, jp, panel, 0);
             else if (g != null) ConvPanels.packPanel(g, image, imageBase, pc, kc, jp, panel, 0);
-            else KERNEL.packPanel(image, (imageBase + (long) pc * n + j) * 4L, n * 4L, kc, nr, panel, 0);
-            sweep(kc, ap, pc * mPadded + ic * kc, mc, panel, 0, nr, c, (outBase + (long) ic * n + j) * 4L, ldcBytes,
-                    accumulate, s.edge);
+            else KERNEL.packPanel(image, (imageBase + (long) pc * n + jp * NR) * 4L, n * 4L, kc, Math.min(NR, n - jp * NR), panel, 0);
+        }
+
+        /**
+         * Tasks {@code [t0, t1)} with the pixels as rows ({@link #byPixels}; {@code ap} holds the filters transposed,
+         * in column panels): task {@code t} is channel panel {@code t % channelPanels} of the group of images
+         * {@code t / channelPanels} ({@link #groupImages} images each, the last group fewer). Per group and K block,
+         * every patch panel of its images is unfolded and regrouped into row panels, one image's pixels after the
+         * other's (all the group's rows, in L2), then each channel panel of filters (in L1) is swept by all of them into
+         * the scratch's pixel-major output. That is finally transposed into the images' output rows, and the epilogue
+         * runs on those rows.
+         */
+        void byPixels(long t0, long t1, Scratch s) {
+            for (long t = t0; t < t1; ) {
+                long group = t / channelPanels;
+                int q0 = (int) (t - group * channelPanels), q1 = (int) Math.min(channelPanels, q0 + (t1 - t));
+                groupByPixels(group * groupImages, Math.min(images, (group + 1) * groupImages), q0, q1, s);
+                t += q1 - q0;
+            }
+        }
+
+        private void groupByPixels(long i0, long i1, int q0, int q1, Scratch s) {
+            int rowCount = (int) ((i1 - i0) * n);
+            long bytes = 4L * rowCount * m;
+            if (s.pixelMajor.byteSize() < bytes) s.pixelMajor = Arena.ofAuto().allocate(bytes, 64);
+            MemorySegment major = s.pixelMajor;
+            long ldBytes = 4L * m;
+            int size = (PackedB.ceilDiv(rowCount, MR) * MR) * KC;
+            if (s.pixelRows.length < size) s.pixelRows = new float[size];
+            float[] rows = s.pixelRows;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                for (long img = i0; img < i1; img++) {
+                    for (int jp = 0; jp < panelsPerImage; jp++) {
+                        unfold(img, jp, pc, kc, s.panel);
+                        rowPanels(s.panel, kc, Math.min(NR, n - jp * NR), rows, (int) ((img - i0) * n) + jp * NR, rowCount);
+                    }
+                }
+                for (int q = q0; q < q1; q++) {
+                    int j = q * NR;
+                    sweep(kc, rows, 0, rowCount, ap, pc * mPadded + q * kc * NR, Math.min(NR, m - j), major, j * 4L,
+                            ldBytes, pc > 0, s.edge);
+                }
+            }
+            int c0 = q0 * NR, c1 = Math.min(m, q1 * NR);
+            for (long img = i0; img < i1; img++) {
+                long out = img * outStride, from = (img - i0) * n * m;
+                for (int ch = c0; ch < c1; ch++) {
+                    long row = out + (long) ch * n;
+                    for (int px = 0; px < n; px++) c.setAtIndex(F32, row + px, major.getAtIndex(F32, from + (long) px * m + ch));
+                }
+                if (epilogue != null) {
+                    long first = epilogueRows + img * epilogueImageRows;
+                    epilogue.rows(first + c0, first + c1);
+                }
+            }
+        }
+    }
+
+    /**
+     * Regroups the first {@code rows} columns of a {@code kc x NR} panel into rows {@code [row0, row0 + rows)} of A
+     * in row panels ({@link #packA}'s layout); rows from {@code rowCount} up to the next multiple of MR are zero.
+     */
+    private static void rowPanels(float[] panel, int kc, int rows, float[] dst, int row0, int rowCount) {
+        for (int r = 0; r < rows; r++) {
+            int row = row0 + r, at = (row - row % MR) * kc + row % MR;
+            for (int p = 0; p < kc; p++) dst[at + p * MR] = panel[p * NR + r];
+        }
+        if (row0 + rows == rowCount) {
+            for (int row = rowCount; row % MR != 0; row++) {
+                int at = (row - row % MR) * kc + row % MR;
+                for (int p = 0; p < kc; p++) dst[at + p * MR] = 0f;
+            }
         }
     }
 

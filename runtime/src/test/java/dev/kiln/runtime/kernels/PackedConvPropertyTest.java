@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static dev.kiln.runtime.Elements.F32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * panels unfolded from the image must equal the panels packed from {@link DirectConv#im2colF32}'s matrix bit for
  * bit (every stride, padding, dilation, and the vector path of "same" convolutions), and the convolution must
  * equal the packed GEMM of the filters and the im2col matrix bit for bit (prepacked filters add the same products
- * in the same order), with 1 and 2 threads; the epilogue sees every output row once.
+ * in the same order), with 1 and 2 threads and with the pixels or the channels as the GEMM's rows; the epilogue sees
+ * every output row once.
  */
 class PackedConvPropertyTest {
 
@@ -46,23 +48,37 @@ class PackedConvPropertyTest {
                                        @ForAll @IntRange(min = 1, max = 3) int kernel,
                                        @ForAll @IntRange(min = 1, max = 2) int stride, @ForAll @IntRange(max = 1) int pad,
                                        @ForAll @IntRange(min = 1, max = 3) int images, @ForAll boolean prepacked,
-                                       @ForAll @IntRange(min = 1, max = 2) int threads, @ForAll long seed) {
+                                       @ForAll @IntRange(min = 1, max = 2) int threads, @ForAll boolean byPixels,
+                                       @ForAll long seed) {
         Assume.that(h + 2 * pad >= kernel && w + 2 * pad >= kernel);
+        Assume.that(!byPixels || PackedGemm.NR % PackedGemm.MR == 0);
         ConvPanels.Geometry g = geometry(c, h, w, kernel, kernel, stride, stride, pad, pad, 1, 1);
-        assertConvolutionEqualsGemm(m, g, images, prepacked, threads, seed);
+        assertConvolutionEqualsGemm(m, g, images, prepacked, threads, byPixels, seed);
     }
 
     @Example
     void resNetShapes() {
         // ResNet-18's stem, a "same" 3x3, a strided 3x3, a pointwise downsample and the last stage
-        assertConvolutionEqualsGemm(64, geometry(3, 56, 56, 7, 7, 2, 2, 3, 3, 1, 1), 1, true, 1, 1);
-        assertConvolutionEqualsGemm(64, geometry(64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), 2, true, 2, 2);
-        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1), 1, false, 1, 3);
-        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 1, 1, 1, 1, 0, 0, 1, 1), 2, true, 2, 4);
-        assertConvolutionEqualsGemm(40, geometry(300, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), 3, true, 1, 5);
+        assertConvolutionEqualsGemm(64, geometry(3, 56, 56, 7, 7, 2, 2, 3, 3, 1, 1), 1, true, 1, false, 1);
+        assertConvolutionEqualsGemm(64, geometry(64, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1), 2, true, 2, false, 2);
+        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1), 1, false, 1, false, 3);
+        assertConvolutionEqualsGemm(128, geometry(64, 28, 28, 1, 1, 1, 1, 0, 0, 1, 1), 2, true, 2, false, 4);
+        assertConvolutionEqualsGemm(40, geometry(300, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), 3, true, 1, false, 5);
         // packed A past L2's share (K block by K block instead of panel by panel), in one and in two row blocks
-        assertConvolutionEqualsGemm(300, geometry(64, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 2, true, 1, 6);
-        assertConvolutionEqualsGemm(600, geometry(64, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1), 3, false, 2, 7);
+        assertConvolutionEqualsGemm(300, geometry(64, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1), 2, true, 1, false, 6);
+        assertConvolutionEqualsGemm(600, geometry(64, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1), 3, false, 2, false, 7);
+    }
+
+    @Example
+    void pixelsAsRows() {
+        // the shapes byPixels chooses (ResNet's last stage, its strided entry), then odd sizes: channels past a
+        // whole column panel, a batch in two groups of images whose pixels straddle row panels, a pointwise one
+        assertTrue(PackedGemm.byPixels(512, 49, 4608, 1) && PackedGemm.byPixels(512, 49, 2304, 32));
+        assertFalse(PackedGemm.byPixels(64, 3136, 576, 1));
+        assertConvolutionEqualsGemm(512, geometry(512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), 1, true, 1, true, 8);
+        assertConvolutionEqualsGemm(128, geometry(64, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1), 2, false, 2, true, 9);
+        assertConvolutionEqualsGemm(70, geometry(33, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1), 12, true, 2, true, 10);
+        assertConvolutionEqualsGemm(45, geometry(300, 5, 3, 1, 1, 1, 1, 0, 0, 1, 1), 3, false, 1, true, 11);
     }
 
     @Example
@@ -88,7 +104,7 @@ class PackedConvPropertyTest {
      * of each image's im2col matrix; the epilogue's row numbers use a per-image stride of {@code m + 3}.
      */
     private static void assertConvolutionEqualsGemm(int m, ConvPanels.Geometry g, int images, boolean prepacked, int threads,
-                                                    long seed) {
+                                                    boolean byPixels, long seed) {
         int k = g.k(), n = g.n();
         long imageStride = g.imageBytes() / 4 + 5, outStride = (long) m * n + 7;
         Random r = new Random(seed);
@@ -116,8 +132,9 @@ class PackedConvPropertyTest {
             // the packed GEMM itself: DirectConv.packedF32 may take Winograd's path (WinogradPropertyTest)
             boolean pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.ph() == 0 && g.pw() == 0;
             PackedGemm.convolve(m, n, k, prepacked ? null : filters, prepacked ? PackedA.pack(filters, m, k, k) : null, images, x,
-                    imageStride, pointwise ? null : g, got, outStride, epilogue, firstRow, imageRows);
-            assertEquals(-1L, expected.mismatch(got), "convolution differs from the GEMM of im2col for m=" + m + " " + g + " x " + images);
+                    imageStride, pointwise ? null : g, got, outStride, epilogue, firstRow, imageRows, byPixels);
+            assertEquals(-1L, expected.mismatch(got), "convolution differs from the GEMM of im2col for m=" + m + " " + g + " x "
+                    + images + (byPixels ? ", pixels as rows" : ""));
             for (int i = 0; i < seen.length(); i++) {
                 int row = i - firstRow;
                 int expectedCalls = row >= 0 && row % imageRows < m ? 1 : 0;
