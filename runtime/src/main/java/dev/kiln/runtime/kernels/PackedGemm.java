@@ -435,16 +435,16 @@ public final class PackedGemm {
                             ldBytes, pc > 0, s.edge);
                 }
             }
-            int c0 = q0 * NR, c1 = Math.min(m, q1 * NR);
+            // each panel of channels transposed, then its epilogue while it is in L1
             for (long img = i0; img < i1; img++) {
-                long out = img * outStride, from = (img - i0) * n * m;
-                for (int ch = c0; ch < c1; ch++) {
-                    long row = out + (long) ch * n;
-                    for (int px = 0; px < n; px++) c.setAtIndex(F32, row + px, major.getAtIndex(F32, from + (long) px * m + ch));
-                }
-                if (epilogue != null) {
-                    long first = epilogueRows + img * epilogueImageRows;
-                    epilogue.rows(first + c0, first + c1);
+                long out = img * outStride, from = (img - i0) * n * m, first = epilogueRows + img * epilogueImageRows;
+                for (int q = q0; q < q1; q++) {
+                    int c0 = q * NR, c1 = Math.min(m, c0 + NR);
+                    for (int ch = c0; ch < c1; ch++) {
+                        long row = out + (long) ch * n;
+                        for (int px = 0; px < n; px++) c.setAtIndex(F32, row + px, major.getAtIndex(F32, from + (long) px * m + ch));
+                    }
+                    if (epilogue != null) epilogue.rows(first + c0, first + c1);
                 }
             }
         }
