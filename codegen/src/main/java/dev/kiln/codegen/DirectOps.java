@@ -507,8 +507,10 @@ final class DirectOps {
             g.callStatic(CpuKernels.class, "convPackedF32", PackedA.class, ConvPanels.Geometry.class, int.class, MemorySegment.class,
                     long.class, MemorySegment.class, long.class, RowEpilogue.class, long.class, long.class);
         }
-        String how = DirectConv.usesWinograd(mg, geometry)
-                ? " -> Winograd F(2x2,3x3) conv, 16 gemms " + mg + "x" + geometry.c() + " x tiles, " + batch + " images x " + groups + " group(s)"
+        int tile = DirectConv.winogradTile(mg, geometry);
+        String how = tile > 0
+                ? " -> Winograd F(" + tile + "x" + tile + ",3x3) conv, " + (tile + 2) * (tile + 2) + " gemms " + mg + "x" + geometry.c()
+                + " x tiles, " + batch + " images x " + groups + " group(s)"
                 + " (filters transformed and packed at compile time)"
                 : " -> packed conv gemm " + mg + "x" + p + "x" + kk + " x " + batch + " images x " + groups + " group(s)"
                 + " (filters packed at compile time, patches unfolded into panels)";

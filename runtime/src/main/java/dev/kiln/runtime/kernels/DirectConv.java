@@ -161,16 +161,18 @@ public final class DirectConv {
     }
 
     /**
-     * Whether {@link #packedF32} computes this convolution ({@code m} output channels) by Winograd's F(2x2, 3x3)
-     * ({@link Winograd}: 3x3, stride 1, enough channels and tiles) rather than as one packed GEMM.
+     * The tile size {@code t} when {@link #packedF32} computes this convolution ({@code m} output channels) by
+     * Winograd's F(t x t, 3x3) ({@link Winograd}: 3x3, stride 1, enough channels and tiles; t is 2 or 4), else 0 (one
+     * packed GEMM).
      */
-    public static boolean usesWinograd(int m, ConvPanels.Geometry g) {
-        return Winograd.applies(m, g);
+    public static int winogradTile(int m, ConvPanels.Geometry g) {
+        WinogradTransforms tr = Winograd.transforms(m, g);
+        return tr == null ? 0 : tr.tile();
     }
 
     /**
      * Does now, for filters packed ahead of time, the work {@link #packedF32} would do on its first call with them:
-     * the Winograd transform of the filters when {@link #usesWinograd}, or their transposed packing when the pixels
+     * the Winograd transform of the filters when {@link #winogradTile} is not 0, or their transposed packing when the pixels
      * are the GEMM's rows (code generation calls this).
      */
     public static void prepare(PackedA filters, ConvPanels.Geometry g) {

@@ -34,6 +34,12 @@ interface F32Windows {
     int everySecond(MemorySegment x, long src, MemorySegment dst, long to, int n);
 
     /**
+     * {@code dst[to + k] = x[src + 4k]} for {@code k} from 0 towards {@code n}, whole quarter-vectors only, as long
+     * as the reads stay inside {@code x} (Winograd F(4x4, 3x3)'s phase planes). Returns the first {@code k} not done.
+     */
+    int everyFourth(MemorySegment x, long src, float[] dst, int to, int n);
+
+    /**
      * Output elements {@code [o, o+n)} of a 2x2 stride-2 max pool row whose windows lie inside the input: output
      * {@code k} is the max, in {@link DirectPool#maxPool2dF32}'s visiting order and semantics, of elements
      * {@code first+2k}, {@code first+2k+1}, {@code first+w+2k}, {@code first+w+2k+1} of {@code x}.

@@ -230,6 +230,25 @@ final class VectorF32Windows implements F32Windows {
         return k;
     }
 
+    /** Lane l < L/4 takes lane 4l. */
+    private static final VectorShuffle<Float> PACK4 = VectorShuffle.fromOp(S, i -> (4 * i) % L);
+    /** A quarter of the preferred width (null below 8 lanes): one chunk of {@link #everyFourth}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorSpecies<Float> Q = L < 8 ? null : (VectorSpecies<Float>) VectorSpecies.of(float.class,
+            VectorShape.forBitSize(S.vectorBitSize() / 4));
+
+    @Override
+    public int everyFourth(MemorySegment x, long src, float[] dst, int to, int n) {
+        if (Q == null) return 0;
+        long lastStart = x.byteSize() / 4 - L;
+        int quarter = L / 4, k = 0;
+        for (; k + quarter <= n && src + 4L * k <= lastStart; k += quarter) {
+            ((FloatVector) FloatVector.fromMemorySegment(S, x, (src + 4L * k) * 4, ORDER).rearrange(PACK4).reinterpretShape(Q, 0))
+                    .intoArray(dst, to + k);
+        }
+        return k;
+    }
+
     @Override
     public int everySecond(MemorySegment x, long src, MemorySegment dst, long to, int n) {
         long lastStart = x.byteSize() / 4 - L, dstEnd = dst.byteSize() / 4 - HALF;

@@ -25,6 +25,11 @@ final class VectorWinogradTransforms implements WinogradTransforms {
     }
 
     @Override
+    public int tile() {
+        return 2;
+    }
+
+    @Override
     public void input(float[] planes, int base, int planeStride, int wp, int tiles, float[][] v, int rowBase,
                       int panelStride, int g0) {
         int p00 = base, p01 = base + planeStride, p10 = base + 2 * planeStride, p11 = base + 3 * planeStride;

@@ -175,8 +175,16 @@ class DirectKernelsAllocationTest {
                 MemorySegment wx = random(arena, r, 48 * 16 * 16), wOut = arena.allocate(4L * 48 * 16 * 16);
                 PackedA packedWinograd = PackedA.pack(random(arena, r, 48 * 432), 48, 432, 432);
                 assertTrue(!VectorApi.enabled() || Winograd.applies(48, winograd));
+                // and F(4x4, 3x3): 128 channels in and out, 28 x 28 (56 tiles)
+                ConvPanels.Geometry winograd4 = new ConvPanels.Geometry(128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 28, 28);
+                MemorySegment w4x = random(arena, r, 128 * 28 * 28), w4Out = arena.allocate(4L * 128 * 28 * 28);
+                PackedA packedWinograd4 = PackedA.pack(random(arena, r, 128 * 1152), 128, 1152, 1152);
+                assertTrue(!VectorApi.enabled() || DirectConv.winogradTile(128, winograd4) == 4);
                 assertNoAllocation("Winograd convolution", reps -> {
-                    for (int i = 0; i < reps; i++) DirectConv.packedF32(packedWinograd, winograd, 1, wx, 0, wOut, 48 * 256, null, 0, 0);
+                    for (int i = 0; i < reps; i++) {
+                        DirectConv.packedF32(packedWinograd, winograd, 1, wx, 0, wOut, 48 * 256, null, 0, 0);
+                        DirectConv.packedF32(packedWinograd4, winograd4, 1, w4x, 0, w4Out, 128 * 784, null, 0, 0);
+                    }
                 });
             } finally {
                 Parallel.setThreads(before);

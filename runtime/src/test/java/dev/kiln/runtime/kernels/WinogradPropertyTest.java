@@ -18,20 +18,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link Winograd} (taken by {@link DirectConv#packedF32} for 3x3 stride-1 convolutions with enough channels and
- * tiles) against the convolution summed in double: every output within {@code 32 eps sum |w| |x|} (f32 rounding
- * of the transforms, which reassociate the sums, on top of the GEMM's), with odd and even output sizes, paddings
- * 0 to 2, several images with gaps between them, prepacked and per-call filters, 1 and 2 threads; the epilogue sees
+ * tiles) against the convolution summed in double: every output within {@code 32 eps sum |w| |x|} for F(2x2, 3x3)
+ * and {@code 128 eps sum |w| |x|} for F(4x4, 3x3) (f32 rounding of the transforms, which reassociate and scale the
+ * sums, on top of the GEMM's), with both tile sizes, odd and even output sizes, paddings (different
+ * across and down) 0 to 2, several images with gaps between them, prepacked and per-call filters, 1 and 2 threads; the epilogue sees
  * every output row once.
  */
 class WinogradPropertyTest {
     private static final double EPS = Math.ulp(1f);
 
     @Property(tries = 40)
-    void winogradMatchesTheConvolution(@ForAll @IntRange(min = 48, max = 80) int c, @ForAll @IntRange(min = 48, max = 80) int m,
-                                       @ForAll @IntRange(min = 13, max = 24) int h, @ForAll @IntRange(min = 13, max = 24) int w,
-                                       @ForAll @IntRange(max = 2) int pad, @ForAll @IntRange(min = 1, max = 2) int images,
+    void winogradMatchesTheConvolution(@ForAll @IntRange(min = 48, max = 140) int c, @ForAll @IntRange(min = 48, max = 140) int m,
+                                       @ForAll @IntRange(min = 13, max = 30) int h, @ForAll @IntRange(min = 13, max = 30) int w,
+                                       @ForAll @IntRange(max = 2) int ph, @ForAll @IntRange(max = 2) int pw,
+                                       @ForAll @IntRange(min = 1, max = 2) int images,
                                        @ForAll boolean prepacked, @ForAll @IntRange(min = 1, max = 2) int threads, @ForAll long seed) {
-        ConvPanels.Geometry g = new ConvPanels.Geometry(c, h, w, 3, 3, 1, 1, pad, pad, 1, 1, h + 2 * pad - 2, w + 2 * pad - 2);
+        ConvPanels.Geometry g = new ConvPanels.Geometry(c, h, w, 3, 3, 1, 1, ph, pw, 1, 1, h + 2 * ph - 2, w + 2 * pw - 2);
         Assume.that(Winograd.applies(m, g));
         assertMatches(m, g, images, prepacked, threads, seed);
     }
@@ -46,6 +48,13 @@ class WinogradPropertyTest {
         assertMatches(48, geometry(48, 27), 1, true, 2, 4);
         assertMatches(64, geometry(64, 16), 5, true, 2, 5);   // a batch on two threads: whole images per thread
         assertTrue(!Winograd.applies(512, geometry(512, 7)), "ResNet's 7x7 stage keeps the direct convolution");
+        if (WinogradTransforms.VECTOR4 != null) {
+            assertEquals(2, Winograd.transforms(64, geometry(64, 56)).tile(), "64 channels: F(2x2, 3x3), the transforms outweigh");
+            assertEquals(4, Winograd.transforms(128, geometry(128, 28)).tile(), "28x28: F(4x4, 3x3)");
+            assertEquals(2, Winograd.transforms(256, geometry(256, 14)).tile(), "14x14: F(2x2, 3x3), too few 4x4 tiles");
+            assertMatches(128, geometry(128, 30), 1, false, 2, 6);   // F(4x4, 3x3) on two threads
+            assertMatches(130, new ConvPanels.Geometry(129, 29, 27, 3, 3, 1, 1, 2, 0, 1, 1, 31, 25), 1, true, 1, 7);
+        }
         assertTrue(!Winograd.applies(64, new ConvPanels.Geometry(64, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 28, 28)), "stride 2");
         assertTrue(!Winograd.applies(32, geometry(32, 56)), "32 channels in and out: the transforms outweigh the saving");
     }
@@ -56,7 +65,9 @@ class WinogradPropertyTest {
 
     private static void assertMatches(int m, ConvPanels.Geometry g, int images, boolean prepacked, int threads, long seed) {
         assertTrue(Winograd.applies(m, g), g::toString);
-        int k = g.k(), n = g.n(), c = g.c(), h = g.h(), w = g.w(), oh = g.oh(), ow = g.ow(), pad = g.ph();
+        // F(4x4, 3x3)'s transforms scale by up to 8 and 1/24 and round more: a wider bound
+        int ulps = Winograd.transforms(m, g).tile() == 4 ? 128 : 32;
+        int k = g.k(), n = g.n(), c = g.c(), h = g.h(), w = g.w(), oh = g.oh(), ow = g.ow(), ph = g.ph(), pw = g.pw();
         long imageStride = g.imageBytes() / 4 + 5, outStride = (long) m * n + 7;
         Random r = new Random(seed);
         int before = Parallel.threads();
@@ -81,10 +92,10 @@ class WinogradPropertyTest {
                             double sum = 0, bound = 0;
                             for (int ci = 0; ci < c; ci++) {
                                 for (int ky = 0; ky < 3; ky++) {
-                                    int iy = oy + ky - pad;
+                                    int iy = oy + ky - ph;
                                     if (iy < 0 || iy >= h) continue;
                                     for (int kx = 0; kx < 3; kx++) {
-                                        int ix = ox + kx - pad;
+                                        int ix = ox + kx - pw;
                                         if (ix < 0 || ix >= w) continue;
                                         double wv = filters.getAtIndex(F32, (long) o * k + ci * 9 + ky * 3 + kx);
                                         double xv = x.getAtIndex(F32, img * imageStride + ((long) ci * h + iy) * w + ix);
@@ -94,7 +105,7 @@ class WinogradPropertyTest {
                                 }
                             }
                             float value = got.getAtIndex(F32, img * outStride + (long) o * n + (long) oy * ow + ox);
-                            double tolerance = 32 * EPS * (bound + 1e-30);
+                            double tolerance = ulps * EPS * (bound + 1e-30);
                             if (!(Math.abs(value - sum) <= tolerance)) {
                                 throw new AssertionError("image " + img + " channel " + o + " output (" + oy + ", " + ox + "): expected "
                                         + sum + " +- " + tolerance + ", got " + value + " for m=" + m + " " + g);
