@@ -102,9 +102,20 @@ final class VectorWinogradTransforms implements WinogradTransforms {
         if (i < n && i > 0) {
             zip(q, even + n - L, odd + n - L, out, at + 2L * (n - L));   // overlaps the previous vector
             i = n;
+        } else if (i < n && odd + L <= q.length) {
+            // fewer tiles than lanes (a 28-wide output has 14 tiles of 2): zipped whole into a buffer, then copied
+            float[] row = ROW.get();
+            FloatVector x = FloatVector.fromArray(S, q, even), y = FloatVector.fromArray(S, q, odd);
+            x.rearrange(ZIP_LOW, y).intoArray(row, 0);
+            x.rearrange(ZIP_HIGH, y).intoArray(row, L);
+            MemorySegment.copy(row, 0, out, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at * 4, 2 * n);
+            i = n;
         }
         return i;
     }
+
+    /** Per thread: one zipped pair of vectors. */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[2 * L]);
 
     private static void zip(float[] q, int even, int odd, MemorySegment out, long at) {
         FloatVector x = FloatVector.fromArray(S, q, even), y = FloatVector.fromArray(S, q, odd);

@@ -20,6 +20,8 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
     private static final int L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Per thread: 36 vectors, the column transforms of one chunk of tiles. */
+    private static final FloatVector TWO = FloatVector.broadcast(S, 2f), FOUR = FloatVector.broadcast(S, 4f),
+            EIGHT = FloatVector.broadcast(S, 8f), MINUS_FOUR = FloatVector.broadcast(S, -4f), MINUS_FIVE = FloatVector.broadcast(S, -5f);
     private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[36 * L]);
 
     VectorWinogradTransforms4() {}
@@ -49,13 +51,13 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
                 FloatVector d3 = FloatVector.fromArray(S, planes, col + 12 * planeStride);
                 FloatVector d4 = FloatVector.fromArray(S, planes, col + wp);
                 FloatVector d5 = FloatVector.fromArray(S, planes, col + 4 * planeStride + wp);
-                FloatVector p = d2.mul(-4f).add(d4), q = d1.mul(-4f).add(d3), u = d4.sub(d2), w = d3.sub(d1).mul(2f);
-                d0.mul(4f).add(d2.mul(-5f)).add(d4).intoArray(r, j * L);
+                FloatVector p = d2.fma(MINUS_FOUR, d4), q = d1.fma(MINUS_FOUR, d3), u = d4.sub(d2), w = d3.sub(d1).mul(TWO);
+                d0.fma(FOUR, d2.fma(MINUS_FIVE, d4)).intoArray(r, j * L);
                 p.add(q).intoArray(r, (6 + j) * L);
                 p.sub(q).intoArray(r, (12 + j) * L);
                 u.add(w).intoArray(r, (18 + j) * L);
                 u.sub(w).intoArray(r, (24 + j) * L);
-                d1.mul(4f).add(d3.mul(-5f)).add(d5).intoArray(r, (30 + j) * L);
+                d1.fma(FOUR, d3.fma(MINUS_FIVE, d5)).intoArray(r, (30 + j) * L);
             }
             int g = g0 + t, at = rowBase + (g / nr) * panelStride + g % nr;
             // rows: (B^T d) B, position xi = 6 i + j
@@ -64,13 +66,13 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
                 FloatVector d0 = FloatVector.fromArray(S, r, row), d1 = FloatVector.fromArray(S, r, row + L);
                 FloatVector d2 = FloatVector.fromArray(S, r, row + 2 * L), d3 = FloatVector.fromArray(S, r, row + 3 * L);
                 FloatVector d4 = FloatVector.fromArray(S, r, row + 4 * L), d5 = FloatVector.fromArray(S, r, row + 5 * L);
-                FloatVector p = d2.mul(-4f).add(d4), q = d1.mul(-4f).add(d3), u = d4.sub(d2), w = d3.sub(d1).mul(2f);
-                d0.mul(4f).add(d2.mul(-5f)).add(d4).intoArray(v[6 * i], at);
+                FloatVector p = d2.fma(MINUS_FOUR, d4), q = d1.fma(MINUS_FOUR, d3), u = d4.sub(d2), w = d3.sub(d1).mul(TWO);
+                d0.fma(FOUR, d2.fma(MINUS_FIVE, d4)).intoArray(v[6 * i], at);
                 p.add(q).intoArray(v[6 * i + 1], at);
                 p.sub(q).intoArray(v[6 * i + 2], at);
                 u.add(w).intoArray(v[6 * i + 3], at);
                 u.sub(w).intoArray(v[6 * i + 4], at);
-                d1.mul(4f).add(d3.mul(-5f)).add(d5).intoArray(v[6 * i + 5], at);
+                d1.fma(FOUR, d3.fma(MINUS_FIVE, d5)).intoArray(v[6 * i + 5], at);
             }
         }
     }
@@ -89,9 +91,9 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
                 FloatVector m4 = FloatVector.fromMemorySegment(S, m, col + 24 * step, ORDER), m5 = FloatVector.fromMemorySegment(S, m, col + 30 * step, ORDER);
                 FloatVector sum12 = m1.add(m2), dif12 = m1.sub(m2), sum34 = m3.add(m4), dif34 = m3.sub(m4);
                 m0.add(sum12).add(sum34).intoArray(s, j * L);
-                dif34.mul(2f).add(dif12).intoArray(s, (6 + j) * L);
-                sum34.mul(4f).add(sum12).intoArray(s, (12 + j) * L);
-                dif34.mul(8f).add(dif12).add(m5).intoArray(s, (18 + j) * L);
+                dif34.fma(TWO, dif12).intoArray(s, (6 + j) * L);
+                sum34.fma(FOUR, sum12).intoArray(s, (12 + j) * L);
+                dif34.fma(EIGHT, dif12.add(m5)).intoArray(s, (18 + j) * L);
             }
             // rows: (A^T M) A, output (r, c) to q[(4 r + c) * tiles + t]
             for (int r = 0; r < 4; r++) {
@@ -102,9 +104,9 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
                 FloatVector sum12 = m1.add(m2), dif12 = m1.sub(m2), sum34 = m3.add(m4), dif34 = m3.sub(m4);
                 int out = 4 * r * tiles + t;
                 m0.add(sum12).add(sum34).intoArray(q, out);
-                dif34.mul(2f).add(dif12).intoArray(q, out + tiles);
-                sum34.mul(4f).add(sum12).intoArray(q, out + 2 * tiles);
-                dif34.mul(8f).add(dif12).add(m5).intoArray(q, out + 3 * tiles);
+                dif34.fma(TWO, dif12).intoArray(q, out + tiles);
+                sum34.fma(FOUR, sum12).intoArray(q, out + 2 * tiles);
+                dif34.fma(EIGHT, dif12.add(m5)).intoArray(q, out + 3 * tiles);
             }
         }
     }
@@ -120,6 +122,12 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
         for (; i + L <= n; i += L) zip4(q, first + i, tiles, out, at + 4L * i);
         if (i < n && i > 0) {
             zip4(q, first + n - L, tiles, out, at + 4L * (n - L));   // overlaps the previous vector
+            i = n;
+        } else if (i < n && first + L <= q.length - 3 * tiles) {
+            // fewer tiles than lanes (a 56-wide output has 14 tiles of 4): zipped whole into a buffer, then copied
+            float[] row = COLUMNS.get();
+            zip4(q, first, tiles, row);
+            MemorySegment.copy(row, 0, out, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at * 4, 4 * n);
             i = n;
         }
         return i;
@@ -137,5 +145,17 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
         e0.rearrange(ZIP_HIGH, f0).intoMemorySegment(out, b + 4L * L, ORDER);
         e1.rearrange(ZIP_LOW, f1).intoMemorySegment(out, b + 8L * L, ORDER);
         e1.rearrange(ZIP_HIGH, f1).intoMemorySegment(out, b + 12L * L, ORDER);
+    }
+
+    /** {@link #zip4} into the first 4 L floats of {@code row}. */
+    private static void zip4(float[] q, int from, int tiles, float[] row) {
+        FloatVector x0 = FloatVector.fromArray(S, q, from), x1 = FloatVector.fromArray(S, q, from + tiles);
+        FloatVector x2 = FloatVector.fromArray(S, q, from + 2 * tiles), x3 = FloatVector.fromArray(S, q, from + 3 * tiles);
+        FloatVector e0 = x0.rearrange(ZIP_LOW, x2), e1 = x0.rearrange(ZIP_HIGH, x2);
+        FloatVector f0 = x1.rearrange(ZIP_LOW, x3), f1 = x1.rearrange(ZIP_HIGH, x3);
+        e0.rearrange(ZIP_LOW, f0).intoArray(row, 0);
+        e0.rearrange(ZIP_HIGH, f0).intoArray(row, L);
+        e1.rearrange(ZIP_LOW, f1).intoArray(row, 2 * L);
+        e1.rearrange(ZIP_HIGH, f1).intoArray(row, 3 * L);
     }
 }

@@ -13,7 +13,7 @@ import static dev.kiln.runtime.Elements.F32;
  * and channel pair, F(2x2, 3x3) does 16/4 multiply-adds instead of 9 (2.25 times fewer) and F(4x4, 3x3) 36/16
  * (4 times fewer). The input and output transforms are additions and multiplications by small powers of two
  * ({@link WinogradTransforms}); the filter transform is done once per filter set, in double and rounded once.
- * F(4x4, 3x3) serves outputs with enough tiles of 4x4 and channels (ResNet's 28x28 stage), F(2x2, 3x3) the rest.
+ * F(4x4, 3x3) serves outputs with enough tiles of 4x4 (28x28 and larger), F(2x2, 3x3) the rest (14x14).
  *
  * <p>Tiles are numbered over a grid one column wider than the output's tiles ({@code wp = ceil(ow/t) + 1}), so
  * that the input of tile {@code u} is read from the {@code t x t} phase planes of the zero-padded image (rows and
@@ -59,10 +59,9 @@ public final class Winograd {
                 && g.pw() <= 2 && 24L * (m + g.c()) <= (long) m * g.c())) {
             return null;
         }
-        // F(4x4, 3x3)'s transforms cost about as much per output as F(2x2, 3x3)'s, so it pays where the GEMMs
-        // dominate: measured side by side (1 thread), 128 channels in and out at 28x28 30% faster, 256 at 28x28 26%,
-        // 256 at 56x56 17%, but 64 at 56x56 7% slower
-        if (64L * (m + g.c()) <= (long) m * g.c() && fits(WinogradTransforms.VECTOR4, m, g)) return WinogradTransforms.VECTOR4;
+        // F(4x4, 3x3) wherever it has the tiles: measured side by side against F(2x2, 3x3) (1 thread), 64 channels in
+        // and out at 56x56 21% faster, 48 at 56x56 13%, 32 in and 128 out 19%, 128 at 28x28 22%, 128 at 56x56 26%
+        if (fits(WinogradTransforms.VECTOR4, m, g)) return WinogradTransforms.VECTOR4;
         return fits(WinogradTransforms.VECTOR, m, g) ? WinogradTransforms.VECTOR : null;
     }
 

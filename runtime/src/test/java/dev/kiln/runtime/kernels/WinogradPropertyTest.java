@@ -49,7 +49,7 @@ class WinogradPropertyTest {
         assertMatches(64, geometry(64, 16), 5, true, 2, 5);   // a batch on two threads: whole images per thread
         assertTrue(!Winograd.applies(512, geometry(512, 7)), "ResNet's 7x7 stage keeps the direct convolution");
         if (WinogradTransforms.VECTOR4 != null) {
-            assertEquals(2, Winograd.transforms(64, geometry(64, 56)).tile(), "64 channels: F(2x2, 3x3), the transforms outweigh");
+            assertEquals(4, Winograd.transforms(64, geometry(64, 56)).tile(), "56x56: F(4x4, 3x3)");
             assertEquals(4, Winograd.transforms(128, geometry(128, 28)).tile(), "28x28: F(4x4, 3x3)");
             assertEquals(2, Winograd.transforms(256, geometry(256, 14)).tile(), "14x14: F(2x2, 3x3), too few 4x4 tiles");
             assertMatches(128, geometry(128, 30), 1, false, 2, 6);   // F(4x4, 3x3) on two threads
