@@ -27,6 +27,13 @@ interface Microkernel {
      */
     void packPanel(MemorySegment src, long from, long strideBytes, int rows, int cols, float[] dst, int to);
 
+    /**
+     * Packs one row panel of a row-major A: {@code rows <= mr()} rows of {@code kc} contiguous floats (the first at
+     * byte {@code from} of {@code src}, the next {@code strideBytes} further) into {@code dst} from {@code to},
+     * k-major ({@code dst[to + p * mr() + r]}), rows past {@code rows} zero.
+     */
+    void packRows(MemorySegment src, long from, long strideBytes, int rows, int kc, float[] dst, int to);
+
     /** The Vector API kernel when {@code jdk.incubator.vector} is usable, else the plain one. */
     static Microkernel best() {
         return Holder.BEST;

@@ -566,15 +566,7 @@ public final class PackedGemm {
      */
     static void packA(MemorySegment a, int lda, int ic, int mc, int pc, int kc, float[] ap, int to) {
         for (int ir = 0; ir < mc; ir += MR) {
-            int base = to + ir * kc;
-            for (int r = 0; r < MR; r++) {
-                if (ir + r < mc) {
-                    long row = ((long) (ic + ir + r) * lda + pc) * 4L;
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = a.get(F32, row + p * 4L);
-                } else {
-                    for (int p = 0; p < kc; p++) ap[base + p * MR + r] = 0f;
-                }
-            }
+            KERNEL.packRows(a, ((long) (ic + ir) * lda + pc) * 4L, lda * 4L, Math.min(MR, mc - ir), kc, ap, to + ir * kc);
         }
     }
 

@@ -32,6 +32,15 @@ final class PlainMicrokernel implements Microkernel {
     }
 
     @Override
+    public void packRows(MemorySegment src, long from, long strideBytes, int rows, int kc, float[] dst, int to) {
+        for (int p = 0; p < kc; p++) {
+            int at = to + p * MR;
+            for (int r = 0; r < rows; r++) dst[at + r] = src.get(F32, from + r * strideBytes + p * 4L);
+            for (int r = rows; r < MR; r++) dst[at + r] = 0f;
+        }
+    }
+
+    @Override
     public void packPanel(MemorySegment src, long from, long strideBytes, int rows, int cols, float[] dst, int to) {
         for (int p = 0; p < rows; p++) {
             long row = from + p * strideBytes;
