@@ -219,27 +219,29 @@ public final class DirectConv {
 
     /**
      * Per thread: the scratch of {@link #im2colGemmF32}, grown as needed: the im2col matrix, or the direct kernel's
-     * filters, padded image and wide output, and the layout of the last geometry it convolved (generated code holds
-     * its geometries as constants, so a warm run computes none).
+     * filters, padded image and wide output; and the layouts of the last {@link #LAYOUTS} geometries it convolved
+     * (generated code holds its geometries as constants, so a warm run of a model with that few computes none).
      */
     private static final class Scratch {
+        static final int LAYOUTS = 16;
         MemorySegment columns = MemorySegment.NULL;
         float[] filters = new float[0], padded = new float[0], wide = new float[0];
-        private ConvPanels.Geometry geometry;
-        private int lanes;
-        private DirectLayout layout;
+        private final ConvPanels.Geometry[] geometries = new ConvPanels.Geometry[LAYOUTS];
+        private final DirectLayout[] layouts = new DirectLayout[LAYOUTS];
+        private int next;
 
         MemorySegment columns(long bytes) {
             if (columns.byteSize() < bytes) columns = Arena.ofAuto().allocate(Math.max(4, bytes), 64);
             return columns;
         }
 
+        /** The layout of {@code g} (null when too large), made once while {@code g} is among the last LAYOUTS. */
         DirectLayout layout(ConvPanels.Geometry g, int lanes) {
-            if (g != geometry || lanes != this.lanes) {
-                layout = DirectLayout.of(g, lanes);
-                geometry = g;
-                this.lanes = lanes;
-            }
+            for (int i = 0; i < LAYOUTS; i++) if (geometries[i] == g) return layouts[i];
+            DirectLayout layout = DirectLayout.of(g, lanes);
+            geometries[next] = g;
+            layouts[next] = layout;
+            next = (next + 1) % LAYOUTS;
             return layout;
         }
 
@@ -265,12 +267,13 @@ public final class DirectConv {
             MemorySegment.copy(filters, F32, 0, scratch.filters, 0, m * k);
         }
         for (int i = i0; i < i1; i++) {
-            MemorySegment image = x.asSlice(4L * i * imageStride, g.imageBytes()), o = out.asSlice(4L * i * outStride, 4L * m * n);
             if (direct) {
-                pad(image, g, layout, scratch.padded);
+                // offsets, not slices: a slice per image was 40 bytes of garbage each
+                pad(x, i * imageStride, g, layout, scratch.padded);
                 kernel.convolve(scratch.filters, m, k, layout.taps(), scratch.padded, layout.vectors(), scratch.wide, layout.widePlane());
-                kernel.compact(scratch.wide, layout.widePlane(), layout.wp(), m, g.oh(), g.ow(), o);
+                kernel.compact(scratch.wide, layout.widePlane(), layout.wp(), m, g.oh(), g.ow(), out, i * outStride);
             } else {
+                MemorySegment image = x.asSlice(4L * i * imageStride, g.imageBytes()), o = out.asSlice(4L * i * outStride, 4L * m * n);
                 im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), g.oh(), g.ow(), col);
                 DirectGemm.sgemm(m, n, k, filters, Math.max(1, k), col, Math.max(1, n), false, o, Math.max(1, n));
             }
@@ -279,16 +282,16 @@ public final class DirectConv {
     }
 
     /**
-     * Copies {@code image} into {@code padded} as {@link F32DirectConv} reads it: plane {@code ci}, row {@code r},
-     * column {@code q} holds input element {@code (ci, r - ph, q - pw)}, or 0 outside the image, and every float up
-     * to {@code paddedFloats} past the planes is 0.
+     * Copies the image at element {@code image} of {@code x} into {@code padded} as {@link F32DirectConv} reads it:
+     * plane {@code ci}, row {@code r}, column {@code q} holds input element {@code (ci, r - ph, q - pw)}, or 0 outside
+     * the image, and every float up to {@code paddedFloats} past the planes is 0.
      */
-    private static void pad(MemorySegment image, ConvPanels.Geometry g, DirectLayout layout, float[] padded) {
+    private static void pad(MemorySegment x, long image, ConvPanels.Geometry g, DirectLayout layout, float[] padded) {
         int c = g.c(), h = g.h(), w = g.w(), hp = layout.hp(), wp = layout.wp(), ph = g.ph(), pw = g.pw();
         int plane = hp * wp, planes = c * plane;
         if (ph == 0 && pw == 0 && hp == h && wp == w) {
             // the padded image is the image (LeNet's second convolution): one copy, then the tail
-            MemorySegment.copy(image, F32, 0, padded, 0, planes);
+            MemorySegment.copy(x, F32, 4 * image, padded, 0, planes);
             java.util.Arrays.fill(padded, planes, layout.paddedFloats(), 0f);
             return;
         }
@@ -298,7 +301,7 @@ public final class DirectConv {
         if (n <= 0) return;
         for (int ci = 0; ci < c; ci++) {
             for (int r = rowFrom; r < rowTo; r++) {
-                MemorySegment.copy(image, F32, 4 * (((long) ci * h + r - ph) * w), padded, ci * plane + r * wp + pw, n);
+                MemorySegment.copy(x, F32, 4 * (image + ((long) ci * h + r - ph) * w), padded, ci * plane + r * wp + pw, n);
             }
         }
     }

@@ -39,9 +39,9 @@ interface F32DirectConv {
     void convolve(float[] filters, int m, int k, int[] taps, float[] padded, int vectors, float[] wide, int widePlane);
 
     /**
-     * {@code out[(o*oh + y)*ow + x] = wide[o*widePlane + y*wp + x]} for {@code x < ow}: drops the wide rows' extra
-     * columns. {@code out} holds exactly {@code m*oh*ow} floats (nothing past it is written); {@code wide} holds
-     * at least {@code lanes()} floats past the start of every row copied.
+     * {@code out[at + (o*oh + y)*ow + x] = wide[o*widePlane + y*wp + x]} for {@code x < ow}: drops the wide rows' extra
+     * columns. Nothing past those {@code m*oh*ow} floats of {@code out} is written; {@code wide} holds at least
+     * {@code lanes()} floats past the start of every row copied.
      */
-    void compact(float[] wide, int widePlane, int wp, int m, int oh, int ow, MemorySegment out);
+    void compact(float[] wide, int widePlane, int wp, int m, int oh, int ow, MemorySegment out, long at);
 }

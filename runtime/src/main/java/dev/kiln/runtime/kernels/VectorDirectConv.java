@@ -77,17 +77,17 @@ final class VectorDirectConv implements F32DirectConv {
     }
 
     @Override
-    public void compact(float[] wide, int widePlane, int wp, int m, int oh, int ow, MemorySegment out) {
-        long end = (long) m * oh * ow;
+    public void compact(float[] wide, int widePlane, int wp, int m, int oh, int ow, MemorySegment out, long at) {
+        long end = at + (long) m * oh * ow;
         for (int o = 0; o < m; o++) {
             for (int y = 0; y < oh; y++) {
                 int from = o * widePlane + y * wp;
-                long to = ((long) o * oh + y) * ow;
+                long to = at + ((long) o * oh + y) * ow;
                 if (ow >= L) {
                     // whole vectors, the last one ending at the row's end (overlapping the one before it)
                     for (int x = 0; x < ow; x += L) {
-                        int at = Math.min(x, ow - L);
-                        FloatVector.fromArray(S, wide, from + at).intoMemorySegment(out, 4 * (to + at), ORDER);
+                        int col = Math.min(x, ow - L);
+                        FloatVector.fromArray(S, wide, from + col).intoMemorySegment(out, 4 * (to + col), ORDER);
                     }
                 } else if (to + L <= end) {
                     // a whole vector: the lanes past the row land on the next rows, written after this one
