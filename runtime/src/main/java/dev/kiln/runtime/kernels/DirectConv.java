@@ -150,13 +150,51 @@ public final class DirectConv {
             throw new KilnException("conv: the direct kernel takes stride 1 on the Vector API, not " + g);
         }
         if (m == 0 || images == 0) return;
+        images(m, filters, null, g, direct, false, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
+    }
+
+    /**
+     * Whether {@link #convPoolReluF32} takes these {@code m} filters: {@link #convolvesDirectly}, and an output of at
+     * least 2x2.
+     */
+    public static boolean poolsDirectly(int m, ConvPanels.Geometry g) {
+        return g.oh() >= 2 && g.ow() >= 2 && convolvesDirectly(m, g);
+    }
+
+    /**
+     * A convolution (one group) of {@code images} images, plus {@code bias} (one per filter; may be null), relu and a
+     * 2x2 stride-2 max pool (floor mode), as one pass per image that never writes the convolution's output: the direct
+     * kernel of {@link #im2colGemmF32}, then the pool of its wide rows with the bias and relu applied to each pooled
+     * element ({@link F32DirectConv#poolRelu}: equal to pooling {@code relu(conv + bias)}, signed zeros included).
+     * Image {@code i} ({@code c x h x w}) starts at element {@code i * imageStride} of {@code x}, its pooled output
+     * ({@code m x oh/2 x ow/2}) at element {@code i * outStride} of {@code out}; f32, native segments, the filters
+     * {@code m x c*kh*kw} contiguous. Only for what {@link #poolsDirectly} takes.
+     */
+    public static void convPoolReluF32(int m, MemorySegment filters, MemorySegment bias, ConvPanels.Geometry g, int images,
+                                       MemorySegment x, long imageStride, MemorySegment out, long outStride) {
+        if (!poolsDirectly(m, g)) {
+            throw new KilnException("conv + pool: the direct kernel takes stride 1, an output of at least 2x2 and enough filters"
+                    + " to fill its tiles half, on the Vector API; not " + m + " filters of " + g);
+        }
+        checkPacked(g.k(), g, images, x, imageStride, out, outStride, (long) m * (g.oh() / 2) * (g.ow() / 2));
+        DirectGemm.checkMatrix("conv", "filters", filters, m, g.k(), g.k(), 4);
+        if (bias != null && (!bias.isNative() || bias.byteSize() < 4L * m)) {
+            throw new KilnException("conv + pool: the bias needs " + 4L * m + " native bytes, the segment has " + bias.byteSize());
+        }
+        images(m, filters, bias, g, true, true, images, x, imageStride, out, outStride, null, 0, 0);
+    }
+
+    /** Runs {@link #imageRange} over the images, split over the pool when the work is worth it. */
+    private static void images(int m, MemorySegment filters, MemorySegment bias, ConvPanels.Geometry g, boolean direct,
+                               boolean pool, int images, MemorySegment x, long imageStride, MemorySegment out, long outStride,
+                               RowEpilogue epilogue, long epilogueRows, long epilogueImageRows) {
         long work = (long) images * m * g.k() * g.n();
         if (Parallel.threads() > 1 && images > 1 && work >= 4L * Parallel.PARALLEL_THRESHOLD
-                && Parallel.shareable(filters, x, out)) {
-            Parallel.forRange(images, 1, (i0, i1) -> im2colGemmImages(m, filters, g, direct, (int) i0, (int) i1, x, imageStride,
-                    out, outStride, epilogue, epilogueRows, epilogueImageRows));
+                && Parallel.shareable(filters, x, out) && (bias == null || Parallel.shareable(bias))) {
+            Parallel.forRange(images, 1, (i0, i1) -> imageRange(m, filters, bias, g, direct, pool, (int) i0, (int) i1, x,
+                    imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows));
         } else {
-            im2colGemmImages(m, filters, g, direct, 0, images, x, imageStride, out, outStride, epilogue, epilogueRows,
+            imageRange(m, filters, bias, g, direct, pool, 0, images, x, imageStride, out, outStride, epilogue, epilogueRows,
                     epilogueImageRows);
         }
     }
@@ -219,13 +257,13 @@ public final class DirectConv {
 
     /**
      * Per thread: the scratch of {@link #im2colGemmF32}, grown as needed: the im2col matrix, or the direct kernel's
-     * filters, padded image and wide output; and the layouts of the last {@link #LAYOUTS} geometries it convolved
+     * filters, bias, padded image and wide output; and the layouts of the last {@link #LAYOUTS} geometries it convolved
      * (generated code holds its geometries as constants, so a warm run of a model with that few computes none).
      */
     private static final class Scratch {
         static final int LAYOUTS = 16;
         MemorySegment columns = MemorySegment.NULL;
-        float[] filters = new float[0], padded = new float[0], wide = new float[0];
+        float[] filters = new float[0], bias = new float[0], padded = new float[0], wide = new float[0];
         private final ConvPanels.Geometry[] geometries = new ConvPanels.Geometry[LAYOUTS];
         private final DirectLayout[] layouts = new DirectLayout[LAYOUTS];
         private int next;
@@ -252,26 +290,36 @@ public final class DirectConv {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private static void im2colGemmImages(int m, MemorySegment filters, ConvPanels.Geometry g, boolean direct, int i0, int i1,
-                                         MemorySegment x, long imageStride, MemorySegment out, long outStride,
-                                         RowEpilogue epilogue, long epilogueRows, long epilogueImageRows) {
+    /**
+     * Images {@code [i0, i1)}: directly or by im2col + GEMM, each followed by its epilogue; or, when {@code pool},
+     * directly with the bias, relu and pool of {@link #convPoolReluF32}.
+     */
+    private static void imageRange(int m, MemorySegment filters, MemorySegment bias, ConvPanels.Geometry g, boolean direct,
+                                    boolean pool, int i0, int i1, MemorySegment x, long imageStride, MemorySegment out,
+                                    long outStride, RowEpilogue epilogue, long epilogueRows, long epilogueImageRows) {
         int k = g.k(), n = g.n();
         Scratch scratch = SCRATCH.get();
         F32DirectConv kernel = F32DirectConv.VECTOR;
         DirectLayout layout = direct ? directLayout(m, g) : null;
         MemorySegment col = direct ? null : scratch.columns(4L * k * n);
+        float[] biases = null;
         if (direct) {
             scratch.filters = Scratch.grown(scratch.filters, (long) m * k);
             scratch.padded = Scratch.grown(scratch.padded, layout.paddedFloats());
             scratch.wide = Scratch.grown(scratch.wide, (long) m * layout.widePlane());
             MemorySegment.copy(filters, F32, 0, scratch.filters, 0, m * k);
+            if (bias != null) {
+                biases = scratch.bias = Scratch.grown(scratch.bias, m);
+                MemorySegment.copy(bias, F32, 0, biases, 0, m);
+            }
         }
         for (int i = i0; i < i1; i++) {
             if (direct) {
                 // offsets, not slices: a slice per image was 40 bytes of garbage each
                 pad(x, i * imageStride, g, layout, scratch.padded);
                 kernel.convolve(scratch.filters, m, k, layout.taps(), scratch.padded, layout.vectors(), scratch.wide, layout.widePlane());
-                kernel.compact(scratch.wide, layout.widePlane(), layout.wp(), m, g.oh(), g.ow(), out, i * outStride);
+                if (pool) kernel.poolRelu(scratch.wide, layout.widePlane(), layout.wp(), m, g.oh(), g.ow(), biases, out, i * outStride);
+                else kernel.compact(scratch.wide, layout.widePlane(), layout.wp(), m, g.oh(), g.ow(), out, i * outStride);
             } else {
                 MemorySegment image = x.asSlice(4L * i * imageStride, g.imageBytes()), o = out.asSlice(4L * i * outStride, 4L * m * n);
                 im2colF32(image, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), g.oh(), g.ow(), col);
@@ -357,8 +405,13 @@ public final class DirectConv {
 
     private static void checkPacked(int m, int k, ConvPanels.Geometry g, int images, MemorySegment x, long imageStride,
                                     MemorySegment out, long outStride) {
+        checkPacked(k, g, images, x, imageStride, out, outStride, (long) m * g.n());
+    }
+
+    /** The checks of {@link #checkPacked(int, int, ConvPanels.Geometry, int, MemorySegment, long, MemorySegment, long)} for images of {@code outFloats} output elements. */
+    private static void checkPacked(int k, ConvPanels.Geometry g, int images, MemorySegment x, long imageStride,
+                                    MemorySegment out, long outStride, long outFloats) {
         if (k != g.k()) throw new KilnException("conv: filters have " + k + " columns, the geometry needs c*kh*kw = " + g.k());
-        long outFloats = (long) m * g.n();
         if (images < 0 || imageStride < 0 || outStride < outFloats) {
             throw new KilnException("conv: " + images + " images with strides " + imageStride + " (input) and " + outStride
                     + " (output) elements; the output stride must be at least " + outFloats);

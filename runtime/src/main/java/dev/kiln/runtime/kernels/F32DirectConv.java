@@ -44,4 +44,14 @@ interface F32DirectConv {
      * {@code lanes()} floats past the start of every row copied.
      */
     void compact(float[] wide, int widePlane, int wp, int m, int oh, int ow, MemorySegment out, long at);
+
+    /**
+     * {@code out[at + (o*(oh/2) + py)*(ow/2) + px] = relu(max(wide[o*widePlane + (2py+a)*wp + 2px+b] for a, b in {0, 1})
+     * + bias[o])}: the 2x2 stride-2 max pool (floor mode) of the wide rows, then the bias and relu, which commute
+     * with the max (bit for bit: rounding and relu are monotonic, and relu leaves no negative zero), so the result is
+     * that of pooling {@code relu(conv + bias)}. {@code bias} may be null (no bias). Nothing past those
+     * {@code m*(oh/2)*(ow/2)} floats of {@code out} is written; {@code wide} holds at least {@code lanes()} floats past
+     * the start of every row read.
+     */
+    void poolRelu(float[] wide, int widePlane, int wp, int m, int oh, int ow, float[] bias, MemorySegment out, long at);
 }

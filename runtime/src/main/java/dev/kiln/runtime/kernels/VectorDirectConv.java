@@ -1,6 +1,8 @@
 package dev.kiln.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -19,6 +21,15 @@ final class VectorDirectConv implements F32DirectConv {
     private static final int L = S.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int FILTERS = 6, VECTORS = 3;
+    /** Half the preferred width: the pooled outputs of one vector of a wide row. */
+    @SuppressWarnings("unchecked")
+    private static final VectorSpecies<Float> HALF = (VectorSpecies<Float>) VectorSpecies.of(float.class,
+            VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final int HL = HALF.length();
+    /** Lane l takes lane l+1 (the last lane wraps to lane 0; it is odd, so never kept). */
+    private static final VectorShuffle<Float> NEXT = VectorShuffle.fromOp(S, i -> (i + 1) % L);
+    /** Lane l < L/2 takes lane 2l: the even lanes, packed into the low half. */
+    private static final VectorShuffle<Float> PACK = VectorShuffle.fromOp(S, i -> (2 * i) % L);
 
     VectorDirectConv() {}
 
@@ -94,6 +105,36 @@ final class VectorDirectConv implements F32DirectConv {
                     FloatVector.fromArray(S, wide, from).intoMemorySegment(out, 4 * to, ORDER);
                 } else {
                     for (int x = 0; x < ow; x++) out.setAtIndex(F32, to + x, wide[from + x]);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void poolRelu(float[] wide, int widePlane, int wp, int m, int oh, int ow, float[] bias, MemorySegment out, long at) {
+        int poh = oh / 2, pow = ow / 2;
+        long end = at + (long) m * poh * pow;
+        FloatVector zero = FloatVector.zero(S);
+        for (int o = 0; o < m; o++) {
+            FloatVector b = FloatVector.broadcast(S, bias == null ? 0f : bias[o]);
+            for (int py = 0; py < poh; py++) {
+                int top = o * widePlane + 2 * py * wp, bottom = top + wp;
+                long to = at + ((long) o * poh + py) * pow;
+                for (int px = 0; px < pow; px += HL) {
+                    // whole half-vectors of outputs; the last one ends at the row's end when the row has one, else its
+                    // lanes past the row land on the next rows, written after this one (unless they pass the end)
+                    int col = pow >= HL ? Math.min(px, pow - HL) : 0;
+                    if (pow < HL && to + HL > end) {
+                        for (int x = 0; x < pow; x++) {
+                            int t = top + 2 * x, u = bottom + 2 * x;
+                            float v = Math.max(Math.max(wide[t], wide[t + 1]), Math.max(wide[u], wide[u + 1]));
+                            out.setAtIndex(F32, to + x, Math.max(v + (bias == null ? 0f : bias[o]), 0f));
+                        }
+                        break;
+                    }
+                    FloatVector v = FloatVector.fromArray(S, wide, top + 2 * col).max(FloatVector.fromArray(S, wide, bottom + 2 * col));
+                    v = v.max(v.rearrange(NEXT)).rearrange(PACK).add(b).max(zero);
+                    v.reinterpretShape(HALF, 0).intoMemorySegment(out, 4 * (to + col), ORDER);
                 }
             }
         }
