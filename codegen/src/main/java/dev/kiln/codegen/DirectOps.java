@@ -363,13 +363,16 @@ final class DirectOps {
             return true;
         }
         // constant filters the packed GEMM suits: one packed (or Winograd) call per group; else, ungrouped over a
-        // batch: one call of im2col + GEMM per image, images over the pool
+        // batch: one call of im2col + GEMM (or the direct kernel) per image, images over the pool
         boolean packed = !depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
                 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64);
-        boolean batched = !depthwise && groups == 1 && !pointwise && batch > 1 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage);
+        boolean oneCall = !depthwise && groups == 1 && !pointwise && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage, p + 64);
+        ConvPanels.Geometry panels = packed || oneCall ? new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw,
+                (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow) : null;
+        // a single image takes the one call too when it is convolved directly (no im2col matrix to share)
+        boolean batched = oneCall && (batch > 1 || DirectConv.convolvesDirectly((int) mg, panels));
         if (packed || batched) {
-            ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
-                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
+            ConvPanels.Geometry geometry = panels;
             if (!packed && res == null && act.equals("relu") && convPool(l, op, geometry, (int) batch, (int) mg, x, xImage, w, b)) return true;
             l.bind(op.result(), o);
             LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
