@@ -14,6 +14,9 @@ import static dev.kiln.runtime.Elements.F64;
  * for one image, but it reads and writes the segments directly (no heap copies, no threads): for every kernel
  * tap the range of output rows and columns that land inside the input is computed once, so the inner loops are
  * a plain copy (a bulk segment copy when the horizontal stride is 1) with no per-element padding test.
+ * Also the batched convolutions of generated code: on the packed GEMM ({@link #packedF32}), by im2col + GEMM or
+ * directly for few filters ({@link #im2colGemmF32}), and directly with a following relu and 2x2 max pool
+ * ({@link #convPoolReluF32}).
  */
 public final class DirectConv {
     private DirectConv() {}
@@ -225,7 +228,8 @@ public final class DirectConv {
         F32DirectConv kernel = F32DirectConv.VECTOR;
         if (kernel == null || g.sh() != 1 || g.sw() != 1 || m < 1 || g.k() < 1 || g.n() < 1) return null;
         DirectLayout layout = SCRATCH.get().layout(g, kernel.lanes());
-        return layout == null || (long) m * layout.widePlane() > Integer.MAX_VALUE / 8 ? null : layout;
+        return layout == null || (long) m * layout.widePlane() > Integer.MAX_VALUE / 8 || (long) m * g.k() > Integer.MAX_VALUE / 8
+                ? null : layout;
     }
 
     /**
