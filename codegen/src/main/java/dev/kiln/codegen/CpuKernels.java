@@ -34,7 +34,12 @@ public final class CpuKernels {
         DirectGemm.sgemm(m, n, k, a, lda, b, c, ldc, epilogue);
     }
 
-    /** One group of an f32 convolution over a batch of images with packed filters, then its epilogue per block of channels. */
+    /** {@link DirectConv#convPoolReluF32}: a batch of convolutions with bias, relu and 2x2 max pool in one call, images over the pool. */
+    public static void convPoolReluF32(int m, MemorySegment filters, MemorySegment bias, ConvPanels.Geometry geometry, int images,
+                                       MemorySegment x, long imageStride, MemorySegment out, long outStride) {
+        DirectConv.convPoolReluF32(m, filters, bias, geometry, images, x, imageStride, out, outStride);
+    }
+
     /** {@link DirectConv#im2colGemmF32}: a batch of im2col + GEMM convolutions in one call, images over the pool. */
     public static void convIm2colF32(int m, MemorySegment filters, ConvPanels.Geometry geometry, int images, MemorySegment x,
                                      long imageStride, MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
@@ -42,6 +47,7 @@ public final class CpuKernels {
         DirectConv.im2colGemmF32(m, filters, geometry, images, x, imageStride, out, outStride, epilogue, epilogueRows, epilogueImageRows);
     }
 
+    /** One group of an f32 convolution over a batch of images with packed filters, then its epilogue per block of channels. */
     public static void convPackedF32(PackedA filters, ConvPanels.Geometry geometry, int images, MemorySegment x, long imageStride,
                                      MemorySegment out, long outStride, RowEpilogue epilogue, long epilogueRows,
                                      long epilogueImageRows) {

@@ -363,13 +363,17 @@ final class DirectOps {
             return true;
         }
         // constant filters the packed GEMM suits: one packed (or Winograd) call per group; else, ungrouped over a
-        // batch: one call of im2col + GEMM per image, images over the pool
+        // batch: one call of im2col + GEMM (or the direct kernel) per image, images over the pool
         boolean packed = !depthwise && groups <= l.maxUnrolledCalls() && l.isConstant(op.operand(1)) && DirectConv.prefersPacked(mg, p)
                 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, p + 64);
-        boolean batched = !depthwise && groups == 1 && !pointwise && batch > 1 && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage);
+        boolean oneCall = !depthwise && groups == 1 && !pointwise && fitsInt(batch, h, wd, oh, ow, cg * h * wd, xImage, p + 64);
+        ConvPanels.Geometry panels = packed || oneCall ? new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw,
+                (int) stride[0], (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow) : null;
+        // a single image takes the one call too when it is convolved directly (no im2col matrix to share)
+        boolean batched = oneCall && (batch > 1 || DirectConv.convolvesDirectly((int) mg, panels));
         if (packed || batched) {
-            ConvPanels.Geometry geometry = new ConvPanels.Geometry((int) cg, (int) h, (int) wd, (int) kh, (int) kw, (int) stride[0],
-                    (int) stride[1], (int) pad[0], (int) pad[1], (int) dil[0], (int) dil[1], (int) oh, (int) ow);
+            ConvPanels.Geometry geometry = panels;
+            if (!packed && res == null && act.equals("relu") && convPool(l, op, geometry, (int) batch, (int) mg, x, xImage, w, b)) return true;
             l.bind(op.result(), o);
             LoopSpec epilogue = epilogue(o, new long[] {batch, cout}, p, b, new long[] {0, 1}, 0, res, activation(op));
             if (packed) packedConv(l, op, geometry, (int) batch, (int) groups, (int) mg, x, xImage, w, o, epilogue);
@@ -520,7 +524,7 @@ final class DirectOps {
 
     /**
      * A batch of convolutions the packed GEMM does not suit (few filters: LeNet's) in one call that splits the images
-     * over the pool, each as im2col + GEMM ({@link DirectConv#im2colGemmF32}), with the epilogue per image.
+     * over the pool, each as im2col + GEMM or directly ({@link DirectConv#im2colGemmF32}), with the epilogue per image.
      */
     private static void im2colConv(Lowering l, Op op, ConvPanels.Geometry geometry, int batch, int m, TensorRef x, long imageIn,
                                    TensorRef w, TensorRef o, LoopSpec epilogue) {
@@ -540,8 +544,52 @@ final class DirectOps {
         g.pushLong(m);
         g.callStatic(CpuKernels.class, "convIm2colF32", int.class, MemorySegment.class, ConvPanels.Geometry.class, int.class,
                 MemorySegment.class, long.class, MemorySegment.class, long.class, RowEpilogue.class, long.class, long.class);
-        l.direct(op.result() + " = " + op.name() + " -> im2col + gemm " + m + "x" + geometry.n() + "x" + geometry.k() + " x " + batch
+        String how = DirectConv.convolvesDirectly(m, geometry) ? "direct conv " : "im2col + gemm ";
+        l.direct(op.result() + " = " + op.name() + " -> " + how + m + "x" + geometry.n() + "x" + geometry.k() + " x " + batch
                 + " images in one call (images over the pool)" + (loop != null ? " + epilogue " + loop + " per image [" + epilogue.describe() + "]" : ""));
+    }
+
+    /**
+     * A convolution + relu whose only user is the next op, a 2x2 stride-2 max pool (floor mode, no padding): one call
+     * computes the pooled output directly ({@link DirectConv#convPoolReluF32}: bias and relu applied to each pooled
+     * element, equal to pooling relu(conv + bias)), the convolution's own output never written, and the pool emits
+     * no code. Only when the pool's output does not share bytes with the convolution's input (written while that is
+     * read); false (nothing emitted) when it does not apply.
+     */
+    private static boolean convPool(Lowering l, Op op, ConvPanels.Geometry geometry, int batch, int m, TensorRef x, long xImage,
+                                    TensorRef w, TensorRef b) {
+        Op pool = l.soleNextUser(op);
+        if (pool == null || !pool.name().equals("max_pool2d") || !DirectConv.poolsDirectly(m, geometry)) return false;
+        long[] k = ints(pool, "kernel_size"), st = ints(pool, "stride"), pad = ints(pool, "padding"), dil = ints(pool, "dilation");
+        if (st.length == 0) st = k;
+        if (pad.length == 0) pad = new long[] {0, 0};
+        if (dil.length == 0) dil = new long[] {1, 1};
+        boolean twoByTwo = java.util.Arrays.equals(k, new long[] {2, 2}) && java.util.Arrays.equals(st, new long[] {2, 2})
+                && java.util.Arrays.equals(pad, new long[] {0, 0}) && java.util.Arrays.equals(dil, new long[] {1, 1});
+        NDArray pooled = l.slotOf(pool.result());
+        long[] ps = pooled.shape();
+        if (!twoByTwo || ps.length != 4 || ps[0] != batch || ps[1] != m || ps[2] != geometry.oh() / 2 || ps[3] != geometry.ow() / 2
+                || !(x.isBound() || !overlapsSpan(x, pooled))) {
+            return false;
+        }
+        TensorRef p = TensorRef.of(pooled);
+        Gen g = l.gen();
+        g.pushInt(m);
+        l.pushSegment(w);
+        if (b != null) l.pushSegment(b);
+        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        g.constant(geometry, ConvPanels.Geometry.class);
+        g.pushInt(batch);
+        l.pushSegment(x, 0, Lowering.spanBytes(x));
+        g.pushLong(xImage);
+        l.pushSegment(p);
+        g.pushLong((long) m * ps[2] * ps[3]);
+        g.callStatic(CpuKernels.class, "convPoolReluF32", int.class, MemorySegment.class, MemorySegment.class, ConvPanels.Geometry.class,
+                int.class, MemorySegment.class, long.class, MemorySegment.class, long.class);
+        l.direct(op.result() + " = " + op.name() + " -> direct conv " + m + "x" + geometry.n() + "x" + geometry.k() + " x " + batch
+                + " images" + (b != null ? " + bias" : "") + " + relu + 2x2 max pool into " + pool.result() + " in one call (images over the pool)");
+        l.writtenEarly(pool.result(), p, op.result().toString());
+        return true;
     }
 
     /**
@@ -607,6 +655,11 @@ final class DirectOps {
     }
 
     private static boolean pool(Lowering l, Op op) {
+        String writer = l.writtenEarlyBy(op.result());
+        if (writer != null) {
+            l.direct(op.result() + " = " + op.name() + " -> computed with " + writer);
+            return true;
+        }
         Value xv = op.operand(0);
         if (!f32Contiguous(l, xv)) return false;
         TensorRef x = l.ref(xv);

@@ -561,6 +561,30 @@ final class Lowering implements Opcodes {
 
     long maxUnrolledCalls() { return MAX_UNROLLED_CALLS; }
 
+    /**
+     * The op that runs right after {@code op} and is the only user of its (single) result, reading it as operand 0,
+     * or null: a candidate to be computed together with {@code op}.
+     */
+    Op soleNextUser(Op op) {
+        if (op.results().size() != 1 || op.result().uses().size() != 1) return null;
+        Value.Use use = op.result().uses().get(0);
+        List<Op> ops = graph.body().ops();
+        int at = ops.indexOf(op);
+        return use.index() == 0 && at >= 0 && at + 1 < ops.size() && ops.get(at + 1) == use.user() ? use.user() : null;
+    }
+
+    /** Results already written by the op before theirs (a convolution with its pool), with what wrote them. */
+    private final Map<Value, String> writtenEarly = new IdentityHashMap<>();
+
+    /** Records that {@code v} lives at {@code r} and was written by {@code by}; its own op then emits no code. */
+    void writtenEarly(Value v, TensorRef r, String by) {
+        refs.put(v, r);
+        writtenEarly.put(v, by);
+    }
+
+    /** What wrote {@code v} before its own op ran, or null. */
+    String writtenEarlyBy(Value v) { return writtenEarly.get(v); }
+
     void direct(String line) {
         listing.add(line);
         kernels.add(line.substring(line.indexOf("-> ") + 3));

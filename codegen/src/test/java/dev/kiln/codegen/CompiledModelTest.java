@@ -5,6 +5,7 @@ import dev.kiln.ir.IrParser;
 import dev.kiln.passes.GraphTesting;
 import dev.kiln.runtime.Interpreter;
 import dev.kiln.runtime.NDArray;
+import dev.kiln.runtime.kernels.VectorApi;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -364,7 +365,8 @@ class CompiledModelTest {
 
     /**
      * LeNet's convolutions (6 and 16 filters: too few for the packed GEMM) over a batch take one call that splits the
-     * images over the pool, each as im2col + GEMM with its epilogue; 1 and 2 threads.
+     * images over the pool, each convolved directly (on the Vector API; else as im2col + GEMM) with its epilogue; 1 and
+     * 2 threads.
      */
     @Test
     void smallConvolutionsOverABatchMatchTheInterpreter() {
@@ -383,9 +385,55 @@ class CompiledModelTest {
             for (int threads : new int[] {1, 2}) {
                 dev.kiln.runtime.kernels.Parallel.setThreads(threads);
                 CompiledModel model = assertConvolutionsMatchTheInterpreter(g, 5, 40 + threads);
-                String explain = model.explain();
-                assertTrue(explain.contains("im2col + gemm 6x784x25 x 5 images in one call")
-                        && explain.contains("im2col + gemm 16x576x150 x 5 images in one call"), explain);
+                String explain = model.explain(), how = VectorApi.enabled() ? "direct conv " : "im2col + gemm ";
+                assertTrue(explain.contains(how + "6x784x25 x 5 images in one call")
+                        && explain.contains(how + "16x576x150 x 5 images in one call"), explain);
+            }
+        } finally {
+            dev.kiln.runtime.kernels.Parallel.setThreads(before);
+        }
+    }
+
+    /**
+     * LeNet's features: each convolution + relu whose only user is a 2x2 max pool right after it computes the pooled
+     * output in one call (on the Vector API), over a batch, with 1 and 2 threads; a pool whose convolution output is
+     * also returned, and a 3x3 pool, stay separate ops.
+     */
+    @Test
+    void convolutionsFollowedByPoolsComputeThePooledOutput() {
+        String ir = """
+                graph @lenet(%x: f32[N, 1, 28, 28]) weights(@w1: f32[6, 1, 5, 5], @b1: f32[6], @w2: f32[16, 6, 5, 5], @b2: f32[16]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [2, 2]} : f32[N, 6, 28, 28]
+                  %1 = relu(%0) : f32[N, 6, 28, 28]
+                  %2 = max_pool2d(%1) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 6, 14, 14]
+                  %3 = conv2d(%2, @w2, @b2) : f32[N, 16, 10, 10]
+                  %4 = relu(%3) : f32[N, 16, 10, 10]
+                  %5 = max_pool2d(%4) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 16, 5, 5]
+                  return(%5)
+                }
+                """;
+        String shared = """
+                graph @shared(%x: f32[N, 1, 28, 28]) weights(@w1: f32[6, 1, 5, 5], @b1: f32[6]) {
+                  %0 = conv2d(%x, @w1, @b1) {padding = [2, 2]} : f32[N, 6, 28, 28]
+                  %1 = relu(%0) : f32[N, 6, 28, 28]
+                  %2 = max_pool2d(%1) {kernel_size = [2, 2], stride = [2, 2]} : f32[N, 6, 14, 14]
+                  %3 = max_pool2d(%1) {kernel_size = [3, 3], stride = [2, 2]} : f32[N, 6, 13, 13]
+                  return(%2, %3)
+                }
+                """;
+        int before = dev.kiln.runtime.kernels.Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                dev.kiln.runtime.kernels.Parallel.setThreads(threads);
+                String explain = assertConvolutionsMatchTheInterpreter(IrParser.parse(ir), 5, 50 + threads).explain();
+                if (VectorApi.enabled()) {
+                    assertTrue(explain.contains("direct conv 6x784x25 x 5 images + bias + relu + 2x2 max pool into")
+                            && explain.contains("direct conv 16x100x150 x 5 images + bias + relu + 2x2 max pool into")
+                            && !explain.contains("direct max_pool2d"), explain);
+                }
+                explain = assertConvolutionsMatchTheInterpreter(IrParser.parse(shared), 3, 60 + threads).explain();
+                assertTrue(!explain.contains("2x2 max pool into") && explain.contains("direct max_pool2d 18 planes 28x28 -> 14x14")
+                        && explain.contains("direct max_pool2d 18 planes 28x28 -> 13x13"), explain);
             }
         } finally {
             dev.kiln.runtime.kernels.Parallel.setThreads(before);
@@ -401,12 +449,15 @@ class CompiledModelTest {
         List<Object> inputs = GraphTesting.randomInputs(g, n, random);
         Map<String, NDArray> weights = GraphTesting.randomWeights(g, n, random);
         CompiledModel model = CompiledModel.compile(g, weights);
-        NDArray expected = (NDArray) Interpreter.run(g, inputs, weights).get(0);
-        NDArray got = model.run(inputs.stream().map(o -> (NDArray) o).toList()).get(0);
-        double scale = 0;
-        for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
-        for (long i = 0; i < expected.numel(); i++) {
-            assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "element " + i + " at batch " + n);
+        List<Object> expectedOutputs = Interpreter.run(g, inputs, weights);
+        List<NDArray> gotOutputs = model.run(inputs.stream().map(o -> (NDArray) o).toList());
+        for (int out = 0; out < expectedOutputs.size(); out++) {
+            NDArray expected = (NDArray) expectedOutputs.get(out), got = gotOutputs.get(out);
+            double scale = 0;
+            for (long i = 0; i < expected.numel(); i++) scale = Math.max(scale, Math.abs(expected.getFlat(i)));
+            for (long i = 0; i < expected.numel(); i++) {
+                assertEquals(expected.getFlat(i), got.getFlat(i), 1e-5 * scale, "output " + out + " element " + i + " at batch " + n);
+            }
         }
         return model;
     }

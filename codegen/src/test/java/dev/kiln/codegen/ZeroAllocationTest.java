@@ -66,6 +66,22 @@ class ZeroAllocationTest {
         assertWarmRunsAllocateNothing(LENET, new long[] {1, 1, 28, 28}, new long[] {1, 10});
     }
 
+    /**
+     * LeNet over a batch on one thread: the convolutions with their pools computed directly (the Vector API's path;
+     * im2col + GEMM slices each image).
+     */
+    @Test
+    void warmBatchedConvolutionRunsOnOneThreadAllocateNothing() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.kiln.runtime.kernels.VectorApi.enabled());
+        int before = dev.kiln.runtime.kernels.Parallel.threads();
+        dev.kiln.runtime.kernels.Parallel.setThreads(1);
+        try {
+            assertWarmRunsAllocateNothing(LENET, new long[] {4, 1, 28, 28}, new long[] {4, 10});
+        } finally {
+            dev.kiln.runtime.kernels.Parallel.setThreads(before);
+        }
+    }
+
     private static void assertWarmRunsAllocateNothing(String ir, long[] inputShape, long[] outputShape) {
         Graph g = IrParser.parse(ir);
         CompiledModel model = CompiledModel.compile(g, GraphTesting.randomWeights(g, 1, new Random(3)));

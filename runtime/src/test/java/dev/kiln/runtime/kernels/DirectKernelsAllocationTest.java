@@ -170,6 +170,20 @@ class DirectKernelsAllocationTest {
                         DirectConv.packedF32(24, filters, same, 1, x, 0, convOut, 24 * 14 * 14, null, 0, 0);
                     }
                 });
+                // few filters, two images: LeNet's two convolutions, direct on the Vector API (the im2col + GEMM path
+                // slices each image)
+                ConvPanels.Geometry leNet1 = new ConvPanels.Geometry(1, 28, 28, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28);
+                ConvPanels.Geometry leNet2 = new ConvPanels.Geometry(6, 14, 14, 5, 5, 1, 1, 0, 0, 1, 1, 10, 10);
+                if (DirectConv.convolvesDirectly(6, leNet1)) {
+                    MemorySegment fewX = random(arena, r, 2 * 6 * 14 * 14), fewFilters = random(arena, r, 16 * 150),
+                            fewOut = arena.allocate(4L * 2 * 6 * 28 * 28);
+                    assertNoAllocation("DirectConv.im2colGemmF32 (direct)", reps -> {
+                        for (int i = 0; i < reps; i++) {
+                            DirectConv.im2colGemmF32(6, fewFilters, leNet1, 2, fewX, 28 * 28, fewOut, 6 * 28 * 28, null, 0, 0);
+                            DirectConv.im2colGemmF32(16, fewFilters, leNet2, 2, fewX, 6 * 14 * 14, fewOut, 16 * 10 * 10, null, 0, 0);
+                        }
+                    });
+                }
                 // Winograd F(2x2, 3x3): 48 channels in and out, 16 x 16 (72 tiles)
                 ConvPanels.Geometry winograd = new ConvPanels.Geometry(48, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16);
                 MemorySegment wx = random(arena, r, 48 * 16 * 16), wOut = arena.allocate(4L * 48 * 16 * 16);
