@@ -69,12 +69,6 @@ final class VectorMicrokernel implements Microkernel {
         }
     }
 
-    /** Lane 2i takes lane i of the first vector, lane 2i + 1 lane i of the second (negative: the second's). */
-    private static final jdk.incubator.vector.VectorShuffle<Float> ZIP_LO =
-            jdk.incubator.vector.VectorShuffle.fromOp(S, n -> n % 2 == 0 ? n / 2 : n / 2 - W);
-    /** The same for lanes W/2 .. W-1. */
-    private static final jdk.incubator.vector.VectorShuffle<Float> ZIP_HI =
-            jdk.incubator.vector.VectorShuffle.fromOp(S, n -> n % 2 == 0 ? W / 2 + n / 2 : W / 2 + n / 2 - W);
 
     @Override
     public void packRows(MemorySegment src, long from, long strideBytes, int rows, int kc, float[] dst, int to) {
@@ -93,21 +87,21 @@ final class VectorMicrokernel implements Microkernel {
                 FloatVector r6 = FloatVector.fromMemorySegment(S, src, from + 6 * strideBytes + p * 4L, ORDER);
                 FloatVector r7 = FloatVector.fromMemorySegment(S, src, from + 7 * strideBytes + p * 4L, ORDER);
                 // zip pairs of rows (0,4) (1,5) (2,6) (3,7), then pairs of those, then again: lane order r0..r7 per k
-                FloatVector a0 = r0.rearrange(ZIP_LO, r4), a1 = r0.rearrange(ZIP_HI, r4);
-                FloatVector b0 = r1.rearrange(ZIP_LO, r5), b1 = r1.rearrange(ZIP_HI, r5);
-                FloatVector c0 = r2.rearrange(ZIP_LO, r6), c1 = r2.rearrange(ZIP_HI, r6);
-                FloatVector d0 = r3.rearrange(ZIP_LO, r7), d1 = r3.rearrange(ZIP_HI, r7);
-                FloatVector e0 = a0.rearrange(ZIP_LO, c0), e1 = a0.rearrange(ZIP_HI, c0), e2 = a1.rearrange(ZIP_LO, c1), e3 = a1.rearrange(ZIP_HI, c1);
-                FloatVector f0 = b0.rearrange(ZIP_LO, d0), f1 = b0.rearrange(ZIP_HI, d0), f2 = b1.rearrange(ZIP_LO, d1), f3 = b1.rearrange(ZIP_HI, d1);
+                FloatVector a0 = r0.rearrange(VectorZips.LOW, r4), a1 = r0.rearrange(VectorZips.HIGH, r4);
+                FloatVector b0 = r1.rearrange(VectorZips.LOW, r5), b1 = r1.rearrange(VectorZips.HIGH, r5);
+                FloatVector c0 = r2.rearrange(VectorZips.LOW, r6), c1 = r2.rearrange(VectorZips.HIGH, r6);
+                FloatVector d0 = r3.rearrange(VectorZips.LOW, r7), d1 = r3.rearrange(VectorZips.HIGH, r7);
+                FloatVector e0 = a0.rearrange(VectorZips.LOW, c0), e1 = a0.rearrange(VectorZips.HIGH, c0), e2 = a1.rearrange(VectorZips.LOW, c1), e3 = a1.rearrange(VectorZips.HIGH, c1);
+                FloatVector f0 = b0.rearrange(VectorZips.LOW, d0), f1 = b0.rearrange(VectorZips.HIGH, d0), f2 = b1.rearrange(VectorZips.LOW, d1), f3 = b1.rearrange(VectorZips.HIGH, d1);
                 int at = to + p * MR;
-                e0.rearrange(ZIP_LO, f0).intoArray(dst, at);
-                e0.rearrange(ZIP_HI, f0).intoArray(dst, at + W);
-                e1.rearrange(ZIP_LO, f1).intoArray(dst, at + 2 * W);
-                e1.rearrange(ZIP_HI, f1).intoArray(dst, at + 3 * W);
-                e2.rearrange(ZIP_LO, f2).intoArray(dst, at + 4 * W);
-                e2.rearrange(ZIP_HI, f2).intoArray(dst, at + 5 * W);
-                e3.rearrange(ZIP_LO, f3).intoArray(dst, at + 6 * W);
-                e3.rearrange(ZIP_HI, f3).intoArray(dst, at + 7 * W);
+                e0.rearrange(VectorZips.LOW, f0).intoArray(dst, at);
+                e0.rearrange(VectorZips.HIGH, f0).intoArray(dst, at + W);
+                e1.rearrange(VectorZips.LOW, f1).intoArray(dst, at + 2 * W);
+                e1.rearrange(VectorZips.HIGH, f1).intoArray(dst, at + 3 * W);
+                e2.rearrange(VectorZips.LOW, f2).intoArray(dst, at + 4 * W);
+                e2.rearrange(VectorZips.HIGH, f2).intoArray(dst, at + 5 * W);
+                e3.rearrange(VectorZips.LOW, f3).intoArray(dst, at + 6 * W);
+                e3.rearrange(VectorZips.HIGH, f3).intoArray(dst, at + 7 * W);
             }
         }
         for (; p < kc; p++) {

@@ -1,7 +1,6 @@
 package dev.kiln.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -90,10 +89,6 @@ final class VectorWinogradTransforms implements WinogradTransforms {
         }
     }
 
-    /** Lane 2i takes lane i of the first vector, lane 2i + 1 lane i of the second (negative: the second's). */
-    private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, n -> n % 2 == 0 ? n / 2 : n / 2 - L);
-    /** The same for lanes L/2 .. L-1. */
-    private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, n -> n % 2 == 0 ? L / 2 + n / 2 : L / 2 + n / 2 - L);
 
     @Override
     public int interleave(float[] q, int tiles, int a, int t0, int n, MemorySegment out, long at) {
@@ -106,8 +101,8 @@ final class VectorWinogradTransforms implements WinogradTransforms {
             // fewer tiles than lanes (a 28-wide output has 14 tiles of 2): zipped whole into a buffer, then copied
             float[] row = ROW.get();
             FloatVector x = FloatVector.fromArray(S, q, even), y = FloatVector.fromArray(S, q, odd);
-            x.rearrange(ZIP_LOW, y).intoArray(row, 0);
-            x.rearrange(ZIP_HIGH, y).intoArray(row, L);
+            x.rearrange(VectorZips.LOW, y).intoArray(row, 0);
+            x.rearrange(VectorZips.HIGH, y).intoArray(row, L);
             MemorySegment.copy(row, 0, out, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at * 4, 2 * n);
             i = n;
         }
@@ -119,7 +114,7 @@ final class VectorWinogradTransforms implements WinogradTransforms {
 
     private static void zip(float[] q, int even, int odd, MemorySegment out, long at) {
         FloatVector x = FloatVector.fromArray(S, q, even), y = FloatVector.fromArray(S, q, odd);
-        x.rearrange(ZIP_LOW, y).intoMemorySegment(out, at * 4, ORDER);
-        x.rearrange(ZIP_HIGH, y).intoMemorySegment(out, (at + L) * 4, ORDER);
+        x.rearrange(VectorZips.LOW, y).intoMemorySegment(out, at * 4, ORDER);
+        x.rearrange(VectorZips.HIGH, y).intoMemorySegment(out, (at + L) * 4, ORDER);
     }
 }

@@ -1,7 +1,6 @@
 package dev.kiln.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -111,10 +110,6 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
         }
     }
 
-    /** Lane 2i takes lane i of the first vector, lane 2i + 1 lane i of the second (negative: the second's). */
-    private static final VectorShuffle<Float> ZIP_LOW = VectorShuffle.fromOp(S, n -> n % 2 == 0 ? n / 2 : n / 2 - L);
-    /** The same for lanes L/2 .. L-1. */
-    private static final VectorShuffle<Float> ZIP_HIGH = VectorShuffle.fromOp(S, n -> n % 2 == 0 ? L / 2 + n / 2 : L / 2 + n / 2 - L);
 
     @Override
     public int interleave(float[] q, int tiles, int r, int t0, int n, MemorySegment out, long at) {
@@ -138,24 +133,24 @@ final class VectorWinogradTransforms4 implements WinogradTransforms {
         FloatVector x0 = FloatVector.fromArray(S, q, from), x1 = FloatVector.fromArray(S, q, from + tiles);
         FloatVector x2 = FloatVector.fromArray(S, q, from + 2 * tiles), x3 = FloatVector.fromArray(S, q, from + 3 * tiles);
         // (x0, x2) and (x1, x3) zipped, then the two zipped: x0[i], x1[i], x2[i], x3[i]
-        FloatVector e0 = x0.rearrange(ZIP_LOW, x2), e1 = x0.rearrange(ZIP_HIGH, x2);
-        FloatVector f0 = x1.rearrange(ZIP_LOW, x3), f1 = x1.rearrange(ZIP_HIGH, x3);
+        FloatVector e0 = x0.rearrange(VectorZips.LOW, x2), e1 = x0.rearrange(VectorZips.HIGH, x2);
+        FloatVector f0 = x1.rearrange(VectorZips.LOW, x3), f1 = x1.rearrange(VectorZips.HIGH, x3);
         long b = at * 4;
-        e0.rearrange(ZIP_LOW, f0).intoMemorySegment(out, b, ORDER);
-        e0.rearrange(ZIP_HIGH, f0).intoMemorySegment(out, b + 4L * L, ORDER);
-        e1.rearrange(ZIP_LOW, f1).intoMemorySegment(out, b + 8L * L, ORDER);
-        e1.rearrange(ZIP_HIGH, f1).intoMemorySegment(out, b + 12L * L, ORDER);
+        e0.rearrange(VectorZips.LOW, f0).intoMemorySegment(out, b, ORDER);
+        e0.rearrange(VectorZips.HIGH, f0).intoMemorySegment(out, b + 4L * L, ORDER);
+        e1.rearrange(VectorZips.LOW, f1).intoMemorySegment(out, b + 8L * L, ORDER);
+        e1.rearrange(VectorZips.HIGH, f1).intoMemorySegment(out, b + 12L * L, ORDER);
     }
 
     /** {@link #zip4} into the first 4 L floats of {@code row}. */
     private static void zip4(float[] q, int from, int tiles, float[] row) {
         FloatVector x0 = FloatVector.fromArray(S, q, from), x1 = FloatVector.fromArray(S, q, from + tiles);
         FloatVector x2 = FloatVector.fromArray(S, q, from + 2 * tiles), x3 = FloatVector.fromArray(S, q, from + 3 * tiles);
-        FloatVector e0 = x0.rearrange(ZIP_LOW, x2), e1 = x0.rearrange(ZIP_HIGH, x2);
-        FloatVector f0 = x1.rearrange(ZIP_LOW, x3), f1 = x1.rearrange(ZIP_HIGH, x3);
-        e0.rearrange(ZIP_LOW, f0).intoArray(row, 0);
-        e0.rearrange(ZIP_HIGH, f0).intoArray(row, L);
-        e1.rearrange(ZIP_LOW, f1).intoArray(row, 2 * L);
-        e1.rearrange(ZIP_HIGH, f1).intoArray(row, 3 * L);
+        FloatVector e0 = x0.rearrange(VectorZips.LOW, x2), e1 = x0.rearrange(VectorZips.HIGH, x2);
+        FloatVector f0 = x1.rearrange(VectorZips.LOW, x3), f1 = x1.rearrange(VectorZips.HIGH, x3);
+        e0.rearrange(VectorZips.LOW, f0).intoArray(row, 0);
+        e0.rearrange(VectorZips.HIGH, f0).intoArray(row, L);
+        e1.rearrange(VectorZips.LOW, f1).intoArray(row, 2 * L);
+        e1.rearrange(VectorZips.HIGH, f1).intoArray(row, 3 * L);
     }
 }
