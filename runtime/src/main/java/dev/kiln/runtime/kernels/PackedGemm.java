@@ -53,7 +53,7 @@ public final class PackedGemm {
         MemorySegment phases = MemorySegment.NULL;
         final ConvColumns conv = new ConvColumns();
         final MemorySegment edge = Arena.ofAuto().allocate((long) MR * NR * 4, 64);
-        /** A convolution's panel of pixels as row panels of A, and one image's output pixel-major; see {@link ConvColumns#byPixels}. */
+        /** A group of images' unfolded pixels as row panels of A, and their output pixel-major; see {@link ConvColumns#byPixels}. */
         float[] pixelRows = new float[0];
         MemorySegment pixelMajor = MemorySegment.NULL;
         boolean busy;
