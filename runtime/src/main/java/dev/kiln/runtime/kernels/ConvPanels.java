@@ -33,6 +33,7 @@ public final class ConvPanels {
         private final int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
         /** {@link Taps} of a {@link #same()} or {@link #phased()} geometry, made on first use (racy but idempotent: Taps is immutable). */
         private Taps taps, phasedTaps;
+        private boolean[] phasesRead;
 
         public Geometry(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int oh, int ow) {
             if ((c | h | w | kh | kw | ph | pw | oh | ow) < 0 || sh < 1 || sw < 1 || dh < 1 || dw < 1) {
@@ -101,6 +102,22 @@ public final class ConvPanels {
         /** Floats of one image's phases: {@code c} channels of 4 planes of {@code ceil(h/2) x ow}. */
         long phasedImageFloats() {
             return 4L * c * phaseRows() * ow;
+        }
+
+        /**
+         * Which of the four stride-2 phases {@code (py, px)} (at {@code 2 py + px}) some tap reads: all of them but for
+         * kernels that skip rows or columns, such as a pointwise stride-2 convolution, which reads phase (0, 0) only.
+         */
+        boolean[] phasesRead() {
+            boolean[] read = phasesRead;
+            if (read == null) {
+                read = new boolean[4];
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++) read[2 * Math.floorMod(i - ph, 2) + Math.floorMod(j - pw, 2)] = true;
+                }
+                phasesRead = read;
+            }
+            return read;
         }
 
         Taps phasedTaps() {
@@ -199,9 +216,15 @@ public final class ConvPanels {
         long plane = (long) h * w;
         F32Windows vector = F32Windows.VECTOR;
         long dst = at + (long) c0 * 4 * rows * ow;
+        boolean[] read = g.phasesRead();
         for (int ci = c0; ci < c1; ci++) {
             for (int py = 0; py < 2; py++) {
                 for (int px = 0; px < 2; px++) {
+                    if (!read[2 * py + px]) {
+                        // never read (its lanes masked out where a vector reaches into it): left as it is
+                        dst += (long) rows * ow;
+                        continue;
+                    }
                     int width = (w - px + 1) / 2;
                     for (int r = 0; r < rows; r++, dst += ow) {
                         int y = 2 * r + py;
