@@ -184,6 +184,17 @@ class DirectKernelsAllocationTest {
                         }
                     });
                 }
+                // pixels as the GEMM's rows: 128 -> 32 channels at 7 x 7, one image and two (one group of 98 rows)
+                ConvPanels.Geometry small = new ConvPanels.Geometry(128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 7, 7);
+                MemorySegment sx = random(arena, r, 2 * 128 * 49), sOut = arena.allocate(4L * 2 * 32 * 49);
+                PackedA packedSmall = PackedA.pack(random(arena, r, 32 * 1152), 32, 1152, 1152);
+                assertTrue(PackedGemm.byPixels(32, 49, 1152, 1) && PackedGemm.byPixels(32, 49, 1152, 2));
+                assertNoAllocation("pixels-as-rows convolution", reps -> {
+                    for (int i = 0; i < reps; i++) {
+                        DirectConv.packedF32(packedSmall, small, 1, sx, 0, sOut, 32 * 49, null, 0, 0);
+                        DirectConv.packedF32(packedSmall, small, 2, sx, 128 * 49, sOut, 32 * 49, null, 0, 0);
+                    }
+                });
                 // Winograd F(2x2, 3x3): 48 channels in and out, 16 x 16 (72 tiles)
                 ConvPanels.Geometry winograd = new ConvPanels.Geometry(48, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16, 16);
                 MemorySegment wx = random(arena, r, 48 * 16 * 16), wOut = arena.allocate(4L * 48 * 16 * 16);
