@@ -107,8 +107,7 @@ final class DirectOps {
         g.constant(packed, PackedB.class);
         l.pushSegment(o, 0, (long) m * n * 4);
         g.pushInt(n);
-        if (loop != null) l.pushRowLoop(loop);
-        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        l.pushRowLoopOrNull(loop);
         g.callStatic(CpuKernels.class, "sgemmPacked", int.class, int.class, int.class, MemorySegment.class, int.class, PackedB.class,
                 MemorySegment.class, int.class, RowEpilogue.class);
         l.direct(op.result() + " = " + op.name() + " -> packed gemm " + m + "x" + n + "x" + k + " (B^T packed at compile time)"
@@ -438,10 +437,8 @@ final class DirectOps {
         g.pushInt(p);
         l.pushSegment(x);
         g.pushLong(xImage);
-        for (TensorRef optional : new TensorRef[] {b, res}) {
-            if (optional != null) l.pushSegment(optional);
-            else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
-        }
+        l.pushSegmentOrNull(b);
+        l.pushSegmentOrNull(res);
         g.pushBool(relu);
         l.pushSegment(o);
         g.callStatic(CpuKernels.class, "pointwiseF32", Pointwise.Filters.class, int.class, int.class, MemorySegment.class,
@@ -463,8 +460,7 @@ final class DirectOps {
         l.pushSegment(x);
         g.pushLong(xImage);
         l.pushSegment(w);
-        if (b != null) l.pushSegment(b);
-        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        l.pushSegmentOrNull(b);
         l.pushSegment(o);
         g.callStatic(CpuKernels.class, "depthwiseF32", Depthwise.Geometry.class, int.class, MemorySegment.class, long.class,
                 MemorySegment.class, MemorySegment.class, MemorySegment.class);
@@ -504,8 +500,7 @@ final class DirectOps {
             g.pushLong(imageIn);
             l.pushSegment(o, grp * groupOut * 4, o.bytes() - grp * groupOut * 4);
             g.pushLong((long) cout * p);
-            if (loop != null) l.pushRowLoop(loop);
-            else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+            l.pushRowLoopOrNull(loop);
             g.pushLong((long) grp * mg);
             g.pushLong(cout);
             g.callStatic(CpuKernels.class, "convPackedF32", PackedA.class, ConvPanels.Geometry.class, int.class, MemorySegment.class,
@@ -538,8 +533,7 @@ final class DirectOps {
         g.pushLong(imageIn);
         l.pushSegment(o);
         g.pushLong((long) m * geometry.n());
-        if (loop != null) l.pushRowLoop(loop);
-        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        l.pushRowLoopOrNull(loop);
         g.pushLong(0);
         g.pushLong(m);
         g.callStatic(CpuKernels.class, "convIm2colF32", int.class, MemorySegment.class, ConvPanels.Geometry.class, int.class,
@@ -576,8 +570,7 @@ final class DirectOps {
         Gen g = l.gen();
         g.pushInt(m);
         l.pushSegment(w);
-        if (b != null) l.pushSegment(b);
-        else g.mv.visitInsn(org.objectweb.asm.Opcodes.ACONST_NULL);
+        l.pushSegmentOrNull(b);
         g.constant(geometry, ConvPanels.Geometry.class);
         g.pushInt(batch);
         l.pushSegment(x, 0, Lowering.spanBytes(x));

@@ -485,6 +485,18 @@ final class Lowering implements Opcodes {
         kernels.add(line.substring(line.indexOf("-> ") + 3));
     }
 
+    /** {@link #pushRowLoop} for an optional epilogue: null when {@code name} is. */
+    void pushRowLoopOrNull(String name) {
+        if (name != null) pushRowLoop(name);
+        else g.mv.visitInsn(ACONST_NULL);
+    }
+
+    /** {@link #pushSegment(TensorRef)} for an optional operand (a bias, a residual): null when {@code r} is. */
+    void pushSegmentOrNull(TensorRef r) {
+        if (r != null) pushSegment(r);
+        else g.mv.visitInsn(ACONST_NULL);
+    }
+
     /** Pushes loop method {@code name} as a {@link RowLoop} object (made once, when the program is defined). */
     void pushRowLoop(String name) {
         int index = loopObjects.indexOf(name);   // one object per loop method, however many calls pass it

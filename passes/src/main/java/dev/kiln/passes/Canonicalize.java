@@ -1,11 +1,9 @@
 package dev.kiln.passes;
 
-import dev.kiln.ir.Block;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
 import dev.kiln.ir.Value;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,17 +23,7 @@ public final class Canonicalize implements Pass {
     @Override
     public boolean run(Graph graph) {
         boolean changed = false;
-        for (int i = 0; i < MAX_SWEEPS && sweep(graph.body()); i++) changed = true;
-        return changed;
-    }
-
-    private static boolean sweep(Block block) {
-        boolean changed = false;
-        for (Op op : new ArrayList<>(block.ops())) {
-            if (op.parent() != block) continue; // erased by an earlier rewrite
-            for (Block region : op.regions()) changed |= sweep(region);
-            changed |= rewrite(op);
-        }
+        for (int i = 0; i < MAX_SWEEPS && Pass.rewriteEach(graph.body(), Canonicalize::rewrite); i++) changed = true;
         return changed;
     }
 

@@ -1,7 +1,6 @@
 package dev.kiln.passes;
 
 import dev.kiln.ir.Attribute;
-import dev.kiln.ir.Block;
 import dev.kiln.ir.Builder;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Op;
@@ -48,17 +47,7 @@ public final class ConstantFolding implements Pass {
     @Override
     public boolean run(Graph graph) {
         boolean changed = false;
-        while (sweep(graph.body())) changed = true;
-        return changed;
-    }
-
-    private boolean sweep(Block block) {
-        boolean changed = false;
-        for (Op op : new ArrayList<>(block.ops())) {
-            if (op.parent() != block) continue;
-            for (Block region : op.regions()) changed |= sweep(region);
-            changed |= fold(op);
-        }
+        while (Pass.rewriteEach(graph.body(), this::fold)) changed = true;
         return changed;
     }
 

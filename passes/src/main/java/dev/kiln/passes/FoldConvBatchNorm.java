@@ -1,7 +1,6 @@
 package dev.kiln.passes;
 
 import dev.kiln.ir.Attribute;
-import dev.kiln.ir.Block;
 import dev.kiln.ir.Builder;
 import dev.kiln.ir.DType;
 import dev.kiln.ir.Graph;
@@ -62,17 +61,7 @@ public final class FoldConvBatchNorm implements Pass {
 
     @Override
     public boolean run(Graph graph) {
-        return runBlock(graph, graph.body());
-    }
-
-    private boolean runBlock(Graph graph, Block block) {
-        boolean changed = false;
-        for (Op op : List.copyOf(block.ops())) {
-            if (op.parent() != block) continue; // erased by an earlier fold
-            for (Block region : op.regions()) changed |= runBlock(graph, region);
-            if (op.name().equals("batch_norm")) changed |= tryFold(graph, op) || toAffine(graph, op);
-        }
-        return changed;
+        return Pass.rewriteEach(graph.body(), op -> op.name().equals("batch_norm") && (tryFold(graph, op) || toAffine(graph, op)));
     }
 
     private boolean tryFold(Graph graph, Op bn) {

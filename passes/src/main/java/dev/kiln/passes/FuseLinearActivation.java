@@ -43,18 +43,12 @@ public final class FuseLinearActivation implements Pass {
     public List<String> fusions() { return List.copyOf(fused); }
 
     @Override
-    public boolean run(Graph graph) { return runBlock(graph.body()); }
+    public boolean run(Graph graph) { return Pass.rewriteEach(graph.body(), this::fuse); }
 
-    private boolean runBlock(Block block) {
-        boolean changed = false;
-        for (Op op : List.copyOf(block.ops())) {
-            if (op.parent() != block) continue;
-            for (Block region : op.regions()) changed |= runBlock(region);
-            String act = activation(op);
-            if (act != null) changed |= tryFuse(op, act);
-            else if (op.name().equals("add") && !feedsActivation(op)) changed |= fuseResidual(op, null, "none");
-        }
-        return changed;
+    private boolean fuse(Op op) {
+        String act = activation(op);
+        if (act != null) return tryFuse(op, act);
+        return op.name().equals("add") && !feedsActivation(op) && fuseResidual(op, null, "none");
     }
 
     /** The activation name {@code op} computes, or null when it is not one linear_act supports. */

@@ -28,17 +28,7 @@ public final class InterleaveCatShuffle implements Pass {
     public String name() { return "interleave-cat-shuffle"; }
 
     @Override
-    public boolean run(Graph graph) { return runBlock(graph.body()); }
-
-    private boolean runBlock(Block block) {
-        boolean changed = false;
-        for (Op op : List.copyOf(block.ops())) {
-            if (op.parent() != block) continue;
-            for (Block region : op.regions()) changed |= runBlock(region);
-            if (op.name().equals("cat")) changed |= rewrite(op);
-        }
-        return changed;
-    }
+    public boolean run(Graph graph) { return Pass.rewriteEach(graph.body(), op -> op.name().equals("cat") && rewrite(op)); }
 
     private static boolean rewrite(Op cat) {
         int groups = cat.operandCount();

@@ -12,7 +12,9 @@ import static dev.kiln.runtime.Elements.F32;
  * {@link Pointwise}'s kernel on the Vector API, for 16-float vectors (AVX-512: its 8 x 2 tile holds 16 accumulators
  * in 32 registers). The tile method only multiplies and adds, then parks the tile in a per-thread array; the
  * epilogue method adds bias and residual, applies the activation and stores the pixels this block owns. Each keeps
- * its vectors to itself (a vector crossing a call C2 leaves out of line is boxed). Only loaded when
+ * its vectors to itself (a vector crossing a call C2 leaves out of line is boxed). The tile is
+ * {@link VectorMicrokernel}'s 8 x 2 one storing to an array rather than a segment: a heap segment handed to the
+ * microkernel would make C2's code for its native-segment stores generic. Only loaded when
  * {@code jdk.incubator.vector} is present; refuses to load for narrower vectors.
  */
 final class VectorPointwise implements Pointwise.Kernel {
